@@ -1,0 +1,46 @@
+"""Deadlines derived on read from an order's running clocks.
+
+Orders store *clocks* (kind and start), never due times, so a calendar update
+(new holiday data, a deployment override) recomputes every open order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .calendar import WorkingCalendar
+from .errors import UnknownPreset
+from .model import Clock, WorkOrder
+from .sla import Deadline, SlaPreset
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The deployment's rules: its calendar and the SLA presets orders may use."""
+
+    calendar: WorkingCalendar
+    presets: Mapping[str, SlaPreset]
+    default_preset: str
+
+    def __post_init__(self) -> None:
+        self.preset(self.default_preset)
+
+    def preset(self, name: str | None = None) -> SlaPreset:
+        key = name or self.default_preset
+        try:
+            return self.presets[key]
+        except KeyError:
+            raise UnknownPreset(f"unknown SLA preset '{key}'; known: {', '.join(sorted(self.presets))}") from None
+
+    def due(self, preset: str, clock: Clock) -> Deadline:
+        return self.preset(preset).due(clock.kind, clock.start, self.calendar, clock.amount)
+
+
+def deadlines(order: WorkOrder, policy: Policy) -> dict[str, Deadline]:
+    return {c.name: policy.due(order.preset, c) for c in order.clocks}
+
+
+def handling_deadline(order: WorkOrder, policy: Policy) -> Deadline | None:
+    clock = order.clock("handling")
+    return policy.due(order.preset, clock) if clock else None

@@ -1,0 +1,96 @@
+"""Validation of a new order's fields (from an agent, a draft source or an import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from .credit_code import normalize_credit_code
+from .errors import ValidationError
+from .model import Category, Channel, Enterprise, Urgency
+
+E = TypeVar("E", bound=StrEnum)
+
+# Clocks of different machines drift; a receipt time slightly ahead of ours is not an error.
+_FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewOrder:
+    channel: Channel
+    category: Category
+    enterprise: Enterprise
+    subject: str
+    content: str
+    received_at: datetime
+    urgency: Urgency = Urgency.NORMAL
+    attachments: tuple[str, ...] = ()
+    draft: bool = False
+    preset: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_enum(enum: type[E], value: object, field_name: str) -> E:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise ValidationError(f"{field_name} must be one of: {allowed}; got {value!r}") from None
+
+
+def text(value: object, field_name: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field_name} must be a string")
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(f"{field_name} is required")
+    if len(value) > limit:
+        raise ValidationError(f"{field_name} is longer than {limit} characters")
+    return value
+
+
+def aware(value: datetime, field_name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(f"{field_name} must carry a time zone offset, e.g. 2026-11-23T09:30:00+08:00")
+    return value
+
+
+def enterprise(data: Enterprise) -> Enterprise:
+    code = normalize_credit_code(data.credit_code) if data.credit_code else None
+    phone = text(data.phone, "enterprise.phone", required=False, limit=32) or None
+    if phone and not all(ch.isdigit() or ch in "+-() " for ch in phone):
+        raise ValidationError("enterprise.phone may contain only digits, spaces, '+', '-' and parentheses")
+    return Enterprise(
+        name=text(data.name, "enterprise.name", limit=200),
+        credit_code=code,
+        contact_person=text(data.contact_person, "enterprise.contact_person", required=False, limit=100) or None,
+        phone=phone,
+    )
+
+
+def validate(spec: NewOrder, now: datetime) -> NewOrder:
+    """Return the spec normalised, or raise ValidationError naming the field.
+
+    Drafts may be empty (a caller who never spoke yields an empty draft); the
+    agent fills them in before confirming.
+    """
+    received = aware(spec.received_at, "received_at")
+    if received > now + _FUTURE_TOLERANCE:
+        raise ValidationError("received_at lies in the future")
+    ent = spec.enterprise
+    if spec.draft and not ent.name.strip():
+        ent = Enterprise("", None, ent.contact_person, ent.phone)
+    else:
+        ent = enterprise(ent)
+    return NewOrder(
+        channel=spec.channel, category=spec.category, urgency=spec.urgency, enterprise=ent,
+        subject=text(spec.subject, "subject", required=not spec.draft, limit=200),
+        content=text(spec.content, "content", required=not spec.draft),
+        received_at=received, attachments=tuple(text(a, "attachments[]", limit=500) for a in spec.attachments),
+        draft=spec.draft, preset=spec.preset, extra=spec.extra,
+    )

@@ -1,0 +1,231 @@
+"""The lifecycle as one pure function: (command, order, now) → (order, events).
+
+`decide` checks the transition table, the actor's role and unit, and the
+command's own rules (return window, required reasons), then builds the event;
+`evolve` applies it. Nothing here reads the clock or does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from . import commands as c
+from .confirm import confirmed_changes
+from .deadlines import Policy
+from .errors import InvalidTransition, NotPermitted, ValidationError, WindowClosed
+from .evolve import clock_to_data, evolve
+from .intake import NewOrder, aware, text, validate
+from .model import Actor, Category, Clock, Event, Rating, Role, Status, Urgency, WorkOrder
+from .transitions import LEAD_UNIT_COMMANDS, ROLES, targets
+
+
+def create_order(spec: NewOrder, number: str, actor: Actor, now: datetime, policy: Policy) -> tuple[WorkOrder, list[Event]]:
+    if actor.role not in ROLES["create"]:
+        raise NotPermitted(f"role '{actor.role}' may not create orders")
+    spec = validate(spec, aware(now, "now"))
+    preset = policy.preset(spec.preset).name
+    e = spec.enterprise
+    data = {
+        "number": number, "channel": spec.channel.value, "category": spec.category.value,
+        "urgency": spec.urgency.value, "subject": spec.subject, "content": spec.content,
+        "enterprise": {"name": e.name, "credit_code": e.credit_code, "contact_person": e.contact_person, "phone": e.phone},
+        "received_at": spec.received_at.isoformat(), "preset": preset, "attachments": list(spec.attachments),
+        **({"extra": spec.extra} if spec.extra else {}),
+    }
+    status = Status.DRAFT if spec.draft else Status.REGISTERED
+    event = _event(None, "create", actor, now, None, status, "", data)
+    order = evolve(None, event)
+    return order, [event]
+
+
+def handle(command: c.Command, order: WorkOrder, now: datetime, policy: Policy) -> tuple[WorkOrder, list[Event]]:
+    """Apply a command; raise a typed error naming state and command if it is not allowed."""
+    aware(now, "now")
+    if not targets(command.name, order.status):
+        raise InvalidTransition(order.status.value, command.name)
+    _authorise(command, order)
+    to, data = _DECIDE[command.name](command, order, now, policy)
+    if to not in targets(command.name, order.status):  # the table is the single source of truth
+        raise InvalidTransition(order.status.value, command.name)
+    event = _event(order, command.name, command.actor, now, order.status, to, command.note, data)
+    return evolve(order, event), [event]
+
+
+def _event(
+    order: WorkOrder | None, kind: str, actor: Actor, now: datetime,
+    frm: Status | None, to: Status, note: str, data: dict[str, Any],
+) -> Event:
+    seq = order.version + 1 if order else 1
+    return Event(seq, kind, now, actor.id, actor.role, frm, to, text(note, "note", required=False), data)
+
+
+def _authorise(command: c.Command, order: WorkOrder) -> None:
+    actor = command.actor
+    if actor.role not in ROLES[command.name]:
+        raise NotPermitted(f"role '{actor.role}' may not '{command.name}'")
+    if actor.role == Role.UNIT_HANDLER and command.name in LEAD_UNIT_COMMANDS and actor.unit != order.lead_unit:
+        raise NotPermitted(f"only the lead unit may '{command.name}' this order")
+
+
+# --- helpers -----------------------------------------------------------------
+
+def _clock(name: str, kind: str, start: datetime, cycle: int, amount: int | None = None) -> dict[str, Any]:
+    return clock_to_data(Clock(name, kind, start, amount, cycle))
+
+
+def _handling_kind(cmd: c.Dispatch, order: WorkOrder, policy: Policy) -> str:
+    preset = policy.preset(order.preset)
+    if cmd.kind:
+        if cmd.kind not in preset.handling_kinds and cmd.kind != preset.urgent_kind:
+            raise ValidationError(
+                f"kind '{cmd.kind}' is not a handling kind of preset {preset.name}: {', '.join(preset.handling_kinds)}"
+            )
+        return cmd.kind
+    if order.urgency == Urgency.URGENT and preset.urgent_kind:
+        return preset.urgent_kind
+    return preset.handling_kinds[0]
+
+
+def _redo_clocks(order: WorkOrder, now: datetime, policy: Policy, amount: int | None = None) -> dict[str, Any]:
+    """Back to the same unit with a redo deadline (e.g. 5 working days), a new cycle."""
+    preset = policy.preset(order.preset)
+    current = order.clock("handling")
+    kind = preset.redo_kind or (current.kind if current else preset.handling_kinds[0])
+    if amount is not None:
+        preset.limit(kind).resolve(amount)
+    elif preset.redo_kind is None and current is not None:
+        amount = current.amount
+    cycle = order.cycle + 1
+    return {"cycle": cycle, "clocks": [_clock("handling", kind, now, cycle, amount)]}
+
+
+# --- one decision per command ------------------------------------------------
+
+Decision = tuple[Status, dict[str, Any]]
+
+
+def _confirm(cmd: c.Confirm, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    return Status.REGISTERED, {"changes": confirmed_changes(order, cmd.changes, now)}
+
+
+def _answer(cmd: c.AnswerDirectly, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    if order.category != Category.CONSULTATION:
+        raise InvalidTransition(order.status.value, cmd.name, "only consultations (咨询) can be answered directly")
+    closes = policy.preset(order.preset).direct_answer_closes
+    return (Status.CLOSED if closes else Status.CALLBACK_PENDING), {"answer": text(cmd.answer, "answer")}
+
+
+def _dispatch(cmd: c.Dispatch, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    lead = text(cmd.lead_unit, "lead_unit", limit=100)
+    co = tuple(dict.fromkeys(text(u, "co_units[]", limit=100) for u in cmd.co_units if u != lead))
+    preset = policy.preset(order.preset)
+    kind = _handling_kind(cmd, order, policy)
+    amount = cmd.amount
+    if amount is not None:
+        preset.limit(kind).resolve(amount)
+    cycle = order.cycle + 1
+    clocks = [_clock("handling", kind, now, cycle, amount)]
+    if preset.return_kind:
+        clocks.append(_clock("return", preset.return_kind, now, cycle))
+    clocks += [_clock(name, k, now, cycle) for name, k in preset.dispatch_clocks.items()]
+    return Status.DISPATCHED, {"lead_unit": lead, "co_units": list(co), "kind": kind, "cycle": cycle, "clocks": clocks}
+
+
+def _accept(cmd: c.Accept, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    return Status.HANDLING, {}
+
+
+def _return(cmd: c.Return, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    window = order.clock("return")
+    if window is not None:
+        due = policy.due(order.preset, window)
+        if now > due.due:
+            raise WindowClosed(order.status.value, cmd.name, f"the return window ended at {due.due.isoformat()}")
+    data: dict[str, Any] = {"reason": text(cmd.reason, "reason"), "basis": text(cmd.basis, "basis"), "unit": order.lead_unit}
+    preset = policy.preset(order.preset)
+    data["clocks"] = [_clock("redispatch", preset.redispatch_kind, now, order.cycle)] if preset.redispatch_kind else []
+    return Status.RETURNED, data
+
+
+def _request_extension(cmd: c.RequestExtension, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    if policy.preset(order.preset).extension_kind is None:
+        raise InvalidTransition(order.status.value, cmd.name, f"preset {order.preset} has no extension")
+    if order.extension == "approved":
+        raise InvalidTransition(order.status.value, cmd.name, "an extension was already approved in this cycle")
+    return Status.EXTENSION_REQUESTED, {"reason": text(cmd.reason, "reason")}
+
+
+def _decide_extension(cmd: c.DecideExtension, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    data: dict[str, Any] = {"approve": bool(cmd.approve)}
+    current = order.clock("handling")
+    if cmd.approve and current is not None:
+        # Yicheng: 14 working days in total, the first 7 included — same start.
+        kind = policy.preset(order.preset).extension_kind
+        others = [clock_to_data(k) for k in order.clocks if k.name != "handling"]
+        data["clocks"] = [_clock("handling", kind, current.start, current.cycle), *others]
+    return Status.HANDLING, data
+
+
+def _reply(cmd: c.Reply, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    # The feedback stops the unit's clocks; what was due is kept in history.
+    return Status.REPLIED, {"content": text(cmd.content, "content"), "clocks": []}
+
+
+def _check(cmd: c.Check, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    if cmd.passed:
+        return Status.CALLBACK_PENDING, {"passed": True}
+    text(cmd.note, "note")  # a failed check must say why
+    return Status.HANDLING, {"passed": False, **_redo_clocks(order, now, policy)}
+
+
+def _callback(cmd: c.RecordCallback, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    rating = Rating(cmd.rating)
+    if rating != Rating.UNSATISFIED:
+        return Status.CLOSED, {"rating": rating.value}
+    if order.lead_unit is None:  # a direct answer did not satisfy: dispatch it
+        return Status.REGISTERED, {"rating": rating.value, "clocks": []}
+    if order.unsatisfied_count >= 1:
+        return Status.UNDER_REVIEW, {"rating": rating.value, "clocks": []}
+    return Status.HANDLING, {"rating": rating.value, **_redo_clocks(order, now, policy)}
+
+
+def _review(cmd: c.Review, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    explanation = text(cmd.explanation, "explanation")
+    if cmd.decision == "close":
+        return Status.CLOSED, {"decision": "close", "explanation": explanation}
+    if cmd.decision == "redo":
+        return Status.HANDLING, {"decision": "redo", "explanation": explanation, **_redo_clocks(order, now, policy, cmd.amount)}
+    raise ValidationError("decision must be 'close' or 'redo'")
+
+
+def _close_policy_limited(cmd: c.ClosePolicyLimited, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    return Status.CLOSED, {"explanation": text(cmd.explanation, "explanation"), "clocks": []}
+
+
+def _merge(cmd: c.Merge, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    into = text(cmd.into, "into", limit=40)
+    if into == order.number:
+        raise ValidationError("an order cannot be merged into itself")
+    return Status.MERGED, {"into": into, "clocks": []}
+
+
+def _issue_card(cmd: c.IssueCard, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    if any(k.color == cmd.color and k.cycle == cmd.cycle and k.clock == cmd.clock for k in order.cards):
+        raise InvalidTransition(order.status.value, cmd.name, "this card was already issued")
+    return order.status, {"color": cmd.color.value, "clock": cmd.clock, "cycle": cmd.cycle, "unit": order.lead_unit}
+
+
+def _flag(cmd: c.FlagDuplicates, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    return order.status, {"numbers": [n for n in cmd.numbers if n != order.number]}
+
+
+_DECIDE: dict[str, Callable[[Any, WorkOrder, datetime, Policy], Decision]] = {
+    "confirm": _confirm, "answer-directly": _answer, "dispatch": _dispatch, "redispatch": _dispatch,
+    "accept": _accept, "return": _return, "request-extension": _request_extension,
+    "decide-extension": _decide_extension, "reply": _reply, "check": _check, "callback-result": _callback,
+    "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,
+    "issue-card": _issue_card, "flag-duplicates": _flag,
+}
+

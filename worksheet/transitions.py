@@ -1,0 +1,79 @@
+"""The lifecycle's transition table (RULES.md §3) and who may issue each command.
+
+`TRANSITIONS[command][from_status]` is the tuple of statuses the command may lead
+to; which one is chosen depends on the command's arguments (e.g. a check that
+passes or fails) and is decided in `lifecycle.py`. A (command, status) pair not in
+the table is an invalid transition.
+"""
+
+from __future__ import annotations
+
+from .model import Role, Status
+
+S = Status
+
+_CLOSABLE = (
+    S.REGISTERED, S.DISPATCHED, S.RETURNED, S.HANDLING, S.EXTENSION_REQUESTED,
+    S.REPLIED, S.CALLBACK_PENDING, S.UNDER_REVIEW,
+)
+_SUPERVISED = (S.DISPATCHED, S.HANDLING, S.EXTENSION_REQUESTED)
+
+TRANSITIONS: dict[str, dict[Status, tuple[Status, ...]]] = {
+    "create": {},  # creation has no from-state; see lifecycle.create_order
+    "confirm": {S.DRAFT: (S.REGISTERED,)},
+    # A direct answer closes at once or waits for a callback, per preset.
+    "answer-directly": {S.REGISTERED: (S.CLOSED, S.CALLBACK_PENDING)},
+    "dispatch": {S.REGISTERED: (S.DISPATCHED,)},
+    "accept": {S.DISPATCHED: (S.HANDLING,)},
+    "return": {S.DISPATCHED: (S.RETURNED,), S.HANDLING: (S.RETURNED,)},
+    "redispatch": {S.RETURNED: (S.DISPATCHED,)},
+    "request-extension": {S.HANDLING: (S.EXTENSION_REQUESTED,)},
+    "decide-extension": {S.EXTENSION_REQUESTED: (S.HANDLING,)},
+    # A reply while an extension is pending withdraws the request.
+    "reply": {S.HANDLING: (S.REPLIED,), S.EXTENSION_REQUESTED: (S.REPLIED,)},
+    "check": {S.REPLIED: (S.CALLBACK_PENDING, S.HANDLING)},
+    # Unsatisfied: back to the same unit (HANDLING), or to REGISTERED when there
+    # is no unit (a direct answer); a second unsatisfied result goes to review.
+    "callback-result": {S.CALLBACK_PENDING: (S.CLOSED, S.HANDLING, S.REGISTERED, S.UNDER_REVIEW)},
+    "review": {S.UNDER_REVIEW: (S.CLOSED, S.HANDLING)},
+    "close-policy-limited": {s: (S.CLOSED,) for s in _CLOSABLE},
+    "merge": {s: (S.MERGED,) for s in (S.DRAFT, S.REGISTERED, S.DISPATCHED, S.RETURNED)},
+    "issue-card": {s: (s,) for s in _SUPERVISED},
+    "flag-duplicates": {s: (s,) for s in (S.DRAFT, *_CLOSABLE)},
+}
+
+_PLATFORM = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+_SUPERVISION = frozenset({Role.SUPERVISOR, Role.ADMIN})
+_UNIT = frozenset({Role.UNIT_HANDLER, Role.ADMIN})
+
+ROLES: dict[str, frozenset[Role]] = {
+    "create": _PLATFORM | {Role.SYSTEM},
+    "confirm": _PLATFORM,
+    "answer-directly": _PLATFORM,
+    "dispatch": _PLATFORM,
+    "redispatch": _PLATFORM,
+    "accept": _UNIT,
+    "return": _UNIT,
+    "request-extension": _UNIT,
+    "reply": _UNIT,
+    "decide-extension": _SUPERVISION,
+    "check": _SUPERVISION,
+    "review": _SUPERVISION,
+    "close-policy-limited": _SUPERVISION,
+    "callback-result": _PLATFORM | {Role.SYSTEM},
+    "merge": _PLATFORM,
+    "issue-card": frozenset({Role.SYSTEM}),
+    "flag-duplicates": frozenset({Role.SYSTEM}),
+}
+
+# Commands a unit handler may only issue for an order whose lead unit is theirs.
+LEAD_UNIT_COMMANDS = frozenset({"accept", "return", "request-extension", "reply"})
+
+
+def targets(command: str, status: Status) -> tuple[Status, ...]:
+    return TRANSITIONS.get(command, {}).get(status, ())
+
+
+def allowed_commands(status: Status, role: Role) -> list[str]:
+    """What a person with `role` may do next; used by the API and the UI."""
+    return [c for c, table in TRANSITIONS.items() if status in table and role in ROLES[c]]
