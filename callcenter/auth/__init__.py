@@ -1,0 +1,1 @@
+"""Authentication: argon2 password hashes, opaque bearer tokens, users and roles."""

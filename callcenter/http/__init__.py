@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the resource modules: problem+json errors, JSON bodies, OpenAPI."""

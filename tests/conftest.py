@@ -1,0 +1,54 @@
+"""Shared fixtures.
+
+`db_url` runs a test once per database backend: always SQLite (a fresh file per
+test) and PostgreSQL when ZHITONG_TEST_DATABASE_URL is set (the `public` schema
+is dropped and recreated before each test). In CI (CI=true) the PostgreSQL run
+is mandatory: without the variable its parameter fails instead of vanishing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+PG_URL = os.environ.get("ZHITONG_TEST_DATABASE_URL", "").strip()
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL or IN_CI else [])
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+async def reset_database(url: str) -> None:
+    """Leave an empty database behind. SQLite files are per test, so only PostgreSQL needs this."""
+    if not url.startswith("postgresql"):
+        return
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/test.sqlite3"
+    if not PG_URL:
+        pytest.fail("CI=true but ZHITONG_TEST_DATABASE_URL is not set: the PostgreSQL run is required in CI")
+    await reset_database(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The shared data folder (ASR model, captures, domain notes): $ZHITONG_SHARED or ../shared."""
+    path = Path(os.environ.get("ZHITONG_SHARED") or REPO_ROOT.parent / "shared").resolve()
+    if not path.is_dir():
+        pytest.fail(f"shared data folder not found at {path}; set ZHITONG_SHARED or put 'shared' beside the repo")
+    return path
