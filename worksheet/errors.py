@@ -60,3 +60,10 @@ class UnknownTimeLimit(WorksheetError):
 class CalendarDataMissing(WorksheetError):
     error_id = "calendar-data-missing"
     title = "No calendar data"
+
+
+class PolicyFileError(WorksheetError):
+    """A deployment's preset or calendar-override file is missing or malformed."""
+
+    error_id = "policy-file-invalid"
+    title = "Invalid policy file"
