@@ -1,0 +1,1 @@
+"""IVR menus and the FastAGI side (see issue 3)."""
