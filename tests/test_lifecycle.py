@@ -194,3 +194,16 @@ def test_urgent_order_uses_the_urgent_kind_under_mianyang() -> None:
     assert deadlines(o2, my)["handling"].due == at("2026-11-26T23:59:59")  # 3 calendar days
     with pytest.raises(ValidationError):
         handle(c.Dispatch(actor=AGENT, lead_unit="zjj", kind="general", amount=20), new_order(MON, my), MON, my)
+
+
+def test_a_calendar_update_recomputes_open_orders_deadlines() -> None:
+    from worksheet.calendar import WorkingCalendar
+
+    dec = at("2026-12-28T10:00:00")
+    o, _ = handle(c.Dispatch(actor=AGENT, lead_unit="zjj"), new_order(dec, POL), dec, POL)
+    first = deadlines(o, POL)["handling"]
+    assert (first.due, first.provisional) == (at("2027-01-06T23:59:59"), True)
+    # The 2027 calendar is published: New Year's Day off, and the deployment declares the year covered.
+    updated = policy(calendar=WorkingCalendar(extra_holidays=[at("2027-01-01T00:00:00").date()], covered_years=[2027]))
+    again = deadlines(o, updated)["handling"]
+    assert (again.due, again.provisional) == (at("2027-01-07T23:59:59"), False)

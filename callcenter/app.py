@@ -1,0 +1,101 @@
+"""The composition root: builds every adapter and service, once.
+
+Tests swap pieces here (the clock, the policy, the database URL) rather than
+patching modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callcenter import policy as policy_files
+from callcenter.auth import http as auth_http
+from callcenter.auth.services import AuthService
+from callcenter.db.engine import create_engine
+from callcenter.db.migrate import upgrade
+from callcenter.db.orders import OrderRepository
+from callcenter.db.units import UnitRepository
+from callcenter.db.users import UserRepository
+from callcenter.http import openapi
+from callcenter.http.problems import problem_middleware
+from callcenter.keys import AUTH, CLOCK, ORDERS, POLICY, SUPERVISION, UNITS
+from callcenter.orders import http as orders_http
+from callcenter.orders.services import OrderService
+from callcenter.settings import Settings
+from callcenter.supervision import http as supervision_http
+from callcenter.supervision.services import SupervisionService
+from worksheet.deadlines import Policy
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(SHANGHAI)
+
+
+def load_policy(settings: Settings) -> Policy:
+    presets = policy_files.load_builtin_presets()
+    for path in settings.preset_files:
+        preset = policy_files.load_preset_file(path)
+        presets[preset.name] = preset
+    calendar = policy_files.load_calendar(settings.calendar_overrides)
+    return Policy(calendar=calendar, presets=presets, default_preset=settings.sla_preset)
+
+
+@dataclass(frozen=True)
+class Services:
+    engine: AsyncEngine
+    orders: OrderService
+    supervision: SupervisionService
+    auth: AuthService
+    units: UnitRepository
+    policy: Policy
+    clock: Clock
+
+
+def build_services(settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None) -> Services:
+    policy = policy or load_policy(settings)
+    engine = create_engine(settings.database_url)
+    orders = OrderRepository(engine)
+    units = UnitRepository(engine)
+    return Services(
+        engine=engine,
+        orders=OrderService(orders, units, policy, clock, settings.duplicate_window),
+        supervision=SupervisionService(orders, policy, clock),
+        auth=AuthService(UserRepository(engine), units),
+        units=units, policy=policy, clock=clock,
+    )
+
+
+def build_app(
+    settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None, migrate: bool = True
+) -> web.Application:
+    app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware], client_max_size=1 << 20)
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade(settings.database_url)
+        services = build_services(settings, clock=clock, policy=policy)
+        app[ORDERS], app[SUPERVISION], app[AUTH] = services.orders, services.supervision, services.auth
+        app[UNITS], app[POLICY], app[CLOCK] = services.units, services.policy, services.clock
+        yield
+        await services.engine.dispose()
+
+    app.cleanup_ctx.append(services_ctx)
+    app.router.add_routes(auth_http.routes)
+    app.router.add_routes(orders_http.routes)
+    app.router.add_routes(supervision_http.routes)
+    app.router.add_routes(openapi.routes)
+    app.router.add_get("/healthz", _health)
+    return app
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})

@@ -1,0 +1,74 @@
+"""Users, roles and bearer tokens. Passwords are argon2 hashes; tokens are stored
+only as SHA-256 digests, so a database leak does not leak usable tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callcenter.auth.passwords import hash_password, verify_password
+from callcenter.auth.tokens import digest, new_token
+from callcenter.db.units import UnitRepository
+from callcenter.db.users import UserRepository
+from worksheet.errors import ValidationError
+from worksheet.model import Actor, Role
+
+PERSON_ROLES = frozenset({Role.AGENT, Role.UNIT_HANDLER, Role.SUPERVISOR, Role.ADMIN})
+MIN_PASSWORD = 10
+
+
+class BadCredentials(Exception):
+    error_id = "bad-credentials"
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    actor: Actor
+
+
+class AuthService:
+    def __init__(self, users: UserRepository, units: UnitRepository) -> None:
+        self.users = users
+        self.units = units
+
+    async def add_user(self, username: str, password: str, role: str, unit: str | None = None) -> Actor:
+        username = username.strip()
+        if not username or len(username) > 64 or any(ch.isspace() for ch in username):
+            raise ValidationError("username must be 1–64 characters without spaces")
+        try:
+            parsed = Role(role)
+        except ValueError:
+            raise ValidationError(f"role must be one of: {', '.join(sorted(r.value for r in PERSON_ROLES))}") from None
+        if parsed not in PERSON_ROLES:
+            raise ValidationError(f"role must be one of: {', '.join(sorted(r.value for r in PERSON_ROLES))}")
+        if len(password) < MIN_PASSWORD:
+            raise ValidationError(f"password must have at least {MIN_PASSWORD} characters")
+        if parsed == Role.UNIT_HANDLER:
+            if not unit or await self.units.get(unit) is None:
+                raise ValidationError("a unit handler must be bound to an existing unit")
+        elif unit:
+            raise ValidationError("only unit handlers are bound to a unit")
+        await self.users.add(username, hash_password(password), parsed.value, unit)
+        return Actor(username, parsed, unit)
+
+    async def login(self, username: str, password: str, label: str = "api") -> Session:
+        user = await self.users.get_by_username(username)
+        # Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.
+        stored = user.password_hash if user and user.active else _DUMMY_HASH
+        if not verify_password(stored, password) or user is None or not user.active:
+            raise BadCredentials("wrong username or password")
+        token, token_digest = new_token()
+        await self.users.add_token(user.id, token_digest, label)
+        return Session(token, Actor(user.username, Role(user.role), user.unit_code))
+
+    async def actor_for_token(self, token: str) -> Actor | None:
+        user = await self.users.user_for_token(digest(token))
+        if user is None or not user.active:
+            return None
+        return Actor(user.username, Role(user.role), user.unit_code)
+
+    async def revoke(self, token: str) -> None:
+        await self.users.revoke(digest(token))
+
+
+_DUMMY_HASH = hash_password("not-a-real-password-only-for-timing")

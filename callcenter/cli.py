@@ -1,0 +1,88 @@
+"""The `zhitong` command. Each subcommand prints JSON (or JSON lines) so it can be scripted."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from callcenter import admin
+from callcenter.settings import Settings, SettingsError
+from worksheet.errors import WorksheetError
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def iso_time(value: str) -> datetime:
+    """ISO 8601; a time without an offset is read as Asia/Shanghai (the hotline's zone)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="zhitong", description="Zhitong (直通) hotline service")
+    p.add_argument("--database-url", help="overrides ZHITONG_DATABASE_URL")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP service (migrates the database first)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--demo", action="store_true", help="load the demo units when none exist")
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply Alembic migrations up to the newest")
+
+    user = sub.add_parser("user", help="user accounts").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="add a user; the password comes from stdin or ZHITONG_NEW_PASSWORD")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["agent", "unit_handler", "supervisor", "admin"])
+    add.add_argument("--unit", help="unit code, for unit handlers")
+
+    units = sub.add_parser("units", help="handling units").add_subparsers(dest="units_command", required=True)
+    load = units.add_parser("load", help="load units from a JSON list or CSV (code,name,short_name)")
+    load.add_argument("file", help="path, or 'demo' for Fucheng's 26 departments")
+    units.add_parser("list", help="print the units as JSON lines")
+
+    sla = sub.add_parser("sla", help="SLA calculations").add_subparsers(dest="sla_command", required=True)
+    due = sla.add_parser("due", help='print {"due": ISO8601, "provisional": bool}')
+    due.add_argument("--preset", help="preset name (default: ZHITONG_SLA_PRESET or yicheng-2021)")
+    due.add_argument("--from", dest="start", type=iso_time, required=True, help="receipt time (no offset = Asia/Shanghai)")
+    due.add_argument("--kind", required=True, help="time-limit kind of the preset, e.g. resolve")
+    due.add_argument("--amount", type=int, help="for ranged limits such as mianyang general 3–15 days")
+
+    sup = sub.add_parser("supervise", help="run the yellow/red card sweep; prints cards and flags as JSON lines")
+    sup.add_argument("--at", type=iso_time, help="as of this time (default: now)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    level = os.environ.get("ZHITONG_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.database_url:
+            settings = Settings(**{**settings.__dict__, "database_url": args.database_url})
+        if args.command == "serve":
+            admin.serve(settings, host=args.host, port=args.port, demo=args.demo)
+            return 0
+        if args.command == "sla":
+            print(json.dumps(admin.sla_due(settings, args.preset, args.start, args.kind, args.amount), ensure_ascii=False))
+            return 0
+        return asyncio.run(admin.run_async(settings, args))
+    except (WorksheetError, SettingsError, admin.AdminError) as exc:
+        print(f"zhitong: error: {getattr(exc, 'detail', None) or exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""SQL storage (SQLAlchemy 2 async): SQLite via aiosqlite by default, PostgreSQL via asyncpg."""

@@ -1,0 +1,131 @@
+"""The schema (SQLAlchemy Core). Alembic migrations in callcenter/migrations create it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC; returns aware Asia/Shanghai datetimes. Naive input is a bug."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(SHANGHAI)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+metadata = MetaData()
+
+units = Table(
+    "units", metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("short_name", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("unit_code", String(64), ForeignKey("units.code"), nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+order_counters = Table(
+    "order_counters", metadata,
+    Column("day", String(8), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("number", String(32), primary_key=True),
+    Column("status", String(32), nullable=False, index=True),
+    Column("channel", String(32), nullable=False, index=True),
+    Column("category", String(32), nullable=False, index=True),
+    Column("urgency", String(16), nullable=False),
+    Column("preset", String(64), nullable=False),
+    Column("lead_unit", String(64), nullable=True, index=True),
+    Column("enterprise_name", String(200), nullable=False),
+    Column("enterprise_phone", String(32), nullable=True, index=True),
+    Column("credit_code", String(18), nullable=True),
+    Column("subject", String(200), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("card", String(16), nullable=True, index=True),
+    Column("has_cards", Boolean, nullable=False, default=False, index=True),
+    Column("snapshot", Json, nullable=False),
+)
+Index("ix_orders_enterprise_name", orders.c.enterprise_name)
+
+# Lead and co-units, so "orders of unit X" is an indexed lookup (co-units see their orders too).
+order_units = Table(
+    "order_units", metadata,
+    Column("order_number", String(32), ForeignKey("orders.number"), primary_key=True),
+    Column("unit_code", String(64), primary_key=True, index=True),
+    Column("role", String(8), nullable=False),  # lead | co
+)
+
+order_events = Table(
+    "order_events", metadata,
+    Column("order_number", String(32), ForeignKey("orders.number"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("from_status", String(32), nullable=True),
+    Column("to_status", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("data", Json, nullable=False),
+)

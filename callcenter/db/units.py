@@ -1,0 +1,36 @@
+"""Handling units (承办单位)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callcenter.db.tables import units
+
+
+class UnitRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._known: set[str] = set()
+
+    async def upsert_many(self, items: list[dict[str, str]]) -> None:
+        if not items:
+            return
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(units)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["code"], set_={"name": stmt.excluded.name, "short_name": stmt.excluded.short_name}
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt, [{**u, "active": True} for u in items])
+
+    async def list(self) -> list[dict[str, object]]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(units).order_by(units.c.code))
+            return [dict(r._mapping) for r in rows]
+
+    async def get(self, code: str) -> dict[str, object] | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(units).where(units.c.code == code))).first()
+            return dict(row._mapping) if row else None

@@ -1,0 +1,71 @@
+"""Users and their bearer tokens (stored as SHA-256 digests only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callcenter.db.errors import DuplicateUser
+from callcenter.db.tables import api_tokens, users
+
+__all__ = ["DuplicateUser", "User", "UserRepository"]
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    password_hash: str
+    role: str
+    unit_code: str | None
+    active: bool
+
+
+def _utcnow() -> datetime:
+    # Audit timestamps of account records; order time always comes from the service clock.
+    return datetime.now(UTC)
+
+
+class UserRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def add(self, username: str, password_hash: str, role: str, unit_code: str | None) -> int:
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(insert(users).values(
+                    username=username, password_hash=password_hash, role=role, unit_code=unit_code,
+                    active=True, created_at=_utcnow()))
+                return int(result.inserted_primary_key[0])
+        except IntegrityError:
+            raise DuplicateUser(username) from None
+
+    async def get_by_username(self, username: str) -> User | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(users).where(users.c.username == username))).first()
+        return User(row.id, row.username, row.password_hash, row.role, row.unit_code, row.active) if row else None
+
+    async def count(self) -> int:
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
+
+    async def add_token(self, user_id: int, digest: str, label: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(api_tokens).values(digest=digest, user_id=user_id, label=label, created_at=_utcnow()))
+
+    async def user_for_token(self, digest: str) -> User | None:
+        query = (
+            select(users).join(api_tokens, api_tokens.c.user_id == users.c.id)
+            .where(api_tokens.c.digest == digest, api_tokens.c.revoked_at.is_(None))
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return User(row.id, row.username, row.password_hash, row.role, row.unit_code, row.active) if row else None
+
+    async def revoke(self, digest: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(api_tokens).where(api_tokens.c.digest == digest).values(revoked_at=_utcnow()))

@@ -1,0 +1,112 @@
+"""The OpenAPI 3.1 document, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from worksheet.commands import PERSON_COMMANDS
+from worksheet.model import CardColor, Category, Channel, Rating, Status, Urgency
+
+routes = web.RouteTableDef()
+
+_PROBLEM = {"description": "Problem (RFC 9457)", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+_ERRORS = {str(code): _PROBLEM for code in (400, 401, 403, 404, 409, 422)}
+
+
+def _ok(desc: str, schema: str = "Order", status: str = "200") -> dict[str, Any]:
+    return {status: {"description": desc, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}, **_ERRORS}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _enum(e: type) -> dict[str, Any]:
+    return {"type": "string", "enum": [m.value for m in e]}  # type: ignore[attr-defined]
+
+
+_NEW_ORDER = {
+    "type": "object", "required": ["channel", "category", "enterprise"],
+    "properties": {
+        "channel": _enum(Channel), "category": _enum(Category), "urgency": _enum(Urgency),
+        "enterprise": {"type": "object", "properties": {
+            "name": {"type": "string"}, "credit_code": {"type": "string", "description": "18 characters, GB 32100-2015"},
+            "contact_person": {"type": "string"}, "phone": {"type": "string"}}},
+        "subject": {"type": "string"}, "content": {"type": "string"},
+        "received_at": {"type": "string", "format": "date-time"},
+        "attachments": {"type": "array", "items": {"type": "string"}},
+        "draft": {"type": "boolean"}, "preset": {"type": "string"},
+    },
+}
+_ACTION = {
+    "type": "object",
+    "description": "Fields depend on the action: dispatch/redispatch {lead_unit, co_units, kind, amount}; "
+    "return {reason, basis}; request-extension {reason}; decide-extension {approve}; reply {content}; "
+    "check {passed, note}; callback-result {rating}; review {decision: close|redo, explanation}; "
+    "close-policy-limited {explanation}; merge {into}; answer-directly {answer}; confirm {changes}. "
+    "Optional `version` (or an If-Match header) for optimistic concurrency.",
+    "properties": {"note": {"type": "string"}, "version": {"type": "integer"}, "rating": _enum(Rating)},
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Zhitong (直通) work-order API", "version": "1"},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Problem": {"type": "object", "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                "detail": {"type": "string"}, "error_id": {"type": "string"}}},
+            "Order": {"type": "object", "properties": {
+                "number": {"type": "string"}, "status": _enum(Status), "version": {"type": "integer"},
+                "deadlines": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                    "due": {"type": "string", "format": "date-time"}, "provisional": {"type": "boolean"},
+                    "overdue": {"type": "boolean"}}}},
+                "cards": {"type": "array"}, "history": {"type": "array"}}},
+            "OrderList": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}},
+                                                           "total": {"type": "integer"}}},
+            "Supervision": {"type": "object"}, "Units": {"type": "object"}, "Token": {"type": "object"},
+            "NewOrder": _NEW_ORDER,
+        },
+    },
+    "security": [{"bearer": []}],
+    "paths": {
+        "/api/v1/auth/token": {"post": {"security": [], "summary": "Log in: username and password → bearer token",
+                                        "requestBody": _body({"type": "object", "required": ["username", "password"]}),
+                                        "responses": _ok("token", "Token", "201")}},
+        "/api/v1/orders": {
+            "post": {"summary": "Create an order (or a draft to confirm)", "requestBody": _body({"$ref": "#/components/schemas/NewOrder"}),
+                     "responses": _ok("created", status="201")},
+            "get": {"summary": "Search orders", "parameters": [
+                {"name": n, "in": "query", "schema": {"type": "string"}}
+                for n in ("status", "unit", "category", "channel", "overdue", "card", "q", "from", "to", "limit", "offset")
+            ], "responses": _ok("orders", "OrderList")},
+        },
+        "/api/v1/orders/{number}": {"get": {"summary": "One order with deadlines, cards and history",
+                                            "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
+                                            "responses": _ok("order")}},
+        "/api/v1/orders/{number}/{action}": {"post": {
+            "summary": "A lifecycle command",
+            "parameters": [
+                {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "action", "in": "path", "required": True, "schema": {"type": "string", "enum": sorted(PERSON_COMMANDS)}},
+            ],
+            "requestBody": _body(_ACTION), "responses": _ok("the order after the command")}},
+        "/api/v1/units": {"get": {"summary": "Handling units (承办单位)", "responses": _ok("units", "Units")}},
+        "/api/v1/supervision": {"get": {"summary": "Cards and flags per unit for a month",
+                                        "parameters": [{"name": "month", "in": "query", "schema": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"}}],
+                                        "responses": _ok("supervision", "Supervision")}},
+        "/api/v1/supervision/sweep": {"post": {"summary": "Run the card sweep now (or as of `at`)",
+                                               "responses": _ok("issued cards and flags", "Supervision")}},
+        "/api/v1/users": {"post": {"summary": "Add a user (admin)", "responses": _ok("user", "Token", "201")}},
+        "/api/v1/me": {"get": {"summary": "The caller's identity", "responses": _ok("me", "Token")}},
+    },
+    "x-card-colors": [c.value for c in CardColor],
+}
+
+
+@routes.get("/api/v1/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(DOCUMENT)

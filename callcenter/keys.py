@@ -1,0 +1,21 @@
+"""Typed application keys: the composition root puts services here, handlers read them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from callcenter.auth.services import AuthService
+from callcenter.db.units import UnitRepository
+from callcenter.orders.services import OrderService
+from callcenter.supervision.services import SupervisionService
+from worksheet.deadlines import Policy
+
+ORDERS = web.AppKey("orders", OrderService)
+SUPERVISION = web.AppKey("supervision", SupervisionService)
+AUTH = web.AppKey("auth", AuthService)
+UNITS = web.AppKey("units", UnitRepository)
+POLICY = web.AppKey("policy", Policy)
+CLOCK = web.AppKey("clock", Callable[[], datetime])

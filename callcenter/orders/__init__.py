@@ -1,0 +1,1 @@
+"""Work orders as a feature: services, request parsing, HTTP routes (wazo-calld layout)."""

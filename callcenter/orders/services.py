@@ -1,0 +1,119 @@
+"""The order service: loads, decides through the pure lifecycle, saves.
+
+All time comes from the injected clock, so tests and `--at` commands control it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from callcenter.db.errors import OrderNotFound, VersionConflict
+from callcenter.db.orders import OrderRepository
+from callcenter.db.units import UnitRepository
+from worksheet import commands as c
+from worksheet.deadlines import Policy
+from worksheet.duplicates import DEFAULT_WINDOW, possible_duplicates
+from worksheet.errors import ValidationError
+from worksheet.intake import NewOrder
+from worksheet.lifecycle import create_order, handle
+from worksheet.model import OPEN_STATUSES, Actor, Role, Status, WorkOrder
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SYSTEM = Actor("system", Role.SYSTEM)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    status: list[str] | None = None
+    unit: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    card: str | None = None
+    text: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    overdue: bool | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class OrderService:
+    def __init__(
+        self, orders: OrderRepository, units: UnitRepository, policy: Policy,
+        clock: Callable[[], datetime], duplicate_window: timedelta = DEFAULT_WINDOW,
+    ) -> None:
+        self.orders = orders
+        self.units = units
+        self.policy = policy
+        self.clock = clock
+        self.duplicate_window = duplicate_window
+
+    async def create(self, spec: NewOrder, actor: Actor) -> WorkOrder:
+        now = self.clock()
+        number = await self.orders.next_number(now.astimezone(SHANGHAI).date())
+        order, events = create_order(spec, number, actor, now, self.policy)
+        candidates = await self.orders.find_recent(
+            since=order.received_at - self.duplicate_window, enterprise_name=order.enterprise.name or None,
+            phone=order.enterprise.phone, statuses=[s.value for s in OPEN_STATUSES | {Status.DRAFT}],
+        )
+        duplicates = possible_duplicates(order, candidates, window=self.duplicate_window)
+        if duplicates:
+            order, more = handle(c.FlagDuplicates(actor=SYSTEM, numbers=tuple(duplicates)), order, now, self.policy)
+            events += more
+        await self.orders.add(order, events)
+        return order
+
+    async def get(self, number: str, actor: Actor) -> WorkOrder:
+        order = await self.orders.get(number)
+        if not self.visible(order, actor):
+            raise OrderNotFound(number)  # a unit handler must not learn that others' orders exist
+        return order
+
+    @staticmethod
+    def visible(order: WorkOrder, actor: Actor) -> bool:
+        return actor.role != Role.UNIT_HANDLER or (actor.unit is not None and actor.unit in order.units)
+
+    async def act(self, number: str, command: c.Command, expected_version: int | None = None) -> WorkOrder:
+        order = await self.get(number, command.actor)
+        if expected_version is not None and expected_version != order.version:
+            raise VersionConflict(number, expected_version)
+        await self._check_references(command, order)
+        new, events = handle(command, order, self.clock(), self.policy)
+        await self.orders.save(new, events, expected_version=order.version)
+        return new
+
+    async def _check_references(self, command: c.Command, order: WorkOrder) -> None:
+        if isinstance(command, c.Dispatch):
+            for code in (command.lead_unit, *command.co_units):
+                if await self.units.get(code) is None:
+                    raise ValidationError(f"unknown unit '{code}'")
+        if isinstance(command, c.Merge):
+            target = await self.get(command.into, command.actor)
+            if target.status in (Status.MERGED,):
+                raise ValidationError(f"order {command.into} was itself merged into {target.merged_into}")
+
+    async def search(self, query: SearchQuery, actor: Actor) -> tuple[list[WorkOrder], int]:
+        unit = query.unit
+        if actor.role == Role.UNIT_HANDLER:
+            if unit and unit != actor.unit:
+                return [], 0
+            unit = actor.unit
+        kwargs: dict[str, Any] = dict(
+            status=query.status, unit=unit, category=query.category, channel=query.channel, card=query.card,
+            text=query.text, received_from=query.received_from, received_to=query.received_to,
+        )
+        if query.overdue is None:
+            return await self.orders.search(**kwargs, limit=query.limit, offset=query.offset)
+        # Deadlines are derived on read, so "overdue" is filtered here, not in SQL.
+        rows, _ = await self.orders.search(**kwargs, limit=None, offset=0)
+        now = self.clock()
+        hits = [o for o in rows if self.is_overdue(o, now) == query.overdue]
+        return hits[query.offset : query.offset + query.limit], len(hits)
+
+    def is_overdue(self, order: WorkOrder, now: datetime) -> bool:
+        clock = order.clock("handling")
+        return clock is not None and self.policy.due(order.preset, clock).due < now

@@ -1,0 +1,51 @@
+"""Deployment settings, read once from the environment (secrets only from there)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/zhitong.sqlite3"
+
+
+class SettingsError(Exception):
+    error_id = "bad-settings"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    sla_preset: str = "yicheng-2021"
+    preset_files: tuple[str, ...] = ()
+    calendar_overrides: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    admin_password: str | None = field(default=None, repr=False)
+    duplicate_window: timedelta = timedelta(days=30)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def number(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw is None or raw == "":
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+        files = tuple(p for p in env.get("ZHITONG_SLA_PRESET_FILES", "").split(os.pathsep) if p)
+        return cls(
+            database_url=env.get("ZHITONG_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            sla_preset=env.get("ZHITONG_SLA_PRESET") or "yicheng-2021",
+            preset_files=files,
+            calendar_overrides=env.get("ZHITONG_CALENDAR_OVERRIDES") or None,
+            host=env.get("ZHITONG_HOST") or "127.0.0.1",
+            port=number("ZHITONG_PORT", 8080),
+            admin_password=env.get("ZHITONG_ADMIN_PASSWORD") or None,
+            duplicate_window=timedelta(days=number("ZHITONG_DUPLICATE_WINDOW_DAYS", 30)),
+        )

@@ -1,0 +1,1 @@
+"""督办 supervision: the card sweep and the monthly unit flags."""

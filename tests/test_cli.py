@@ -1,0 +1,58 @@
+"""The `zhitong` command, run as a real process where it matters."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from callcenter.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def zhitong(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "callcenter.cli", *args], input=stdin, capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, cwd=REPO, timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("preset", "start", "kind", "due", "provisional"),
+    [
+        # Spring Festival 2026: 02-15..02-23 off, Sat 02-14 and Sat 02-28 are 调休 working days.
+        ("yicheng-2021", "2026-02-13T10:00", "resolve", "2026-03-02T23:59:59+08:00", False),
+        ("yicheng-2021", "2026-02-16T10:00", "answer", "2026-02-26T23:59:59+08:00", False),  # receipt on a holiday
+        ("yicheng-2021", "2026-12-28T10:00", "resolve", "2027-01-06T23:59:59+08:00", True),  # into 2027: weekends only
+        ("langfang-2019", "2026-02-13T10:00", "authority", "2026-02-14T10:00:00+08:00", False),  # 24 clock hours
+        ("langfang-2019", "2026-02-13T10:00", "major_resolve", "2026-02-18T23:59:59+08:00", False),  # 5 calendar days
+        ("mianyang-962299", "2026-11-23T09:00", "complex", "2026-12-23T23:59:59+08:00", False),
+    ],
+)
+def test_sla_due(preset: str, start: str, kind: str, due: str, provisional: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sla", "due", "--preset", preset, "--from", start, "--kind", kind]) == 0
+    assert json.loads(capsys.readouterr().out) == {"due": due, "provisional": provisional}
+
+
+def test_sla_due_errors_are_clear(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sla", "due", "--preset", "nowhere", "--from", "2026-11-23T09:00", "--kind", "resolve"]) == 2
+    assert "nowhere" in capsys.readouterr().err
+    assert main(["sla", "due", "--preset", "yicheng-2021", "--from", "2026-11-23T09:00", "--kind", "teleport"]) == 2
+    assert "teleport" in capsys.readouterr().err
+
+
+def test_supervise_and_admin_commands_end_to_end(tmp_path: Path) -> None:
+    env = {"ZHITONG_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.sqlite3"}
+    assert json.loads(zhitong("units", "load", "demo", env=env).stdout) == {"loaded": 26}
+    added = zhitong("user", "add", "li", "--role", "unit_handler", "--unit", "zjj", env=env, stdin="long-enough-password\n")
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout) == {"username": "li", "role": "unit_handler", "unit": "zjj"}
+    dup = zhitong("user", "add", "li", "--role", "agent", env=env, stdin="long-enough-password\n")
+    assert dup.returncode == 2 and "already exists" in dup.stderr
+    swept = zhitong("supervise", "--at", "2026-12-01T09:00:00+08:00", env=env)
+    assert swept.returncode == 0 and swept.stdout == ""  # no orders, no cards
