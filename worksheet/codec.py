@@ -24,11 +24,11 @@ from .model import (
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return value.isoformat() if value is not None else None
 
 
 def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    return datetime.fromisoformat(value) if value is not None else None
 
 
 def order_to_dict(o: WorkOrder) -> dict[str, Any]:
@@ -76,13 +76,13 @@ def event_to_dict(e: Event) -> dict[str, Any]:
     return {
         "seq": e.seq, "type": e.type, "at": e.at.isoformat(), "actor": e.actor, "role": e.role.value,
         "from_status": e.from_status.value if e.from_status else None, "to_status": e.to_status.value,
-        "note": e.note, "data": e.data,
+        "note": e.note, "data": dict(e.data),
     }
 
 
 def event_from_dict(d: dict[str, Any]) -> Event:
     return Event(
         seq=d["seq"], type=d["type"], at=datetime.fromisoformat(d["at"]), actor=d["actor"], role=Role(d["role"]),
-        from_status=Status(d["from_status"]) if d["from_status"] else None, to_status=Status(d["to_status"]),
-        note=d["note"], data=d["data"],
+        from_status=Status(d["from_status"]) if d.get("from_status") else None, to_status=Status(d["to_status"]),
+        note=d.get("note", ""), data=dict(d.get("data") or {}),
     )

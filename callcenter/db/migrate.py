@@ -13,17 +13,23 @@ from callcenter.db.engine import create_engine
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def _config(connection: Connection) -> Config:
+def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
+    """An Alembic config without an alembic.ini: the package's migrations, and either
+    a URL (env.py then opens its own async engine) or an open sync connection."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["connection"] = connection
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ConfigParser interpolation
+    if connection is not None:
+        cfg.attributes["connection"] = connection
     return cfg
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` to `revision`. Idempotent: at head it does nothing."""
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(lambda sync: command.upgrade(_config(sync), revision))
+            await conn.run_sync(lambda sync: command.upgrade(alembic_config(url, sync), revision))
     finally:
         await engine.dispose()

@@ -1,7 +1,10 @@
 """Orders: the row (indexed columns + JSON snapshot) and its append-only events.
 
-Every write is one transaction: row and events together, guarded by the version
-column (optimistic concurrency) and by the events' (order_number, seq) key.
+Every write is one transaction: row, unit links and events together, guarded by
+the version column (optimistic concurrency) and by the events' (order_number,
+seq) key. The version is the number of events (`WorkOrder.version`); reads pair
+a snapshot with exactly the events `seq <= version` it was written with, so a
+save committed between the two SELECTs cannot produce a torn order.
 """
 
 from __future__ import annotations
@@ -10,48 +13,34 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callcenter.db.errors import OrderNotFound, VersionConflict
+from callcenter.db.order_rows import chunks, event_from_row, event_row, order_row, unit_rows
 from callcenter.db.tables import order_counters, order_events, order_units, orders
-from worksheet.codec import event_from_dict, event_to_dict, order_from_dict, order_to_dict
-from worksheet.model import CardColor, Event, WorkOrder
+from worksheet.codec import order_from_dict
+from worksheet.model import Event, WorkOrder
+
+_NEWEST_FIRST = (orders.c.received_at.desc(), orders.c.number.desc())
 
 
-def _row(order: WorkOrder, now: datetime) -> dict[str, Any]:
-    current = [k.color for k in order.cards if k.cycle == order.cycle]
-    card = CardColor.RED if CardColor.RED in current else (CardColor.YELLOW if current else None)
-    e = order.enterprise
-    return {
-        "status": order.status.value, "channel": order.channel.value, "category": order.category.value,
-        "urgency": order.urgency.value, "preset": order.preset, "lead_unit": order.lead_unit,
-        "enterprise_name": e.name, "enterprise_phone": e.phone, "credit_code": e.credit_code,
-        "subject": order.subject, "content": order.content, "received_at": order.received_at,
-        "updated_at": now, "version": order.version, "card": card.value if card else None,
-        "has_cards": bool(order.cards), "snapshot": order_to_dict(order),
-    }
-
-
-def _event_row(number: str, e: Event) -> dict[str, Any]:
-    d = event_to_dict(e)
-    return {**d, "order_number": number, "at": e.at}
-
-
-def _units(order: WorkOrder) -> list[dict[str, str]]:
-    rows = [{"order_number": order.number, "unit_code": order.lead_unit, "role": "lead"}] if order.lead_unit else []
-    return rows + [{"order_number": order.number, "unit_code": u, "role": "co"} for u in order.co_units]
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class OrderRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    # -- writes ---------------------------------------------------------------
+
     async def next_number(self, day: date) -> str:
-        key = day.strftime("%Y%m%d")
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        """The next order number of `day` (Asia/Shanghai), e.g. 20261123-0007; atomic under concurrency."""
+        key = f"{day:%Y%m%d}"
+        dialect: Any = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(order_counters).values(day=key, last=1)
         stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"last": order_counters.c.last + 1})
         async with self.engine.begin() as conn:
@@ -59,23 +48,32 @@ class OrderRepository:
         return f"{key}-{n:04d}"
 
     async def add(self, order: WorkOrder, events: Sequence[Event]) -> None:
-        now = events[-1].at
+        """Insert a new order with its events; committed (durable) when this returns."""
+        if not events or order.version != len(events):
+            raise ValueError(f"order {order.number}: add() needs all {order.version} events of the order")
         async with self.engine.begin() as conn:
-            await conn.execute(insert(orders).values(number=order.number, created_at=events[0].at, **_row(order, now)))
+            await conn.execute(insert(orders).values(
+                number=order.number, created_at=events[0].at, **order_row(order, events[-1].at)))
             await self._write_children(conn, order, events)
 
     async def save(self, order: WorkOrder, new_events: Sequence[Event], expected_version: int) -> None:
+        """Store `order` (now at version expected_version + len(new_events)) if nobody else wrote
+        since `expected_version`; otherwise raise VersionConflict and store nothing."""
         if not new_events:
             return
+        if order.version != expected_version + len(new_events):
+            raise ValueError(f"order {order.number} is at version {order.version}, "
+                             f"not {expected_version} + {len(new_events)} new events")
         try:
             async with self.engine.begin() as conn:
                 result = await conn.execute(
                     update(orders)
                     .where(orders.c.number == order.number, orders.c.version == expected_version)
-                    .values(**_row(order, new_events[-1].at))
+                    .values(**order_row(order, new_events[-1].at))
                 )
                 if result.rowcount != 1:
-                    raise VersionConflict(order.number, expected_version)
+                    exists = await conn.scalar(select(orders.c.number).where(orders.c.number == order.number))
+                    raise VersionConflict(order.number, expected_version) if exists else OrderNotFound(order.number)
                 await conn.execute(delete(order_units).where(order_units.c.order_number == order.number))
                 await self._write_children(conn, order, new_events)
         except IntegrityError:
@@ -84,92 +82,110 @@ class OrderRepository:
 
     @staticmethod
     async def _write_children(conn: AsyncConnection, order: WorkOrder, events: Sequence[Event]) -> None:
-        await conn.execute(insert(order_events), [_event_row(order.number, e) for e in events])
-        if units := _units(order):
+        await conn.execute(insert(order_events), [event_row(order.number, e) for e in events])
+        if units := unit_rows(order):
             await conn.execute(insert(order_units), units)
+
+    # -- reads ----------------------------------------------------------------
+
+    async def get(self, number: str) -> WorkOrder:
+        """The order with its full history; OrderNotFound if there is none."""
+        found = await self.get_many([number])
+        if not found:
+            raise OrderNotFound(number)
+        return found[0]
 
     async def events(self, number: str) -> list[Event]:
         async with self.engine.connect() as conn:
-            return await self._events(conn, number)
-
-    @staticmethod
-    async def _events(conn: AsyncConnection, number: str) -> list[Event]:
-        rows = await conn.execute(
-            select(order_events).where(order_events.c.order_number == number).order_by(order_events.c.seq)
-        )
-        return [event_from_dict({**r._mapping, "at": r.at.isoformat()}) for r in rows]
-
-    async def get(self, number: str) -> WorkOrder:
-        async with self.engine.connect() as conn:
-            snapshot = (await conn.execute(select(orders.c.snapshot).where(orders.c.number == number))).scalar()
-            if snapshot is None:
-                raise OrderNotFound(number)
-            return order_from_dict(snapshot, await self._events(conn, number))
+            rows = await conn.execute(
+                select(order_events).where(order_events.c.order_number == number).order_by(order_events.c.seq))
+            return [event_from_row(r) for r in rows]
 
     async def get_many(self, numbers: Iterable[str]) -> list[WorkOrder]:
-        """Snapshots without history (for lists and sweeps)."""
-        wanted = list(numbers)
+        """The existing orders among `numbers`, with history, in the order asked for."""
+        wanted = list(dict.fromkeys(numbers))
         if not wanted:
             return []
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(select(orders.c.snapshot).where(orders.c.number.in_(wanted)))
-            return [order_from_dict(r.snapshot) for r in rows]
+        found: dict[str, WorkOrder] = {}
+        for part in chunks(wanted):
+            for o in await self._load(select(orders.c.snapshot, orders.c.version).where(orders.c.number.in_(part))):
+                found[o.number] = o
+        return [found[n] for n in wanted if n in found]
 
     async def search(
-        self, *, status: list[str] | None = None, unit: str | None = None, category: str | None = None,
+        self, *, status: Sequence[str] | None = None, unit: str | None = None, category: str | None = None,
         channel: str | None = None, card: str | None = None, text: str | None = None,
         received_from: datetime | None = None, received_to: datetime | None = None,
-        limit: int | None = 50, offset: int = 0,
+        numbers_in: Sequence[str] | None = None, limit: int | None = 50, offset: int = 0,
     ) -> tuple[list[WorkOrder], int]:
-        where = []
+        """Orders (with history) matching every given filter, newest received first, and the total count.
+        `unit` matches lead or co-unit; `text` is a substring of subject, content, enterprise or number;
+        received_from is inclusive, received_to exclusive; `limit=None` returns all."""
+        if numbers_in is not None and not numbers_in:
+            return [], 0
+        where: list[ColumnElement[bool]] = []
         if status:
-            where.append(orders.c.status.in_(status))
+            where.append(orders.c.status.in_(list(status)))
         if unit:
             where.append(orders.c.number.in_(select(order_units.c.order_number).where(order_units.c.unit_code == unit)))
         for column, value in ((orders.c.category, category), (orders.c.channel, channel), (orders.c.card, card)):
             if value:
                 where.append(column == value)
         if text:
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            like = f"%{escaped}%"
-            where.append(or_(*(c.like(like, escape="\\") for c in (
+            pattern = _like(text)
+            where.append(or_(*(c.ilike(pattern, escape="\\") for c in (
                 orders.c.subject, orders.c.content, orders.c.enterprise_name, orders.c.number))))
-        if received_from:
+        if received_from is not None:
             where.append(orders.c.received_at >= received_from)
-        if received_to:
+        if received_to is not None:
             where.append(orders.c.received_at < received_to)
-        cond = and_(*where) if where else None
-        query = select(orders.c.snapshot).order_by(orders.c.received_at.desc(), orders.c.number.desc())
-        count = select(func.count()).select_from(orders)
-        if cond is not None:
-            query, count = query.where(cond), count.where(cond)
+        if numbers_in is not None:
+            where.append(orders.c.number.in_(list(numbers_in)))
+        query = select(orders.c.snapshot, orders.c.version).where(*where).order_by(*_NEWEST_FIRST)
         if limit is not None:
             query = query.limit(limit).offset(offset)
+        elif offset:
+            query = query.offset(offset)
         async with self.engine.connect() as conn:
-            total = (await conn.execute(count)).scalar_one()
-            rows = await conn.execute(query)
-            return [order_from_dict(r.snapshot) for r in rows], total
+            total = (await conn.execute(select(func.count()).select_from(orders).where(*where))).scalar_one()
+        return await self._load(query), total
 
-    async def open_orders(self, statuses: list[str]) -> list[WorkOrder]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(select(orders.c.snapshot).where(orders.c.status.in_(statuses)))
-            return [order_from_dict(r.snapshot) for r in rows]
+    async def open_orders(self, statuses: Sequence[str], *, with_history: bool = False) -> list[WorkOrder]:
+        """Orders in `statuses` for sweeps. Without history their `version` is 0: reload with get() to save."""
+        query = select(orders.c.snapshot, orders.c.version).where(orders.c.status.in_(list(statuses)))
+        return await self._load(query.order_by(orders.c.number), with_history=with_history)
 
     async def with_cards(self) -> list[WorkOrder]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(select(orders.c.snapshot).where(orders.c.has_cards.is_(True)))
-            return [order_from_dict(r.snapshot) for r in rows]
+        """Orders that ever received a card (snapshots without history)."""
+        query = select(orders.c.snapshot, orders.c.version).where(orders.c.has_cards.is_(True))
+        return await self._load(query.order_by(orders.c.number), with_history=False)
 
     async def find_recent(
-        self, *, since: datetime, enterprise_name: str | None, phone: str | None, statuses: list[str]
+        self, *, since: datetime, enterprise_name: str | None, phone: str | None, statuses: Sequence[str],
     ) -> list[WorkOrder]:
+        """Candidates for duplicate detection: same enterprise name or phone, received since `since`,
+        in `statuses`; newest first, at most 200, without history."""
         party = [c == v for c, v in ((orders.c.enterprise_name, enterprise_name), (orders.c.enterprise_phone, phone)) if v]
         if not party:
             return []
+        query = (select(orders.c.snapshot, orders.c.version)
+                 .where(orders.c.received_at >= since, orders.c.status.in_(list(statuses)), or_(*party))
+                 .order_by(*_NEWEST_FIRST).limit(200))
+        return await self._load(query, with_history=False)
+
+    async def _load(self, query: Select[Any], *, with_history: bool = True) -> list[WorkOrder]:
+        """Run a (snapshot, version) query; attach to each order its events seq <= version."""
         async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(orders.c.snapshot)
-                .where(orders.c.received_at >= since, orders.c.status.in_(statuses), or_(*party))
-                .order_by(orders.c.received_at.desc()).limit(200)
-            )
-            return [order_from_dict(r.snapshot) for r in rows]
+            rows = (await conn.execute(query)).all()
+            if not with_history:
+                return [order_from_dict(r.snapshot) for r in rows]
+            versions = {r.snapshot["number"]: r.version for r in rows}
+            history: dict[str, list[Event]] = {n: [] for n in versions}
+            for part in chunks(list(versions)):
+                events = await conn.execute(
+                    select(order_events).where(order_events.c.order_number.in_(part))
+                    .order_by(order_events.c.order_number, order_events.c.seq))
+                for r in events:
+                    if r.seq <= versions[r.order_number]:
+                        history[r.order_number].append(event_from_row(r))
+        return [order_from_dict(r.snapshot, history[r.snapshot["number"]]) for r in rows]

@@ -12,13 +12,13 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -26,7 +26,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """Stores UTC; returns aware Asia/Shanghai datetimes. Naive input is a bug."""
+    """Stores UTC (naive UTC text in SQLite, timestamptz in PostgreSQL); returns
+    aware Asia/Shanghai datetimes. Naive input is a bug and is rejected."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -34,8 +35,10 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database")
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.utcoffset() is None:
+            raise ValueError("naive datetime given to the database; use an aware datetime")
         utc = value.astimezone(UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
@@ -55,7 +58,7 @@ units = Table(
     Column("code", String(64), primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("short_name", String(200), nullable=False),
-    Column("active", Boolean, nullable=False, default=True),
+    Column("active", Boolean, nullable=False, default=True, server_default=true()),
 )
 
 users = Table(
@@ -65,7 +68,7 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("role", String(32), nullable=False),
     Column("unit_code", String(64), ForeignKey("units.code"), nullable=True),
-    Column("active", Boolean, nullable=False, default=True),
+    Column("active", Boolean, nullable=False, default=True, server_default=true()),
     Column("created_at", UtcDateTime, nullable=False),
 )
 
@@ -92,8 +95,9 @@ orders = Table(
     Column("category", String(32), nullable=False, index=True),
     Column("urgency", String(16), nullable=False),
     Column("preset", String(64), nullable=False),
-    Column("lead_unit", String(64), nullable=True, index=True),
-    Column("enterprise_name", String(200), nullable=False),
+    Column("lead_unit", String(100), nullable=True, index=True),
+    Column("co_units", Json, nullable=False),  # list of unit codes; order_units is what queries use
+    Column("enterprise_name", String(200), nullable=False, index=True),
     Column("enterprise_phone", String(32), nullable=True, index=True),
     Column("credit_code", String(18), nullable=True),
     Column("subject", String(200), nullable=False),
@@ -102,17 +106,16 @@ orders = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("card", String(16), nullable=True, index=True),
-    Column("has_cards", Boolean, nullable=False, default=False, index=True),
+    Column("card", String(16), nullable=True, index=True),  # highest card of the current cycle: red > yellow
+    Column("has_cards", Boolean, nullable=False, default=False, index=True),  # any card in any cycle
     Column("snapshot", Json, nullable=False),
 )
-Index("ix_orders_enterprise_name", orders.c.enterprise_name)
 
 # Lead and co-units, so "orders of unit X" is an indexed lookup (co-units see their orders too).
 order_units = Table(
     "order_units", metadata,
     Column("order_number", String(32), ForeignKey("orders.number"), primary_key=True),
-    Column("unit_code", String(64), primary_key=True, index=True),
+    Column("unit_code", String(100), primary_key=True, index=True),
     Column("role", String(8), nullable=False),  # lead | co
 )
 

@@ -12,9 +12,9 @@ from callcenter.db.tables import units
 class UnitRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._known: set[str] = set()
 
     async def upsert_many(self, items: list[dict[str, str]]) -> None:
+        """Insert units or update the name/short_name of existing codes (short_name defaults to name)."""
         if not items:
             return
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
@@ -23,7 +23,10 @@ class UnitRepository:
             index_elements=["code"], set_={"name": stmt.excluded.name, "short_name": stmt.excluded.short_name}
         )
         async with self.engine.begin() as conn:
-            await conn.execute(stmt, [{**u, "active": True} for u in items])
+            await conn.execute(stmt, [
+                {"code": u["code"], "name": u["name"], "short_name": u.get("short_name") or u["name"], "active": True}
+                for u in items
+            ])
 
     async def list(self) -> list[dict[str, object]]:
         async with self.engine.connect() as conn:

@@ -35,6 +35,7 @@ class UserRepository:
         self.engine = engine
 
     async def add(self, username: str, password_hash: str, role: str, unit_code: str | None) -> int:
+        """Create an active user and return its id; DuplicateUser if the username is taken."""
         try:
             async with self.engine.begin() as conn:
                 result = await conn.execute(insert(users).values(
@@ -42,7 +43,10 @@ class UserRepository:
                     active=True, created_at=_utcnow()))
                 return int(result.inserted_primary_key[0])
         except IntegrityError:
-            raise DuplicateUser(username) from None
+            # Only the username is unique; anything else (e.g. an unknown unit_code) is not a duplicate.
+            if await self.get_by_username(username) is not None:
+                raise DuplicateUser(username) from None
+            raise
 
     async def get_by_username(self, username: str) -> User | None:
         async with self.engine.connect() as conn:
