@@ -30,6 +30,19 @@ ORDER = {
 }
 
 
+MATTERS = [
+    "华翔路道路施工，附近企业货物无法运出，绕行创业路时路口限高不能通过",
+    "申请高新技术企业认定需要准备哪些材料，办理流程是什么",
+    "企业用电增容申请已提交一个月仍未答复",
+    "园区污水管网堵塞，厂区积水影响生产",
+    "反映某部门重复检查、乱收费问题",
+    "招聘外地技术人才落户和子女入学政策咨询",
+    "厂房建设规划许可审批进度缓慢",
+    "建议增加园区公交班次方便员工通勤",
+]
+PLACES = ["涪城区", "高新区", "经开区", "科技城", "游仙区"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -82,7 +95,12 @@ async def bench(base: str, args: argparse.Namespace) -> None:
     headers = {"Authorization": f"Bearer {token}"}
 
     async def create(session: aiohttp.ClientSession, i: int) -> tuple[int, str]:
-        body = {**ORDER, "subject": f"事项{i}", "content": f"第{i}号诉求：{random.random()}"}
+        # A realistic mix: 500 enterprises, varied matters (so duplicate checks see real candidates).
+        rng = random.Random(i)
+        firm = rng.randrange(500)
+        matter = rng.choice(MATTERS)
+        body = {**ORDER, "enterprise": {"name": f"绵阳第{firm}号企业有限公司", "phone": f"138{firm:08d}"},
+                "subject": matter[:12], "content": f"{matter}（{rng.choice(PLACES)}，编号{i}）"}
         async with session.post(f"{base}/api/v1/orders", json=body, headers=headers) as r:
             data = await r.json()
             return r.status, data.get("number", str(data))
@@ -102,13 +120,14 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--creates", type=int, default=5000)
     ap.add_argument("--gets", type=int, default=10000)
+    ap.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = ap.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "ZHITONG_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
                "ZHITONG_ADMIN_PASSWORD": "bench-password-1", "ZHITONG_LOG_LEVEL": "WARNING"}
         server = subprocess.Popen(
-            [sys.executable, "-m", "callcenter.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "callcenter.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
             env=env, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
         )
         try:

@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo", action="store_true", help="load the demo units when none exist")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("ZHITONG_WORKERS", "1")),
+                       help="worker processes sharing the port (default: ZHITONG_WORKERS or 1)")
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply Alembic migrations up to the newest")
@@ -73,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.database_url:
             settings = Settings(**{**settings.__dict__, "database_url": args.database_url})
         if args.command == "serve":
-            admin.serve(settings, host=args.host, port=args.port, demo=args.demo)
+            if args.workers < 1:
+                raise admin.AdminError("--workers must be at least 1")
+            admin.serve(settings, host=args.host, port=args.port, demo=args.demo, workers=args.workers)
             return 0
         if args.command == "sla":
             print(json.dumps(admin.sla_due(settings, args.preset, args.start, args.kind, args.amount), ensure_ascii=False))

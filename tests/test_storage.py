@@ -148,7 +148,7 @@ async def test_sqlite_connections_are_durable(tmp_path: Any) -> None:
         pragmas = {p: (await conn.execute(text(f"PRAGMA {p}"))).scalar() for p in
                    ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
     await engine.dispose()
-    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 5000}
+    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 30000}
 
 
 async def test_sqlite_parent_directory_is_created(tmp_path: Any) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from .model import OPEN_STATUSES, Status, WorkOrder
 
 DEFAULT_WINDOW = timedelta(days=30)
 DEFAULT_THRESHOLD = 0.5
+MAX_FLAGGED = 5  # a person reviews these; the most similar few are what helps
 _PUNCT = set(" \t\r\n，。！？、；：“”‘’（）()《》【】,.!?;:'\"-—…·")
 
 
@@ -32,26 +34,44 @@ def _digits(phone: str | None) -> str:
     return digits[-11:]  # +86 13800138000 and 13800138000 are the same line
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What duplicate detection needs of an order (storage can load just this)."""
+
+    number: str
+    status: Status
+    enterprise_name: str
+    phone: str | None
+    text: str
+    received_at: datetime
+
+
+def candidate_of(order: WorkOrder) -> Candidate:
+    return Candidate(order.number, order.status, order.enterprise.name, order.enterprise.phone,
+                     f"{order.subject} {order.content}", order.received_at)
+
+
 def possible_duplicates(
     order: WorkOrder,
-    candidates: Iterable[WorkOrder],
+    candidates: Iterable[Candidate | WorkOrder],
     *,
     window: timedelta = DEFAULT_WINDOW,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> list[str]:
-    """Numbers of open orders from the same enterprise or phone with similar content."""
-    name = order.enterprise.name.strip()
-    phone = _digits(order.enterprise.phone)
-    text = f"{order.subject} {order.content}"
-    found = []
-    for other in candidates:
-        if other.number == order.number or other.status not in OPEN_STATUSES | {Status.DRAFT}:
+    """Numbers of open orders from the same enterprise or phone with similar content,
+    most similar first (at most MAX_FLAGGED)."""
+    me = candidate_of(order)
+    name = me.enterprise_name.strip()
+    phone = _digits(me.phone)
+    scored = []
+    for item in candidates:
+        other = candidate_of(item) if isinstance(item, WorkOrder) else item
+        if other.number == me.number or other.status not in OPEN_STATUSES | {Status.DRAFT}:
             continue
-        if abs(other.received_at - order.received_at) > window:
+        if abs(other.received_at - me.received_at) > window:
             continue
-        same_party = (name and other.enterprise.name.strip() == name) or (
-            phone and _digits(other.enterprise.phone) == phone
-        )
-        if same_party and similarity(text, f"{other.subject} {other.content}") >= threshold:
-            found.append(other.number)
-    return found
+        same_party = (name and other.enterprise_name.strip() == name) or (phone and _digits(other.phone) == phone)
+        score = similarity(me.text, other.text) if same_party else 0.0
+        if score >= threshold:
+            scored.append((-score, other.number))
+    return [number for _, number in sorted(scored)[:MAX_FLAGGED]]

@@ -3,6 +3,8 @@ only as SHA-256 digests, so a database leak does not leak usable tokens."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from callcenter.auth.passwords import hash_password, verify_password
@@ -27,9 +29,19 @@ class Session:
 
 
 class AuthService:
-    def __init__(self, users: UserRepository, units: UnitRepository) -> None:
+    """`token_ttl`: how long a looked-up token is trusted without asking the database.
+    Every API request needs the actor, so this saves a query per request; a token
+    revoked on another node stops working within the TTL."""
+
+    def __init__(
+        self, users: UserRepository, units: UnitRepository, *,
+        token_ttl: float = 30.0, monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.users = users
         self.units = units
+        self.token_ttl = token_ttl
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, Actor]] = {}
 
     async def add_user(self, username: str, password: str, role: str, unit: str | None = None) -> Actor:
         username = username.strip()
@@ -62,13 +74,26 @@ class AuthService:
         return Session(token, Actor(user.username, Role(user.role), user.unit_code))
 
     async def actor_for_token(self, token: str) -> Actor | None:
-        user = await self.users.user_for_token(digest(token))
+        key = digest(token)
+        now = self._monotonic()
+        cached = self._cache.get(key)
+        if cached and cached[0] > now:
+            return cached[1]
+        user = await self.users.user_for_token(key)
         if user is None or not user.active:
+            self._cache.pop(key, None)
             return None
-        return Actor(user.username, Role(user.role), user.unit_code)
+        actor = Actor(user.username, Role(user.role), user.unit_code)
+        if len(self._cache) >= _CACHE_MAX:
+            self._cache.clear()  # simple bound; entries are cheap to refill
+        self._cache[key] = (now + self.token_ttl, actor)
+        return actor
 
     async def revoke(self, token: str) -> None:
-        await self.users.revoke(digest(token))
+        key = digest(token)
+        self._cache.pop(key, None)
+        await self.users.revoke(key)
 
 
+_CACHE_MAX = 10_000
 _DUMMY_HASH = hash_password("not-a-real-password-only-for-timing")

@@ -9,22 +9,31 @@ save committed between the two SELECTs cannot produce a torn order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from callcenter.db.engine import write_transaction
 from callcenter.db.errors import OrderNotFound, VersionConflict
+from callcenter.db.group_commit import GroupCommit
 from callcenter.db.order_rows import chunks, event_from_row, event_row, order_row, unit_rows
 from callcenter.db.tables import order_counters, order_events, order_units, orders
 from worksheet.codec import order_from_dict
-from worksheet.model import Event, WorkOrder
+from worksheet.duplicates import Candidate
+from worksheet.model import Event, Status, WorkOrder
 
 _NEWEST_FIRST = (orders.c.received_at.desc(), orders.c.number.desc())
+_GET_ORDER = select(orders.c.snapshot, orders.c.version).where(orders.c.number == bindparam("number"))
+_GET_EVENTS = (
+    select(order_events)
+    .where(order_events.c.order_number == bindparam("number"), order_events.c.seq <= bindparam("version"))
+    .order_by(order_events.c.seq)
+)
 
 
 def _like(text: str) -> str:
@@ -34,27 +43,54 @@ def _like(text: str) -> str:
 class OrderRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # SQLite: batch new orders into shared commits; PostgreSQL writes in parallel.
+        self._group = (
+            GroupCommit(engine, self._reserve, self._insert_many) if engine.dialect.name == "sqlite" else None
+        )
 
     # -- writes ---------------------------------------------------------------
 
     async def next_number(self, day: date) -> str:
         """The next order number of `day` (Asia/Shanghai), e.g. 20261123-0007; atomic under concurrency."""
+        async with write_transaction(self.engine) as conn:
+            (number,) = await self._reserve(conn, day, 1)
+            return number
+
+    async def _reserve(self, conn: AsyncConnection, day: date, count: int) -> list[str]:
+        """Take `count` consecutive numbers of `day` with one upsert."""
         key = f"{day:%Y%m%d}"
         dialect: Any = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(order_counters).values(day=key, last=1)
-        stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"last": order_counters.c.last + 1})
-        async with self.engine.begin() as conn:
-            n = (await conn.execute(stmt.returning(order_counters.c.last))).scalar_one()
-        return f"{key}-{n:04d}"
+        stmt = dialect.insert(order_counters).values(day=key, last=count)
+        stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"last": order_counters.c.last + count})
+        last = (await conn.execute(stmt.returning(order_counters.c.last))).scalar_one()
+        return [f"{key}-{n:04d}" for n in range(last - count + 1, last + 1)]
+
+    async def add_numbered(self, day: date, build: Callable[[str], tuple[WorkOrder, Sequence[Event]]]) -> WorkOrder:
+        """Allocate the day's next number and insert the order `build(number)` returns, durably.
+        On SQLite concurrent calls share one commit (see group_commit.py)."""
+        if self._group is not None:
+            return await self._group.add(day, build)
+        async with write_transaction(self.engine) as conn:
+            (number,) = await self._reserve(conn, day, 1)
+            order, events = build(number)
+            await self._insert_many(conn, [(order, events)])
+            return order
 
     async def add(self, order: WorkOrder, events: Sequence[Event]) -> None:
         """Insert a new order with its events; committed (durable) when this returns."""
-        if not events or order.version != len(events):
-            raise ValueError(f"order {order.number}: add() needs all {order.version} events of the order")
-        async with self.engine.begin() as conn:
-            await conn.execute(insert(orders).values(
-                number=order.number, created_at=events[0].at, **order_row(order, events[-1].at)))
-            await self._write_children(conn, order, events)
+        async with write_transaction(self.engine) as conn:
+            await self._insert_many(conn, [(order, events)])
+
+    @staticmethod
+    async def _insert_many(conn: AsyncConnection, items: Sequence[tuple[WorkOrder, Sequence[Event]]]) -> None:
+        for order, events in items:
+            if not events or order.version != len(events):
+                raise ValueError(f"order {order.number}: add() needs all {order.version} events of the order")
+        await conn.execute(insert(orders), [
+            {"number": o.number, "created_at": ev[0].at, **order_row(o, ev[-1].at)} for o, ev in items])
+        await conn.execute(insert(order_events), [event_row(o.number, e) for o, ev in items for e in ev])
+        if units := [u for o, _ in items for u in unit_rows(o)]:
+            await conn.execute(insert(order_units), units)
 
     async def save(self, order: WorkOrder, new_events: Sequence[Event], expected_version: int) -> None:
         """Store `order` (now at version expected_version + len(new_events)) if nobody else wrote
@@ -65,7 +101,7 @@ class OrderRepository:
             raise ValueError(f"order {order.number} is at version {order.version}, "
                              f"not {expected_version} + {len(new_events)} new events")
         try:
-            async with self.engine.begin() as conn:
+            async with write_transaction(self.engine) as conn:
                 result = await conn.execute(
                     update(orders)
                     .where(orders.c.number == order.number, orders.c.version == expected_version)
@@ -89,11 +125,16 @@ class OrderRepository:
     # -- reads ----------------------------------------------------------------
 
     async def get(self, number: str) -> WorkOrder:
-        """The order with its full history; OrderNotFound if there is none."""
-        found = await self.get_many([number])
-        if not found:
-            raise OrderNotFound(number)
-        return found[0]
+        """The order with its full history; OrderNotFound if there is none.
+
+        The hot path of the API: two prebuilt statements (no per-call SQL construction)
+        on one connection, the events limited to the snapshot's version."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_GET_ORDER, {"number": number})).first()
+            if row is None:
+                raise OrderNotFound(number)
+            events = await conn.execute(_GET_EVENTS, {"number": number, "version": row.version})
+            return order_from_dict(row.snapshot, [event_from_row(r) for r in events])
 
     async def events(self, number: str) -> list[Event]:
         async with self.engine.connect() as conn:
@@ -162,16 +203,20 @@ class OrderRepository:
 
     async def find_recent(
         self, *, since: datetime, enterprise_name: str | None, phone: str | None, statuses: Sequence[str],
-    ) -> list[WorkOrder]:
+    ) -> list[Candidate]:
         """Candidates for duplicate detection: same enterprise name or phone, received since `since`,
-        in `statuses`; newest first, at most 200, without history."""
+        in `statuses`; newest first, at most 100. Only the columns the check needs are read."""
         party = [c == v for c, v in ((orders.c.enterprise_name, enterprise_name), (orders.c.enterprise_phone, phone)) if v]
         if not party:
             return []
-        query = (select(orders.c.snapshot, orders.c.version)
+        query = (select(orders.c.number, orders.c.status, orders.c.enterprise_name, orders.c.enterprise_phone,
+                        orders.c.subject, orders.c.content, orders.c.received_at)
                  .where(orders.c.received_at >= since, orders.c.status.in_(list(statuses)), or_(*party))
-                 .order_by(*_NEWEST_FIRST).limit(200))
-        return await self._load(query, with_history=False)
+                 .order_by(*_NEWEST_FIRST).limit(100))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [Candidate(r.number, Status(r.status), r.enterprise_name, r.enterprise_phone,
+                          f"{r.subject} {r.content}", r.received_at) for r in rows]
 
     async def _load(self, query: Select[Any], *, with_history: bool = True) -> list[WorkOrder]:
         """Run a (snapshot, version) query; attach to each order its events seq <= version."""

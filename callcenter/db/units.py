@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from callcenter.db.engine import write_transaction
 from callcenter.db.tables import units
 
 
@@ -22,7 +23,7 @@ class UnitRepository:
         stmt = stmt.on_conflict_do_update(
             index_elements=["code"], set_={"name": stmt.excluded.name, "short_name": stmt.excluded.short_name}
         )
-        async with self.engine.begin() as conn:
+        async with write_transaction(self.engine) as conn:
             await conn.execute(stmt, [
                 {"code": u["code"], "name": u["name"], "short_name": u.get("short_name") or u["name"], "active": True}
                 for u in items

@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from callcenter.db.engine import write_transaction
 from callcenter.db.errors import DuplicateUser
 from callcenter.db.tables import api_tokens, users
 
@@ -37,7 +38,7 @@ class UserRepository:
     async def add(self, username: str, password_hash: str, role: str, unit_code: str | None) -> int:
         """Create an active user and return its id; DuplicateUser if the username is taken."""
         try:
-            async with self.engine.begin() as conn:
+            async with write_transaction(self.engine) as conn:
                 result = await conn.execute(insert(users).values(
                     username=username, password_hash=password_hash, role=role, unit_code=unit_code,
                     active=True, created_at=_utcnow()))
@@ -58,7 +59,7 @@ class UserRepository:
             return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
 
     async def add_token(self, user_id: int, digest: str, label: str) -> None:
-        async with self.engine.begin() as conn:
+        async with write_transaction(self.engine) as conn:
             await conn.execute(insert(api_tokens).values(digest=digest, user_id=user_id, label=label, created_at=_utcnow()))
 
     async def user_for_token(self, digest: str) -> User | None:
@@ -71,5 +72,5 @@ class UserRepository:
         return User(row.id, row.username, row.password_hash, row.role, row.unit_code, row.active) if row else None
 
     async def revoke(self, digest: str) -> None:
-        async with self.engine.begin() as conn:
+        async with write_transaction(self.engine) as conn:
             await conn.execute(update(api_tokens).where(api_tokens.c.digest == digest).values(revoked_at=_utcnow()))

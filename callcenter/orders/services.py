@@ -20,7 +20,7 @@ from worksheet.duplicates import DEFAULT_WINDOW, possible_duplicates
 from worksheet.errors import ValidationError
 from worksheet.intake import NewOrder
 from worksheet.lifecycle import create_order, handle
-from worksheet.model import OPEN_STATUSES, Actor, Role, Status, WorkOrder
+from worksheet.model import OPEN_STATUSES, Actor, Event, Role, Status, WorkOrder
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SYSTEM = Actor("system", Role.SYSTEM)
@@ -54,18 +54,23 @@ class OrderService:
 
     async def create(self, spec: NewOrder, actor: Actor) -> WorkOrder:
         now = self.clock()
-        number = await self.orders.next_number(now.astimezone(SHANGHAI).date())
-        order, events = create_order(spec, number, actor, now, self.policy)
+        # Validate and look for duplicates before taking a number, so bad input burns none.
+        probe, _ = create_order(spec, "pending", actor, now, self.policy)
         candidates = await self.orders.find_recent(
-            since=order.received_at - self.duplicate_window, enterprise_name=order.enterprise.name or None,
-            phone=order.enterprise.phone, statuses=[s.value for s in OPEN_STATUSES | {Status.DRAFT}],
+            since=probe.received_at - self.duplicate_window, enterprise_name=probe.enterprise.name or None,
+            phone=probe.enterprise.phone, statuses=[s.value for s in OPEN_STATUSES | {Status.DRAFT}],
         )
-        duplicates = possible_duplicates(order, candidates, window=self.duplicate_window)
-        if duplicates:
-            order, more = handle(c.FlagDuplicates(actor=SYSTEM, numbers=tuple(duplicates)), order, now, self.policy)
-            events += more
-        await self.orders.add(order, events)
-        return order
+        duplicates = tuple(possible_duplicates(probe, candidates, window=self.duplicate_window))
+
+        def build(number: str) -> tuple[WorkOrder, list[Event]]:
+            order, events = create_order(spec, number, actor, now, self.policy)
+            if duplicates:
+                flag = c.FlagDuplicates(actor=SYSTEM, numbers=duplicates)
+                order, more = handle(flag, order, now, self.policy)
+                events += more
+            return order, events
+
+        return await self.orders.add_numbered(now.astimezone(SHANGHAI).date(), build)
 
     async def get(self, number: str, actor: Actor) -> WorkOrder:
         order = await self.orders.get(number)
