@@ -23,6 +23,7 @@ from callcenter.db.orders import OrderRepository
 from callcenter.db.units import UnitRepository
 from callcenter.db.users import UserRepository
 from callcenter.http import openapi
+from callcenter.http.json_body import json_response
 from callcenter.http.problems import problem_middleware
 from callcenter.keys import AUTH, CLOCK, ORDERS, POLICY, SUPERVISION, UNITS
 from callcenter.orders import http as orders_http
@@ -98,4 +99,4 @@ def build_app(
 
 
 async def _health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return json_response({"status": "ok"})

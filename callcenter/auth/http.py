@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from callcenter.auth.services import BadCredentials
-from callcenter.http.json_body import json_object
+from callcenter.http.json_body import json_object, json_response
 from callcenter.http.problems import Forbidden, Unauthorized
 from callcenter.keys import AUTH
 from worksheet.errors import ValidationError
@@ -57,7 +57,7 @@ async def issue_token(request: web.Request) -> web.Response:
     except BadCredentials as exc:
         raise Unauthorized(str(exc)) from None
     actor = session.actor
-    return web.json_response(
+    return json_response(
         {"token": session.token, "username": actor.id, "role": actor.role.value, "unit": actor.unit}, status=201
     )
 
@@ -65,7 +65,7 @@ async def issue_token(request: web.Request) -> web.Response:
 @routes.get("/api/v1/me")
 async def me(request: web.Request) -> web.Response:
     actor = actor_of(request)
-    return web.json_response({"username": actor.id, "role": actor.role.value, "unit": actor.unit})
+    return json_response({"username": actor.id, "role": actor.role.value, "unit": actor.unit})
 
 
 @routes.post("/api/v1/users")
@@ -79,4 +79,4 @@ async def add_user(request: web.Request) -> web.Response:
     if unit is not None and not isinstance(unit, str):
         raise ValidationError("unit must be a string")
     actor = await request.app[AUTH].add_user(body["username"], body["password"], body["role"], unit)
-    return web.json_response({"username": actor.id, "role": actor.role.value, "unit": actor.unit}, status=201)
+    return json_response({"username": actor.id, "role": actor.role.value, "unit": actor.unit}, status=201)

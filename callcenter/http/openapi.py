@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.http.json_body import json_response
 from worksheet.commands import PERSON_COMMANDS
 from worksheet.model import CardColor, Category, Channel, Rating, Status, Urgency
 
@@ -109,4 +110,4 @@ DOCUMENT: dict[str, Any] = {
 
 @routes.get("/api/v1/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(DOCUMENT)
+    return json_response(DOCUMENT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from callcenter.auth.http import actor_of, require_roles
-from callcenter.http.json_body import json_object, query_int
+from callcenter.http.json_body import json_object, json_response, query_int
 from callcenter.keys import CLOCK, ORDERS, POLICY
 from callcenter.orders import schemas
 from callcenter.orders.services import SearchQuery
@@ -27,7 +27,7 @@ async def create_order(request: web.Request) -> web.Response:
     body = await json_object(request)
     spec = schemas.new_order(body, request.app[CLOCK]())
     order = await request.app[ORDERS].create(spec, actor)
-    return web.json_response(_view(request, order), status=201, headers={"Location": f"/api/v1/orders/{order.number}"})
+    return json_response(_view(request, order), status=201, headers={"Location": f"/api/v1/orders/{order.number}"})
 
 
 def _bool(raw: str | None, name: str) -> bool | None:
@@ -58,7 +58,7 @@ async def list_orders(request: web.Request) -> web.Response:
         offset=query_int(request, "offset", 0, 0, 10_000_000),
     )
     orders, total = await request.app[ORDERS].search(query, actor_of(request))
-    return web.json_response({
+    return json_response({
         "items": [_view(request, o, full=False) for o in orders],
         "total": total, "limit": query.limit, "offset": query.offset,
     })
@@ -67,7 +67,7 @@ async def list_orders(request: web.Request) -> web.Response:
 @routes.get("/api/v1/orders/{number}")
 async def get_order(request: web.Request) -> web.Response:
     order = await request.app[ORDERS].get(request.match_info["number"], actor_of(request))
-    return web.json_response(_view(request, order), headers={"ETag": f'"{order.version}"'})
+    return json_response(_view(request, order), headers={"ETag": f'"{order.version}"'})
 
 
 def _expected_version(request: web.Request, body: dict) -> int | None:  # type: ignore[type-arg]
@@ -91,5 +91,5 @@ async def act(request: web.Request) -> web.Response:
     expected = _expected_version(request, body)
     command = schemas.command(request.match_info["action"], body, actor_of(request))
     order = await request.app[ORDERS].act(request.match_info["number"], command, expected)
-    return web.json_response(_view(request, order), headers={"ETag": f'"{order.version}"'})
+    return json_response(_view(request, order), headers={"ETag": f'"{order.version}"'})
 

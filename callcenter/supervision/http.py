@@ -8,7 +8,7 @@ from datetime import datetime
 from aiohttp import web
 
 from callcenter.auth.http import require_roles
-from callcenter.http.json_body import json_object
+from callcenter.http.json_body import json_object, json_response
 from callcenter.keys import CLOCK, SUPERVISION, UNITS
 from callcenter.orders.schemas import parse_datetime
 from worksheet.errors import ValidationError
@@ -31,7 +31,7 @@ def flag_view(flag: UnitFlag) -> dict[str, object]:
 @routes.get("/api/v1/units")
 async def list_units(request: web.Request) -> web.Response:
     units = await request.app[UNITS].list()
-    return web.json_response({"items": units})
+    return json_response({"items": units})
 
 
 @routes.get("/api/v1/supervision")
@@ -45,7 +45,7 @@ async def supervision(request: web.Request) -> web.Response:
     for card in cards:
         counts = per_unit.setdefault(card.unit, {"yellow": 0, "red": 0})
         counts[card.color.value] += 1
-    return web.json_response({
+    return json_response({
         "month": month,
         "units": [{"unit": u, **n} for u, n in sorted(per_unit.items())],
         "flags": [flag_view(f) for f in flags],
@@ -60,4 +60,4 @@ async def run_sweep(request: web.Request) -> web.Response:
     if at is not None and at.tzinfo is None:
         raise ValidationError("at must carry a time zone offset")
     report = await request.app[SUPERVISION].run(at)
-    return web.json_response({"cards": [card_view(c) for c in report.cards], "flags": [flag_view(f) for f in report.flags]})
+    return json_response({"cards": [card_view(c) for c in report.cards], "flags": [flag_view(f) for f in report.flags]})
