@@ -56,3 +56,53 @@ def test_supervise_and_admin_commands_end_to_end(tmp_path: Path) -> None:
     assert dup.returncode == 2 and "already exists" in dup.stderr
     swept = zhitong("supervise", "--at", "2026-12-01T09:00:00+08:00", env=env)
     assert swept.returncode == 0 and swept.stdout == ""  # no orders, no cards
+
+
+def test_serve_with_two_workers_accepts_concurrent_creates(tmp_path: Path) -> None:
+    """The README's service command, as a real process: two workers share the port and
+    the SQLite file; every acknowledged order is stored once, with a unique number."""
+    import asyncio
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "ZHITONG_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/w.sqlite3",
+           "ZHITONG_ADMIN_PASSWORD": "workers-test-password", "ZHITONG_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen([sys.executable, "-m", "callcenter.cli", "serve", "--demo", "--workers", "2",
+                               "--port", str(port)], env=env, cwd=REPO)
+    base = f"http://127.0.0.1:{port}"
+
+    async def drive() -> tuple[list[int], set[str], int]:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"{base}/healthz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            async with http.post(f"{base}/api/v1/auth/token",
+                                 json={"username": "admin", "password": "workers-test-password"}) as r:
+                headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+
+            async def create(i: int) -> tuple[int, str]:
+                body = {"channel": "web", "category": "help", "enterprise": {"name": f"企业{i}"},
+                        "subject": f"事项{i}", "content": f"内容{i}"}
+                async with http.post(f"{base}/api/v1/orders", json=body, headers=headers) as r:
+                    return r.status, (await r.json()).get("number", "")
+
+            results = await asyncio.gather(*(create(i) for i in range(200)))
+            async with http.get(f"{base}/api/v1/orders?limit=1", headers=headers) as r:
+                total = (await r.json())["total"]
+        return [s for s, _ in results], {n for _, n in results}, total
+
+    try:
+        statuses, numbers, total = asyncio.run(drive())
+    finally:
+        server.terminate()
+        server.wait(20)
+    assert statuses == [201] * 200
+    assert len(numbers) == 200 and total == 200

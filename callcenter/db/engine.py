@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,22 +24,54 @@ SQLITE_PRAGMAS = (
     # Writers queue for the lock instead of failing at once with "database is locked".
     "PRAGMA busy_timeout=30000",
 )
-# SQLite has one writer at a time. Queueing this process's writers on an asyncio
-# lock (instead of letting pooled connections race for the file lock) avoids
-# "database is locked" under load and keeps the event loop free while waiting.
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+# SQLite has one writer at a time. This process's writers queue on an asyncio lock,
+# and worker processes (`serve --workers N`) queue on an flock beside the database:
+# both hand the lock over at once, where SQLite's own busy handler sleeps and polls
+# (tens of milliseconds of tail latency under load).
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, tuple[asyncio.Lock, _FileLock | None]] = weakref.WeakKeyDictionary()
+
+
+class _FileLock:
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        weakref.finalize(self, os.close, self.fd)
+
+    async def acquire(self) -> None:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            await asyncio.to_thread(fcntl.flock, self.fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+def _locks(engine: AsyncEngine) -> tuple[asyncio.Lock, _FileLock | None]:
+    locks = _WRITE_LOCKS.get(engine.sync_engine)
+    if locks is None:
+        database = engine.url.database
+        file_lock = _FileLock(f"{database}-writer.lock") if database and database != ":memory:" else None
+        locks = _WRITE_LOCKS[engine.sync_engine] = (asyncio.Lock(), file_lock)
+    return locks
 
 
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """`engine.begin()`, serialised per engine on SQLite."""
+    """`engine.begin()`, serialised across this process and its sibling workers on SQLite."""
     if engine.dialect.name != "sqlite":
         async with engine.begin() as conn:
             yield conn
         return
-    lock = _WRITE_LOCKS.setdefault(engine.sync_engine, asyncio.Lock())
-    async with lock, engine.begin() as conn:
-        yield conn
+    lock, file_lock = _locks(engine)
+    async with lock:
+        if file_lock:
+            await file_lock.acquire()
+        try:
+            async with engine.begin() as conn:
+                yield conn
+        finally:
+            if file_lock:
+                file_lock.release()
 
 
 def is_sqlite(url: str) -> bool:

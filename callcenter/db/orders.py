@@ -28,6 +28,13 @@ from worksheet.duplicates import Candidate
 from worksheet.model import Event, Status, WorkOrder
 
 _NEWEST_FIRST = (orders.c.received_at.desc(), orders.c.number.desc())
+_RECENT = (
+    select(orders.c.number, orders.c.status, orders.c.enterprise_name, orders.c.enterprise_phone,
+           orders.c.subject, orders.c.content, orders.c.received_at)
+    .where(orders.c.received_at >= bindparam("since"), orders.c.status.in_(bindparam("statuses", expanding=True)),
+           or_(orders.c.enterprise_name == bindparam("name"), orders.c.enterprise_phone == bindparam("phone")))
+    .order_by(*_NEWEST_FIRST).limit(100)
+)
 _GET_ORDER = select(orders.c.snapshot, orders.c.version).where(orders.c.number == bindparam("number"))
 _GET_EVENTS = (
     select(order_events)
@@ -206,15 +213,14 @@ class OrderRepository:
     ) -> list[Candidate]:
         """Candidates for duplicate detection: same enterprise name or phone, received since `since`,
         in `statuses`; newest first, at most 100. Only the columns the check needs are read."""
-        party = [c == v for c, v in ((orders.c.enterprise_name, enterprise_name), (orders.c.enterprise_phone, phone)) if v]
-        if not party:
+        if not enterprise_name and not phone:
             return []
-        query = (select(orders.c.number, orders.c.status, orders.c.enterprise_name, orders.c.enterprise_phone,
-                        orders.c.subject, orders.c.content, orders.c.received_at)
-                 .where(orders.c.received_at >= since, orders.c.status.in_(list(statuses)), or_(*party))
-                 .order_by(*_NEWEST_FIRST).limit(100))
+        # Prebuilt statement: this runs on every new order. An absent name or phone is
+        # bound as NULL, which matches nothing.
+        query, params = _RECENT, {"since": since, "statuses": list(statuses),
+                                  "name": enterprise_name or None, "phone": phone or None}
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = (await conn.execute(query, params)).all()
         return [Candidate(r.number, Status(r.status), r.enterprise_name, r.enterprise_phone,
                           f"{r.subject} {r.content}", r.received_at) for r in rows]
 
