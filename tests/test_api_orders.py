@@ -135,3 +135,14 @@ async def test_openapi_document_is_public(api: Api) -> None:
     doc = await resp.json()
     assert resp.status == 200 and doc["openapi"].startswith("3.")
     assert "/api/v1/orders/{number}/{action}" in doc["paths"]
+
+
+def test_openapi_document_is_valid_openapi_3_1() -> None:
+    from openapi_spec_validator import validate
+
+    from callcenter.http.openapi import DOCUMENT
+    from worksheet.commands import PERSON_COMMANDS
+
+    validate(DOCUMENT)
+    action = DOCUMENT["paths"]["/api/v1/orders/{number}/{action}"]["post"]["parameters"][1]
+    assert set(action["schema"]["enum"]) == set(PERSON_COMMANDS)
