@@ -146,3 +146,13 @@ def test_openapi_document_is_valid_openapi_3_1() -> None:
     validate(DOCUMENT)
     action = DOCUMENT["paths"]["/api/v1/orders/{number}/{action}"]["post"]["parameters"][1]
     assert set(action["schema"]["enum"]) == set(PERSON_COMMANDS)
+
+
+async def test_overdue_filter_respects_status(api: Api) -> None:
+    n = (await _create(api))["number"]
+    await api.act("agent", n, "dispatch", {"lead_unit": api.units["区住建局"]})
+    api.clock.set("2026-12-03T09:00:00")
+    status, body = await api.call("boss", "GET", "/api/v1/orders?overdue=true&status=closed")
+    assert status == 200 and body["total"] == 0 and body["items"] == []
+    status, body = await api.call("boss", "GET", "/api/v1/orders?overdue=true&status=dispatched,closed")
+    assert [o["number"] for o in body["items"]] == [n] and body["items"][0]["version"] == 2

@@ -165,8 +165,10 @@ class OrderRepository:
         channel: str | None = None, card: str | None = None, text: str | None = None,
         received_from: datetime | None = None, received_to: datetime | None = None,
         numbers_in: Sequence[str] | None = None, limit: int | None = 50, offset: int = 0,
+        with_history: bool = True,
     ) -> tuple[list[WorkOrder], int]:
-        """Orders (with history) matching every given filter, newest received first, and the total count.
+        """Orders matching every given filter, newest received first, and the total count.
+        Without history an order's `version` reads 0 (for filtering only, not for display).
         `unit` matches lead or co-unit; `text` is a substring of subject, content, enterprise or number;
         received_from is inclusive, received_to exclusive; `limit=None` returns all."""
         if numbers_in is not None and not numbers_in:
@@ -196,7 +198,7 @@ class OrderRepository:
             query = query.offset(offset)
         async with self.engine.connect() as conn:
             total = (await conn.execute(select(func.count()).select_from(orders).where(*where))).scalar_one()
-        return await self._load(query), total
+        return await self._load(query, with_history=with_history), total
 
     async def open_orders(self, statuses: Sequence[str], *, with_history: bool = False) -> list[WorkOrder]:
         """Orders in `statuses` for sweeps. Without history their `version` is 0: reload with get() to save."""

@@ -21,6 +21,7 @@ from worksheet.errors import ValidationError
 from worksheet.intake import NewOrder
 from worksheet.lifecycle import create_order, handle
 from worksheet.model import OPEN_STATUSES, Actor, Event, Role, Status, WorkOrder
+from worksheet.supervision import SUPERVISED
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SYSTEM = Actor("system", Role.SYSTEM)
@@ -113,11 +114,18 @@ class OrderService:
         )
         if query.overdue is None:
             return await self.orders.search(**kwargs, limit=query.limit, offset=query.offset)
-        # Deadlines are derived on read, so "overdue" is filtered here, not in SQL.
-        rows, _ = await self.orders.search(**kwargs, limit=None, offset=0)
+        # Deadlines are derived on read, so "overdue" is filtered here, not in SQL: scan the
+        # candidates without history, then load just the requested page in full.
+        if query.overdue:
+            supervised = [s.value for s in SUPERVISED]
+            kwargs["status"] = [s for s in query.status or supervised if s in supervised]
+            if not kwargs["status"]:
+                return [], 0  # only supervised orders have a running handling deadline
+        rows, _ = await self.orders.search(**kwargs, limit=None, offset=0, with_history=False)
         now = self.clock()
-        hits = [o for o in rows if self.is_overdue(o, now) == query.overdue]
-        return hits[query.offset : query.offset + query.limit], len(hits)
+        hits = [o.number for o in rows if self.is_overdue(o, now) == query.overdue]
+        page = hits[query.offset : query.offset + query.limit]
+        return await self.orders.get_many(page), len(hits)
 
     def is_overdue(self, order: WorkOrder, now: datetime) -> bool:
         clock = order.clock("handling")
