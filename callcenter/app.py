@@ -70,7 +70,7 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
         engine=engine,
         orders=OrderService(orders, units, policy, clock, settings.duplicate_window),
         supervision=SupervisionService(orders, policy, clock),
-        auth=AuthService(UserRepository(engine), units),
+        auth=AuthService(UserRepository(engine), units, token_lifetime=settings.token_lifetime),
         units=units, policy=policy, clock=clock,
     )
 

@@ -24,6 +24,7 @@ class Settings:
     port: int = 8080
     admin_password: str | None = field(default=None, repr=False)
     duplicate_window: timedelta = timedelta(days=30)
+    token_lifetime: timedelta = timedelta(hours=12)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -48,4 +49,5 @@ class Settings:
             port=number("ZHITONG_PORT", 8080),
             admin_password=env.get("ZHITONG_ADMIN_PASSWORD") or None,
             duplicate_window=timedelta(days=number("ZHITONG_DUPLICATE_WINDOW_DAYS", 30)),
+            token_lifetime=timedelta(hours=number("ZHITONG_TOKEN_HOURS", 12)),
         )

@@ -63,3 +63,12 @@ async def test_cached_token_expires_after_the_ttl(auth) -> None:  # type: ignore
 async def test_bad_users_are_refused(auth, username, password, role, unit, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError, match=message):
         await auth.add_user(username, password, role, unit)
+
+
+async def test_tokens_expire(auth) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    auth.token_lifetime = timedelta(seconds=-1)  # already expired when issued
+    await auth.add_user("zhao", "long-enough-password", "agent")
+    session = await auth.login("zhao", "long-enough-password")
+    assert await auth.actor_for_token(session.token) is None

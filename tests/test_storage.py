@@ -347,8 +347,11 @@ async def test_users_and_tokens(engine: AsyncEngine) -> None:
     assert await users.get_by_username("nobody") is None
 
     digest = "ab" * 32
-    await users.add_token(uid, digest, "cli")
-    assert await users.user_for_token(digest) == alice
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    await users.add_token(uid, digest, "cli", expires)
+    assert await users.user_for_token(digest) == (alice, expires)
     assert await users.user_for_token("cd" * 32) is None
     await users.revoke(digest)
     assert await users.user_for_token(digest) is None
+    await users.add_token(uid, "ef" * 32, "old", datetime.now(UTC) - timedelta(seconds=1))
+    assert await users.user_for_token("ef" * 32) is None  # expired

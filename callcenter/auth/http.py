@@ -58,7 +58,8 @@ async def issue_token(request: web.Request) -> web.Response:
         raise Unauthorized(str(exc)) from None
     actor = session.actor
     return json_response(
-        {"token": session.token, "username": actor.id, "role": actor.role.value, "unit": actor.unit}, status=201
+        {"token": session.token, "expires_at": session.expires_at.isoformat(), "username": actor.id,
+         "role": actor.role.value, "unit": actor.unit}, status=201
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from callcenter.auth.passwords import hash_password, verify_password
 from callcenter.auth.tokens import digest, new_token
@@ -26,6 +27,7 @@ class BadCredentials(Exception):
 class Session:
     token: str
     actor: Actor
+    expires_at: datetime
 
 
 class AuthService:
@@ -35,11 +37,13 @@ class AuthService:
 
     def __init__(
         self, users: UserRepository, units: UnitRepository, *,
-        token_ttl: float = 30.0, monotonic: Callable[[], float] = time.monotonic,
+        token_ttl: float = 30.0, token_lifetime: timedelta = timedelta(hours=12),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.users = users
         self.units = units
         self.token_ttl = token_ttl
+        self.token_lifetime = token_lifetime
         self._monotonic = monotonic
         self._cache: dict[str, tuple[float, Actor]] = {}
 
@@ -70,8 +74,9 @@ class AuthService:
         if not verify_password(stored, password) or user is None or not user.active:
             raise BadCredentials("wrong username or password")
         token, token_digest = new_token()
-        await self.users.add_token(user.id, token_digest, label)
-        return Session(token, Actor(user.username, Role(user.role), user.unit_code))
+        expires_at = datetime.now(UTC) + self.token_lifetime  # a security clock, not the hotline's
+        await self.users.add_token(user.id, token_digest, label, expires_at)
+        return Session(token, Actor(user.username, Role(user.role), user.unit_code), expires_at)
 
     async def actor_for_token(self, token: str) -> Actor | None:
         key = digest(token)
@@ -79,14 +84,16 @@ class AuthService:
         cached = self._cache.get(key)
         if cached and cached[0] > now:
             return cached[1]
-        user = await self.users.user_for_token(key)
-        if user is None or not user.active:
+        found = await self.users.user_for_token(key)
+        if found is None or not found[0].active:
             self._cache.pop(key, None)
             return None
+        user, expires_at = found
         actor = Actor(user.username, Role(user.role), user.unit_code)
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()  # simple bound; entries are cheap to refill
-        self._cache[key] = (now + self.token_ttl, actor)
+        left = (expires_at - datetime.now(UTC)).total_seconds()
+        self._cache[key] = (now + min(self.token_ttl, left), actor)
         return actor
 
     async def revoke(self, token: str) -> None:

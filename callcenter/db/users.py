@@ -58,18 +58,23 @@ class UserRepository:
         async with self.engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())
 
-    async def add_token(self, user_id: int, digest: str, label: str) -> None:
+    async def add_token(self, user_id: int, digest: str, label: str, expires_at: datetime) -> None:
         async with write_transaction(self.engine) as conn:
-            await conn.execute(insert(api_tokens).values(digest=digest, user_id=user_id, label=label, created_at=_utcnow()))
+            await conn.execute(insert(api_tokens).values(
+                digest=digest, user_id=user_id, label=label, created_at=_utcnow(), expires_at=expires_at))
 
-    async def user_for_token(self, digest: str) -> User | None:
+    async def user_for_token(self, digest: str) -> tuple[User, datetime] | None:
+        """The token's user and the token's expiry, for a token neither revoked nor expired."""
         query = (
-            select(users).join(api_tokens, api_tokens.c.user_id == users.c.id)
-            .where(api_tokens.c.digest == digest, api_tokens.c.revoked_at.is_(None))
+            select(users, api_tokens.c.expires_at).join(api_tokens, api_tokens.c.user_id == users.c.id)
+            .where(api_tokens.c.digest == digest, api_tokens.c.revoked_at.is_(None),
+                   api_tokens.c.expires_at > _utcnow())
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return User(row.id, row.username, row.password_hash, row.role, row.unit_code, row.active) if row else None
+        if row is None:
+            return None
+        return User(row.id, row.username, row.password_hash, row.role, row.unit_code, row.active), row.expires_at
 
     async def revoke(self, digest: str) -> None:
         async with write_transaction(self.engine) as conn:
