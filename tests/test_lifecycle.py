@@ -207,3 +207,23 @@ def test_a_calendar_update_recomputes_open_orders_deadlines() -> None:
     updated = policy(calendar=WorkingCalendar(extra_holidays=[at("2027-01-01T00:00:00").date()], covered_years=[2027]))
     again = deadlines(o, updated)["handling"]
     assert (again.due, again.provisional) == (at("2027-01-07T23:59:59"), False)
+
+
+def test_no_return_in_a_redo_cycle() -> None:
+    u = handler()
+    o = run(new_order(MON, POL), (c.Dispatch(actor=AGENT, lead_unit="zjj"), MON), (c.Accept(actor=u), MON),
+            (c.Reply(actor=u, content="答复"), MON), (c.Check(actor=SUPERVISOR, passed=False, note="未整改"), MON))
+    with pytest.raises(WindowClosed):
+        handle(c.Return(actor=u, reason="非本单位", basis="三定"), o, MON + timedelta(minutes=1), POL)
+
+
+def test_unsatisfied_direct_answer_goes_to_dispatch_and_units_get_two_rounds() -> None:
+    o = new_order(MON, POL, category=Category.CONSULTATION)
+    u = handler()
+    o = run(o, (c.AnswerDirectly(actor=AGENT, answer="知识库答复"), MON),
+            (c.RecordCallback(actor=SYSTEM, rating=Rating.UNSATISFIED), MON))
+    assert o.status == Status.REGISTERED and o.unsatisfied_count == 0
+    o = run(o, (c.Dispatch(actor=AGENT, lead_unit="zjj"), MON), (c.Accept(actor=u), MON),
+            (c.Reply(actor=u, content="答复"), MON), (c.Check(actor=SUPERVISOR, passed=True), MON),
+            (c.RecordCallback(actor=SYSTEM, rating=Rating.UNSATISFIED), MON))
+    assert o.status == Status.HANDLING  # the unit's first unsatisfied round: redo, not review

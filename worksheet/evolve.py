@@ -92,7 +92,9 @@ def _reply(o: WorkOrder, e: Event) -> WorkOrder:
 
 def _callback(o: WorkOrder, e: Event) -> WorkOrder:
     result = CallbackResult(Rating(e.data["rating"]), e.at, e.note)
-    unsatisfied = o.unsatisfied_count + (result.rating == Rating.UNSATISFIED)
+    # A direct answer that did not satisfy goes to dispatch; the units' two rounds start afresh.
+    counted = result.rating == Rating.UNSATISFIED and e.to_status != Status.REGISTERED
+    unsatisfied = o.unsatisfied_count + counted
     closure = Closure(ClosureReason.SATISFIED, e.at) if e.to_status == Status.CLOSED else None
     lead = o.lead_unit if e.to_status != Status.REGISTERED else None
     return replace(o, callbacks=(*o.callbacks, result), unsatisfied_count=unsatisfied, closure=closure, lead_unit=lead)

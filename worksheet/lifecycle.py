@@ -139,6 +139,10 @@ def _accept(cmd: c.Accept, order: WorkOrder, now: datetime, policy: Policy) -> D
 
 def _return(cmd: c.Return, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
     window = order.clock("return")
+    if window is None and policy.preset(order.preset).return_kind:
+        # Redo cycles (after a failed check or an unsatisfied callback) start no return window:
+        # the unit has already handled the order as its own.
+        raise WindowClosed(order.status.value, cmd.name, "a return is only possible within the window after dispatch")
     if window is not None:
         due = policy.due(order.preset, window)
         if now > due.due:
