@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import csv
 import getpass
@@ -81,8 +82,6 @@ async def ensure_admin(settings: Settings, services: Any) -> None:
 
 
 def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool, workers: int = 1) -> None:
-    import asyncio
-
     async def prepare() -> None:
         await upgrade(settings.database_url)
         services = build_services(settings)
@@ -129,8 +128,6 @@ def _fork_worker(settings: Settings, sock: socket.socket, access_log: logging.Lo
     app = build_app(settings, migrate=False)
 
     async def orphan_watch(app: web.Application) -> Any:
-        import asyncio
-
         async def watch() -> None:
             while os.getppid() == parent:
                 await asyncio.sleep(1)
