@@ -1,0 +1,1 @@
+"""Asterisk Manager Interface (AMI): wire codec and, later, the client built on it."""
