@@ -1,0 +1,1 @@
+"""FastAGI wire protocol (pure codec in :mod:`ivr.agi.codec`; no sockets here)."""
