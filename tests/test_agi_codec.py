@@ -370,3 +370,14 @@ def test_header_reader_never_crashes(data: bytes) -> None:
         HeaderReader().feed(data)
     except AgiProtocolError:
         pass
+
+
+@pytest.mark.parametrize(
+    ("line", "result", "raw", "data"),
+    [("200 result= (timeout)", None, "", "timeout"), ("200 result=12*# (timeout)", None, "12*#", "timeout"),
+     ("200 result=007", 7, None, None)],
+)
+def test_get_data_results_that_are_not_integers(line: str, result: int | None, raw: str | None, data: str | None) -> None:
+    reply = parse_reply(line)
+    assert isinstance(reply, AgiReply) and reply.ok
+    assert (reply.result, reply.extra.get("result"), reply.data) == (result, raw, data)

@@ -44,7 +44,9 @@ KNOWN_COMMANDS: frozenset[tuple[str, ...]] = frozenset(
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?: [A-Za-z][A-Za-z0-9_]*)*")
 _HEADER_KEY_RE = re.compile(r"[A-Za-z0-9_]+")
 _CODE_RE = re.compile(r"(\d{3})(?:([ -])(.*))?")
-_RESULT_RE = re.compile(r"result=(-?\d+)(.*)")
+# GET DATA answers with the digits themselves ("*", "#" included) or nothing at all on a
+# timeout ("200 result= (timeout)"), so the result is not always an integer.
+_RESULT_RE = re.compile(r"result=([-0-9*#]*)(.*)")
 # Greedy data: a value may itself contain ")" (GET VARIABLE of "a (b)"), so data runs to the last
 # ")" that is followed only by key=value pairs such as endpos=11234.
 _DATA_RE = re.compile(r"\((?P<data>.*)\)(?P<tail>(?:\s+[A-Za-z_]+=\S*)*)\s*")
@@ -272,7 +274,8 @@ def _parse_200(rest: str, line: str) -> AgiReply:
     m = _RESULT_RE.fullmatch(rest)
     if m is None:
         raise AgiProtocolError(f"200 reply without result=<int>: {line!r}")
-    result, tail = int(m.group(1)), m.group(2).strip()
+    raw_result, tail = m.group(1), m.group(2).strip()
+    result = int(raw_result) if re.fullmatch(r"-?\d+", raw_result) else None
     data: str | None = None
     if tail.startswith("("):
         dm = _DATA_RE.fullmatch(tail)
@@ -285,6 +288,8 @@ def _parse_200(rest: str, line: str) -> AgiReply:
         if em is None:
             raise AgiProtocolError(f"unexpected text in 200 reply: {line!r}")
         extra[em.group(1)] = em.group(2)
+    if result is None:
+        extra["result"] = raw_result  # e.g. "" (GET DATA timeout) or "12*#"
     return AgiReply(code=200, result=result, data=data, extra=extra, text=rest)
 
 
