@@ -39,6 +39,10 @@ def actor_of(request: web.Request) -> Actor:
     return request[ACTOR]
 
 
+def actor_view(actor: Actor) -> dict[str, str | None]:
+    return {"username": actor.id, "role": actor.role.value, "unit": actor.unit}
+
+
 def require_roles(request: web.Request, *roles: Role) -> Actor:
     actor = actor_of(request)
     if actor.role not in roles:
@@ -58,15 +62,14 @@ async def issue_token(request: web.Request) -> web.Response:
         raise Unauthorized(str(exc)) from None
     actor = session.actor
     return json_response(
-        {"token": session.token, "expires_at": session.expires_at.isoformat(), "username": actor.id,
-         "role": actor.role.value, "unit": actor.unit}, status=201
+        {"token": session.token, "expires_at": session.expires_at.isoformat(), **actor_view(actor)}, status=201
     )
 
 
 @routes.get("/api/v1/me")
 async def me(request: web.Request) -> web.Response:
     actor = actor_of(request)
-    return json_response({"username": actor.id, "role": actor.role.value, "unit": actor.unit})
+    return json_response(actor_view(actor))
 
 
 @routes.post("/api/v1/users")
@@ -80,4 +83,4 @@ async def add_user(request: web.Request) -> web.Response:
     if unit is not None and not isinstance(unit, str):
         raise ValidationError("unit must be a string")
     actor = await request.app[AUTH].add_user(body["username"], body["password"], body["role"], unit)
-    return json_response({"username": actor.id, "role": actor.role.value, "unit": actor.unit}, status=201)
+    return json_response(actor_view(actor), status=201)

@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from worksheet import commands as c
-from worksheet.codec import order_to_dict
-from worksheet.deadlines import Policy, deadlines
+from worksheet.codec import event_to_dict, order_to_dict
+from worksheet.deadlines import Policy
 from worksheet.errors import ValidationError
-from worksheet.evolve import clock_to_data
 from worksheet.intake import NewOrder, parse_enum
 from worksheet.model import Actor, CardColor, Category, Channel, Enterprise, Event, Rating, Urgency, WorkOrder
 from worksheet.transitions import allowed_commands
@@ -106,19 +105,21 @@ def command(action: str, body: dict[str, Any], actor: Actor) -> c.Command:
 
 
 def event_view(e: Event) -> dict[str, Any]:
-    return {
-        "seq": e.seq, "type": e.type, "at": e.at.isoformat(), "actor": e.actor, "role": e.role.value,
-        "from": e.from_status.value if e.from_status else None, "to": e.to_status.value, "note": e.note, "data": e.data,
-    }
+    """The stored event shape, with the API's shorter `from`/`to` names."""
+    view = event_to_dict(e)
+    view["from"], view["to"] = view.pop("from_status"), view.pop("to_status")
+    return view
 
 
 def order_view(order: WorkOrder, policy: Policy, now: datetime, actor: Actor, *, full: bool = True) -> dict[str, Any]:
     view = order_to_dict(order)
     view["version"] = order.version
-    view["deadlines"] = {
-        name: {"due": d.due.isoformat(), "provisional": d.provisional, "overdue": d.due < now, "kind": clk["kind"]}
-        for (name, d), clk in zip(deadlines(order, policy).items(), map(clock_to_data, order.clocks), strict=True)
-    }
+    view["deadlines"] = {}
+    for clock in order.clocks:
+        d = policy.due(order.preset, clock)
+        view["deadlines"][clock.name] = {
+            "due": d.due.isoformat(), "provisional": d.provisional, "overdue": d.due < now, "kind": clock.kind,
+        }
     view["card"] = max((k.color for k in order.cards if k.cycle == order.cycle), default=None,
                        key=lambda col: col == CardColor.RED)
     view["allowed_actions"] = allowed_commands(order.status, actor.role)
