@@ -1,0 +1,244 @@
+"""What each AMI event type tells about a call: one small function per kind of fact.
+
+Field names are looked up case-insensitively by ``Message.get`` because Asterisk spells them
+differently per event type (``Uniqueid``/``UniqueID``, ``CallerIDNum``/``CallerIDnum``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from callcenter.ami.codec import Message
+from callcenter.calls.record import CallState, ChannelState
+from callcenter.calls.times import parse_local
+
+# Events that only happen while a channel runs dialplan: their Context is an IVR step.
+_DIALPLAN_EVENTS = frozenset({"Newexten", "AGIExecStart", "DTMFEnd", "QueueCallerJoin",
+                              "UserEvent", "ReceiveFAX", "SendFAX", "FAXStatus"})
+_RECORDING_VARS = frozenset({"MIXMONITOR_FILENAME", "RECORDED_FILE"})
+_FAX_VARS = {"FAXSTATUS": "status", "FAXPAGES": "pages"}
+IVR_STEP_EVENT = "ZhitongIvr"
+RECORDING_EVENTS = frozenset({"ZhitongRecording", "HotlineMessage"})
+FAX_RESULT_EVENT = "FaxResult"
+
+
+def _int(value: str | None, default: int | None = None) -> int | None:
+    try:
+        return int((value or "").strip())
+    except ValueError:
+        return default
+
+
+def hms(value: str | None) -> timedelta:
+    """``00:01:02`` (CoreShowChannel Duration) as a timedelta; zero if unreadable."""
+    parts = (value or "").split(":")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return timedelta(0)
+    h, m, s = (int(p) for p in parts)
+    return timedelta(hours=h, minutes=m, seconds=s)
+
+
+def caller_id(channel: ChannelState, msg: Message) -> None:
+    num, name = msg.get("CallerIDNum"), msg.get("CallerIDName")
+    if num and num != "<unknown>":
+        channel.caller = num
+    if name and name != "<unknown>":
+        channel.caller_name = name
+
+
+def originate_info(msg: Message) -> dict[str, Any]:
+    return {"action_id": msg.get("ActionID"), "reason": _int(msg.get("Reason")), "response": msg.get("Response")}
+
+
+def call_by_dial_string(calls: Iterable[CallState], dial: str) -> str | None:
+    """A failed Originate names the dial string (``Local/busy@fail-sim``), not the channel
+    (``Local/busy@fail-sim-00000004;1``): match the newest call not yet linked to an Originate."""
+    if not dial:
+        return None
+    found = None
+    for call in calls:
+        p = call.primary
+        if call.originate is None and p is not None and p.name.startswith(dial + "-"):
+            found = call.linkedid
+    return found
+
+
+def apply(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    """Apply one event to its call; False if it told nothing."""
+    handler = _HANDLERS.get(msg.name or "")
+    changed = handler(call, ch, msg, at, tz) if handler else False
+    is_primary = ch is not None and ch is call.primary
+    if is_primary and msg.name in _DIALPLAN_EVENTS and msg.get("Application") != "AppDial2":
+        ctx = msg.get("Context")
+        if ctx:
+            before = len(call.ivr_path)
+            call.add_path(ctx)
+            changed = changed or len(call.ivr_path) != before
+    return changed
+
+
+Handler = Callable[[CallState, ChannelState | None, Message, datetime | None, tzinfo], bool]
+
+
+def _caller(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    if ch is None:
+        return False
+    caller_id(ch, msg)
+    return True
+
+
+def _state(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    if ch is None:
+        return False
+    caller_id(ch, msg)
+    if msg.get("ChannelStateDesc") == "Up" and ch.answered_at is None:
+        ch.answered_at = at
+    return True
+
+
+def _hangup(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    if ch is None:
+        return False
+    ch.hung_up, ch.cause = True, _int(msg.get("Cause"), 0)
+    ch.hung_up_at = ch.hung_up_at or at
+    return True
+
+
+def _hangup_request(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None,
+                    tz: tzinfo) -> bool:
+    if ch is None or (cause := _int(msg.get("Cause"))) is None:
+        return False
+    ch.request_cause = cause
+    return True
+
+
+def _cdr(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    if ch is None:
+        return False
+    disposition = (msg.get("Disposition") or "").strip().upper() or None
+    ch.cdrs.append({
+        "start": parse_local(msg.get("StartTime"), tz), "answer": parse_local(msg.get("AnswerTime"), tz),
+        "end": parse_local(msg.get("EndTime"), tz), "duration": _int(msg.get("Duration")),
+        "billsec": _int(msg.get("BillableSeconds")), "disposition": disposition,
+        "src": msg.get("Source") or None, "dst": msg.get("Destination") or None,
+        "callerid": msg.get("CallerID"),
+    })
+    return True
+
+
+def _dtmf(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    if ch is None or ch is not call.primary or (msg.get("Direction") or "Received") != "Received":
+        return False
+    digit = msg.get("Digit") or ""
+    if len(digit) != 1:
+        return False
+    call.dtmf.append(digit)
+    return True
+
+
+def _newexten(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    app = (msg.get("Application") or "").lower()
+    if app in ("mixmonitor", "record") and (data := msg.get("AppData")):
+        call.add_recording(data.split(",", 1)[0])
+        return True
+    return False
+
+
+def _varset(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    var, value = (msg.get("Variable") or "").upper(), msg.get("Value") or ""
+    if var in _RECORDING_VARS and value:
+        call.add_recording(value)
+        return True
+    if var in _FAX_VARS and value and ch is call.primary and call.fax is not None:
+        call.fax[_FAX_VARS[var]] = _int(value, 0) if var == "FAXPAGES" else value
+        return True
+    return False
+
+
+def _agi(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    words = (msg.get("Command") or "").split()
+    if len(words) >= 4 and [w.upper() for w in words[:2]] == ["RECORD", "FILE"]:
+        path, fmt = words[2].strip('"'), words[3].strip('"')
+        call.add_recording(f"{path}.{fmt}")
+        return True
+    return False
+
+
+def _user_event(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    kind = msg.get("UserEvent") or ""
+    if kind == IVR_STEP_EVENT and (step := msg.get("Step")):
+        call.add_path(step)
+        return True
+    if kind in RECORDING_EVENTS and (path := msg.get("File")):
+        call.add_recording(path)
+        return True
+    if kind == FAX_RESULT_EVENT:
+        fax = call.fax or {"direction": "receive", "pages": 0, "status": None, "file": None}
+        fax["status"] = msg.get("Status") or fax["status"]
+        fax["pages"] = _int(msg.get("Pages"), fax["pages"])
+        fax["file"] = msg.get("File") or fax["file"]
+        call.fax = fax
+        return True
+    return False
+
+
+def _fax(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    if ch is None or (call.fax is not None and ch is not call.primary):
+        return False  # the far leg of a call we already know the fax of (Local channel pairs)
+    name = msg.name
+    direction = {"ReceiveFAX": "receive", "SendFAX": "send"}.get(name or "") or msg.get("Operation") or "receive"
+    fax = call.fax or {"direction": direction, "pages": 0, "status": None, "file": None}
+    if ch is call.primary:
+        fax["direction"] = direction
+    fax["file"] = msg.get("FileName") or fax["file"]
+    if name in ("ReceiveFAX", "SendFAX"):
+        fax["pages"] = _int(msg.get("PagesTransferred"), 0)
+        if fax["status"] is None:
+            fax["status"] = "SUCCESS" if fax["pages"] else "FAILED"
+    call.fax = fax
+    return True
+
+
+def _queue_join(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    call.queue = {"name": msg.get("Queue"), "joined_at": at, "wait_s": None, "abandoned": False, "agent": None}
+    return True
+
+
+def _queue_connect(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None,
+                   tz: tzinfo) -> bool:
+    if call.queue is None:
+        return False
+    call.queue["agent"] = msg.get("MemberName") or msg.get("Interface")
+    call.queue["wait_s"] = _int(msg.get("HoldTime"))
+    return True
+
+
+def _queue_abandon(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None,
+                   tz: tzinfo) -> bool:
+    if call.queue is None:
+        return False
+    call.queue["abandoned"] = True
+    call.queue["wait_s"] = _int(msg.get("HoldTime"), call.queue["wait_s"])
+    return True
+
+
+def _queue_leave(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None, tz: tzinfo) -> bool:
+    q = call.queue
+    if q is None or q["wait_s"] is not None or q["agent"] is not None:
+        return False
+    joined = q.get("joined_at")
+    if joined is not None and at is not None:
+        q["wait_s"] = max(0, int((at - joined).total_seconds()))
+    return True
+
+
+_HANDLERS: dict[str, Handler] = {
+    "NewCallerid": _caller, "NewConnectedLine": _caller, "Newstate": _state,
+    "Hangup": _hangup, "SoftHangupRequest": _hangup_request, "HangupRequest": _hangup_request,
+    "Cdr": _cdr, "DTMFEnd": _dtmf, "Newexten": _newexten, "VarSet": _varset, "AGIExecStart": _agi,
+    "UserEvent": _user_event, "ReceiveFAX": _fax, "SendFAX": _fax, "FAXStatus": _fax,
+    "QueueCallerJoin": _queue_join, "AgentConnect": _queue_connect, "QueueCallerAbandon": _queue_abandon,
+    "QueueCallerLeave": _queue_leave,
+}

@@ -1,0 +1,210 @@
+"""Build call records from AMI events: pure, no I/O, time only from events or the caller.
+
+Asterisk does not send events in causal order (a ``Cdr`` before the ``Hangup`` it describes, the
+``OriginateResponse`` before or after the call's own events), so nothing here assumes an order:
+facts that arrive for a channel not seen yet wait in a bounded side table until it appears, and a
+call that has ended keeps accepting late facts until it is evicted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from callcenter.ami.codec import Message
+from callcenter.calls import facts
+from callcenter.calls.record import CallState, ChannelState
+from callcenter.calls.times import event_time
+
+logger = logging.getLogger(__name__)
+
+MAX_PENDING = 10_000  # channels with early events waiting for their Newchannel
+MAX_PENDING_PER_CHANNEL = 500
+
+
+class CallTracker:
+    """Feed AMI messages in wire order; read records with :meth:`record` / :meth:`records`."""
+
+    def __init__(self, *, tz: tzinfo = UTC, linger: timedelta = timedelta(minutes=5),
+                 max_calls: int = 50_000) -> None:
+        self.tz = tz
+        self.linger = linger
+        self.max_calls = max_calls
+        self.calls: OrderedDict[str, CallState] = OrderedDict()
+        self._channel_call: dict[str, str] = {}  # Uniqueid -> Linkedid
+        self._pending: OrderedDict[str, list[Message]] = OrderedDict()  # Uniqueid -> early messages
+        self._expected: dict[str, dict[str, str | None]] = {}  # ActionID -> our Originate
+        self._failed_originates: OrderedDict[str, Message] = OrderedDict()  # dial string -> reply
+        self.clock: datetime | None = None  # latest wall time seen in the stream
+        self.ignored = 0
+
+    # -- input -------------------------------------------------------------------------------
+
+    def feed(self, msg: Message, received_at: datetime | None = None) -> set[str]:
+        """Apply one message; returns the Linkedids whose record changed."""
+        if msg.kind != "event":
+            return set()
+        stamp = event_time(msg, self.tz)
+        if stamp is not None and (self.clock is None or stamp > self.clock):
+            self.clock = stamp
+        at = received_at or stamp or self.clock
+        name = msg.name or ""
+        if name == "OriginateResponse":
+            return self._originate(msg, at)
+        if name == "Newchannel":
+            return self._new_channel(msg, at)
+        uniqueid = msg.get("Uniqueid")
+        linkedid = msg.get("Linkedid")
+        if linkedid is None and uniqueid is not None:
+            linkedid = self._channel_call.get(uniqueid)
+        call = self.calls.get(linkedid) if linkedid else None
+        if call is None or uniqueid not in call.channels:
+            if uniqueid and uniqueid not in self._channel_call:
+                self._park(uniqueid, msg)  # e.g. a Cdr for a channel whose Newchannel is late
+                return set()
+            if call is None:
+                self.ignored += 1
+                return set()
+        channel = call.channels.get(uniqueid or "") if uniqueid else None
+        if not facts.apply(call, channel, msg, at, self.tz):
+            return set()
+        call.last_seen = at
+        return {call.linkedid}
+
+    def expect_originate(self, action_id: str, *, channel_id: str | None = None,
+                         order_number: str | None = None) -> None:
+        """Remember an Originate we sent, so its call record links to it (and to its order)."""
+        self._expected[action_id] = {"channel_id": channel_id, "order_number": order_number}
+
+    def link_order(self, linkedid: str, order_number: str) -> bool:
+        call = self.calls.get(linkedid)
+        if call is None:
+            return False
+        call.order_number = order_number
+        return True
+
+    # -- reconnect -----------------------------------------------------------------------------
+
+    def resync(self, live: Iterable[Message], now: datetime, *, restarted_at: datetime | None = None) -> set[str]:
+        """Reconcile with the channels Asterisk reports after a reconnect (CoreShowChannel items).
+
+        Calls whose channels are gone are closed: at the PBX restart time when Asterisk restarted
+        (they died with it), else at ``now`` marked as ended while we were disconnected. Live
+        channels we do not know open (or extend) calls. Nothing is created twice: Linkedid is the key.
+        """
+        changed: set[str] = set()
+        alive: set[str] = set()
+        for item in live:
+            uniqueid, linkedid = item.get("Uniqueid"), item.get("Linkedid") or item.get("Uniqueid")
+            if not uniqueid or not linkedid:
+                continue
+            alive.add(uniqueid)
+            if uniqueid not in self._channel_call:
+                changed |= self._new_channel(item, now - facts.hms(item.get("Duration")))
+        for call in list(self.calls.values()):
+            if call.ended:
+                continue
+            gone = [ch for ch in call.channels.values() if not ch.hung_up and ch.uniqueid not in alive]
+            if not gone:
+                continue
+            end = restarted_at if restarted_at is not None else now
+            if call.last_seen is not None and end < call.last_seen:
+                end = call.last_seen
+            for ch in gone:
+                ch.hung_up, ch.hung_up_at = True, end
+            if call.ended:
+                call.closed_at = end
+                call.end_reason = "pbx-restart" if restarted_at is not None else "gone-while-disconnected"
+                call.forced_cause = 41 if restarted_at is not None else 0  # Q.850 temporary failure
+            changed.add(call.linkedid)
+        return changed
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def record(self, linkedid: str) -> dict[str, object] | None:
+        call = self.calls.get(linkedid)
+        return call.to_json() if call else None
+
+    def records(self) -> list[dict[str, object]]:
+        return [call.to_json() for call in self.calls.values()]
+
+    def is_ended(self, linkedid: str) -> bool:
+        call = self.calls.get(linkedid)
+        return bool(call and call.ended)
+
+    def evict(self, now: datetime) -> list[str]:
+        """Forget ended calls older than ``linger`` (and the oldest beyond ``max_calls``)."""
+        gone = [lid for lid, c in self.calls.items()
+                if c.ended and c.last_seen is not None and now - c.last_seen > self.linger]
+        overflow = len(self.calls) - len(gone) - self.max_calls
+        if overflow > 0:
+            gone += [lid for lid, c in self.calls.items() if c.ended and lid not in gone][:overflow]
+        for lid in gone:
+            call = self.calls.pop(lid)
+            for uid in call.channels:
+                self._channel_call.pop(uid, None)
+        return gone
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _new_channel(self, msg: Message, at: datetime | None) -> set[str]:
+        uniqueid = msg.get("Uniqueid") or ""
+        linkedid = msg.get("Linkedid") or uniqueid
+        if not uniqueid:
+            self.ignored += 1
+            return set()
+        call = self.calls.get(linkedid)
+        if call is None:
+            call = self.calls[linkedid] = CallState(linkedid)
+        if uniqueid not in call.channels:
+            call.channels[uniqueid] = ChannelState(name=msg.get("Channel") or "", uniqueid=uniqueid,
+                                                   created_at=at, exten=msg.get("Exten") or "")
+            self._channel_call[uniqueid] = linkedid
+        facts.caller_id(call.channels[uniqueid], msg)
+        call.last_seen = at
+        changed = {linkedid}
+        name = msg.get("Channel") or ""
+        for dial in [d for d in self._failed_originates if name.startswith(d + "-")]:
+            changed |= self._originate(self._failed_originates.pop(dial), at)
+        for early in self._pending.pop(uniqueid, []):
+            changed |= self.feed(early)
+        return changed
+
+    def _park(self, uniqueid: str, msg: Message) -> None:
+        waiting = self._pending.setdefault(uniqueid, [])
+        if len(waiting) >= MAX_PENDING_PER_CHANNEL:
+            self.ignored += 1
+            return
+        waiting.append(msg)
+        while len(self._pending) > MAX_PENDING:
+            self._pending.popitem(last=False)
+
+    def _originate(self, msg: Message, at: datetime | None) -> set[str]:
+        action_id = msg.get("ActionID")
+        expected = self._expected.get(action_id) if action_id else None
+        uniqueid = msg.get("Uniqueid") or ""
+        linkedid = self._channel_call.get(uniqueid)
+        if linkedid is None and expected and expected.get("channel_id"):
+            linkedid = self._channel_call.get(expected["channel_id"] or "")
+        if linkedid is None and uniqueid in ("", "<unknown>"):
+            linkedid = facts.call_by_dial_string(self.calls.values(), msg.get("Channel") or "")
+        if linkedid is None:
+            if uniqueid and uniqueid != "<unknown>":
+                self._park(uniqueid, msg)  # the reply came before the channel's own events
+            elif dial := msg.get("Channel"):
+                # A failure reply can precede the attempt's channels; it may also never get any
+                # (unknown technology), so it only waits in a bounded table.
+                self._failed_originates[dial] = msg
+                while len(self._failed_originates) > MAX_PENDING:
+                    self._failed_originates.popitem(last=False)
+            return set()
+        call = self.calls[linkedid]
+        if action_id:
+            self._expected.pop(action_id, None)
+        call.originate = facts.originate_info(msg)
+        if expected and expected.get("order_number") and not call.order_number:
+            call.order_number = expected["order_number"]
+        call.last_seen = at or call.last_seen
+        return {linkedid}
