@@ -173,3 +173,13 @@ def test_ended_calls_are_evicted_after_their_linger() -> None:
     assert tracker.evict(t0 + timedelta(seconds=30)) == []
     assert tracker.evict(t0 + timedelta(seconds=61)) == ["1.1"]
     assert tracker.records() == []
+
+
+def test_resync_never_closes_a_call_that_started_while_the_list_was_on_its_way() -> None:
+    tracker = CallTracker(tz=UTC)
+    t0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    tracker.feed(ev(Event="Newchannel", Channel="X/old", Uniqueid="1.1", Linkedid="1.1"), received_at=t0)
+    candidates = tracker.open_channels()  # taken before CoreShowChannels is sent
+    tracker.feed(ev(Event="Newchannel", Channel="X/new", Uniqueid="2.1", Linkedid="2.1"), received_at=t0)
+    assert tracker.resync([], t0, candidates=candidates) == {"1.1"}
+    assert tracker.is_ended("1.1") and not tracker.is_ended("2.1")

@@ -45,10 +45,12 @@ Session = Callable[["AmiClient"], Awaitable[None]]
 
 class AmiClient:
     def __init__(self, config: AmiConfig, on_event: EventHandler, *,
-                 on_session: Session | None = None, rng: random.Random | None = None) -> None:
+                 on_session: Session | None = None, on_disconnect: Callable[[], None] | None = None,
+                 rng: random.Random | None = None) -> None:
         self.config = config
         self.dispatcher = OrderedDispatcher(on_event)
         self.on_session = on_session  # runs after each login (resync), events keep flowing meanwhile
+        self.on_disconnect = on_disconnect  # runs when a logged-in session ends
         self.rng = rng or random.Random()
         self.connected = asyncio.Event()
         self.sessions = 0  # successful logins
@@ -124,6 +126,8 @@ class AmiClient:
                 await self.on_session(self)
             await conn.closed
         finally:
+            if self.connected.is_set() and self.on_disconnect is not None:
+                self.on_disconnect()
             self.connected.clear()
             if pinger is not None:
                 pinger.cancel()

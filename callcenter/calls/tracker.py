@@ -87,12 +87,20 @@ class CallTracker:
 
     # -- reconnect -----------------------------------------------------------------------------
 
-    def resync(self, live: Iterable[Message], now: datetime, *, restarted_at: datetime | None = None) -> set[str]:
+    def open_channels(self) -> set[str]:
+        """Uniqueids of channels not hung up; take this BEFORE asking Asterisk for its list."""
+        return {uid for call in self.calls.values() if not call.ended
+                for uid, ch in call.channels.items() if not ch.hung_up}
+
+    def resync(self, live: Iterable[Message], now: datetime, *, restarted_at: datetime | None = None,
+               candidates: set[str] | None = None) -> set[str]:
         """Reconcile with the channels Asterisk reports after a reconnect (CoreShowChannel items).
 
         Calls whose channels are gone are closed: at the PBX restart time when Asterisk restarted
         (they died with it), else at ``now`` marked as ended while we were disconnected. Live
         channels we do not know open (or extend) calls. Nothing is created twice: Linkedid is the key.
+        Only channels in ``candidates`` (open when the list was requested) can be closed: a call
+        that started while the list was on its way is not in it, yet alive.
         """
         changed: set[str] = set()
         alive: set[str] = set()
@@ -106,7 +114,8 @@ class CallTracker:
         for call in list(self.calls.values()):
             if call.ended:
                 continue
-            gone = [ch for ch in call.channels.values() if not ch.hung_up and ch.uniqueid not in alive]
+            gone = [ch for ch in call.channels.values() if not ch.hung_up and ch.uniqueid not in alive
+                    and (candidates is None or ch.uniqueid in candidates)]
             if not gone:
                 continue
             end = restarted_at if restarted_at is not None else now
@@ -134,13 +143,15 @@ class CallTracker:
         call = self.calls.get(linkedid)
         return bool(call and call.ended)
 
-    def evict(self, now: datetime) -> list[str]:
-        """Forget ended calls older than ``linger`` (and the oldest beyond ``max_calls``)."""
-        gone = [lid for lid, c in self.calls.items()
-                if c.ended and c.last_seen is not None and now - c.last_seen > self.linger]
+    def evict(self, now: datetime, *, keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """Forget ended calls older than ``linger`` (and the oldest beyond ``max_calls``),
+        except those in ``keep`` (e.g. not yet stored)."""
+        gone = [lid for lid, c in self.calls.items() if c.ended and lid not in keep
+                and c.last_seen is not None and now - c.last_seen > self.linger]
         overflow = len(self.calls) - len(gone) - self.max_calls
         if overflow > 0:
-            gone += [lid for lid, c in self.calls.items() if c.ended and lid not in gone][:overflow]
+            gone += [lid for lid, c in self.calls.items()
+                     if c.ended and lid not in gone and lid not in keep][:overflow]
         for lid in gone:
             call = self.calls.pop(lid)
             for uid in call.channels:

@@ -133,3 +133,17 @@ order_events = Table(
     Column("note", Text, nullable=False),
     Column("data", Json, nullable=False),
 )
+
+# One row per call (Asterisk Linkedid); `record` is the full call record as JSON, the other
+# columns are what lists and reports filter on.
+call_records = Table(
+    "call_records", metadata,
+    Column("linkedid", String(64), primary_key=True),
+    Column("caller", String(64), nullable=True, index=True),
+    Column("started_at", UtcDateTime, nullable=True, index=True),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("disposition", String(16), nullable=True),
+    Column("order_number", String(32), nullable=True, index=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("record", Json, nullable=False),
+)

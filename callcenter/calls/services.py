@@ -1,0 +1,107 @@
+"""Call tracking as a service: AMI events in (in order), call records out to the database.
+
+Persistence policy: a call is written when it first appears and when it ends (and again for any
+late fact about an ended call); changes in between are flushed every ``flush_interval``. A failed
+write keeps the record dirty and is retried, so a database hiccup loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
+
+from callcenter.ami.client import AmiClient
+from callcenter.ami.codec import Message
+from callcenter.ami.connection import AmiConnectionLost
+from callcenter.calls.times import parse_local
+from callcenter.calls.tracker import CallTracker
+from callcenter.db.calls import CallRecordRepository
+
+logger = logging.getLogger(__name__)
+
+
+class CallService:
+    def __init__(self, repo: CallRecordRepository, clock: Callable[[], datetime], *, tz: tzinfo,
+                 flush_interval: float = 2.0) -> None:
+        self.repo = repo
+        self.clock = clock
+        self.tz = tz
+        self.tracker = CallTracker(tz=tz)
+        self.flush_interval = flush_interval
+        self._dirty: set[str] = set()
+        self._written: set[str] = set()
+        self._last_heard: datetime | None = None  # last event from Asterisk
+        self._lost_at: datetime | None = None  # when the previous AMI session ended
+        self.resyncs = 0
+
+    # -- AMI side ---------------------------------------------------------------------------------
+
+    async def on_event(self, msg: Message) -> None:
+        now = self.clock()
+        self._last_heard = now
+        changed = self.tracker.feed(msg, received_at=now)
+        if not changed:
+            return
+        urgent = [lid for lid in changed if self.tracker.is_ended(lid) or lid not in self._written]
+        self._dirty |= changed
+        if urgent:
+            await self.flush(urgent)
+
+    async def on_session(self, client: AmiClient) -> None:
+        """After every (re)login: reconcile open calls with what Asterisk still has."""
+        lost_at = self._lost_at
+        try:
+            status = await client.action("CoreStatus")
+            candidates = self.tracker.open_channels()
+            channels = await client.action("CoreShowChannels")
+        except (AmiConnectionLost, TimeoutError) as exc:
+            logger.warning("AMI resync failed (%s); it runs again on the next login", exc)
+            return
+        started = parse_local(f"{status.response.get('CoreStartupDate')} {status.response.get('CoreStartupTime')}",
+                              self.tz)
+        restarted_at = lost_at if (lost_at and started and started > lost_at - timedelta(seconds=1)) else None
+        if restarted_at is not None:
+            logger.warning("Asterisk restarted since %s; closing the calls it dropped", lost_at)
+        changed = self.tracker.resync(channels.events, self.clock(), restarted_at=restarted_at,
+                                       candidates=candidates)
+        self._dirty |= changed
+        await self.flush()
+        self.resyncs += 1
+
+    def on_disconnect(self) -> None:
+        self._lost_at = self._last_heard or self.clock()
+
+    # -- application side -------------------------------------------------------------------------
+
+    def expect_originate(self, action_id: str, *, channel_id: str | None, order_number: str | None) -> None:
+        self.tracker.expect_originate(action_id, channel_id=channel_id, order_number=order_number)
+
+    async def link_order(self, linkedid: str, order_number: str) -> bool:
+        """Attach a call to the order it produced (a left message, a survey callback)."""
+        if self.tracker.link_order(linkedid, order_number):
+            self._dirty.add(linkedid)
+            await self.flush([linkedid])
+            return True
+        return await self.repo.link_order(linkedid, order_number, self.clock())
+
+    async def flush(self, linkedids: list[str] | None = None) -> None:
+        ids = list(self._dirty if linkedids is None else set(linkedids) & self._dirty)
+        records = [r for lid in ids if (r := self.tracker.record(lid)) is not None]
+        if not records:
+            return
+        try:
+            await self.repo.upsert(records, self.clock())
+        except Exception:
+            logger.exception("writing %d call record(s) failed; will retry", len(records))
+            return
+        self._dirty.difference_update(ids)
+        self._written.update(ids)
+
+    async def run_flusher(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            await self.flush()
+            for lid in self.tracker.evict(self.clock(), keep=self._dirty):
+                self._written.discard(lid)

@@ -1,0 +1,156 @@
+"""CallService: AMI events -> stored call records, on both databases, with failures and resyncs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callcenter.ami.client import AmiClient, AmiConfig
+from callcenter.ami.codec import AmiDecoder, Message
+from callcenter.calls.services import CallService
+from callcenter.db.calls import CallRecordRepository
+from callcenter.db.engine import create_engine
+from callcenter.db.migrate import upgrade
+from tests.ami_fake import FakeAmi, frame
+
+EXPECTED = Path(__file__).parent / "data" / "call_records"
+NOW = datetime(2026, 11, 23, 12, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    await upgrade(db_url)
+    eng = create_engine(db_url)
+    yield eng
+    await eng.dispose()
+
+
+def capture(shared_dir: Path, name: str) -> list[Message]:
+    return AmiDecoder().feed((shared_dir / "fixtures" / "asterisk" / "ami" / f"{name}.rx.bin").read_bytes())
+
+
+def expected(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (EXPECTED / f"{name}.jsonl").read_text().splitlines()]
+
+
+class FlakyRepo(CallRecordRepository):
+    """Fails the first ``failures`` writes, as a database restart would."""
+
+    def __init__(self, engine: AsyncEngine, failures: int) -> None:
+        super().__init__(engine)
+        self.failures = failures
+
+    async def upsert(self, records: Any, now: datetime) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("database went away")
+        await super().upsert(records, now)
+
+
+async def feed_all(service: CallService, messages: list[Message]) -> None:
+    for msg in messages:
+        await service.on_event(msg)
+
+
+async def test_captured_calls_are_stored_once_each_with_their_record(engine: AsyncEngine, shared_dir: Path) -> None:
+    repo = CallRecordRepository(engine)
+    service = CallService(repo, lambda: NOW, tz=UTC)
+    for name in ("originate-busy", "queue-answered", "inbound-ivr-call"):
+        await feed_all(service, capture(shared_dir, name))
+    await service.flush()
+    rows = await repo.list(limit=100)
+    want = expected("originate-busy") + expected("queue-answered") + expected("inbound-ivr-call")
+    for record in want:
+        if record["queue"]:  # live, the join time is when we received the event (replay has no clock)
+            record["queue"]["joined_at"] = "2026-11-23T12:10:00Z"
+    assert sorted(rows, key=lambda r: r["linkedid"]) == sorted(want, key=lambda r: r["linkedid"])
+    # Feeding the same stream again (a replayed log, a duplicate connection) creates no second row.
+    await feed_all(service, capture(shared_dir, "queue-answered"))
+    await service.flush()
+    assert len(await repo.list(limit=100)) == len(want)
+
+
+async def test_a_failed_write_is_retried_and_nothing_is_lost(engine: AsyncEngine, shared_dir: Path) -> None:
+    repo = FlakyRepo(engine, failures=3)
+    service = CallService(repo, lambda: NOW, tz=UTC)
+    await feed_all(service, capture(shared_dir, "fax-receive"))
+    await service.flush()
+    await service.flush()
+    (stored,) = await repo.list()
+    assert stored == expected("fax-receive")[0]
+
+
+async def test_linking_an_order_survives_later_updates(engine: AsyncEngine, shared_dir: Path) -> None:
+    repo = CallRecordRepository(engine)
+    service = CallService(repo, lambda: NOW, tz=UTC)
+    messages = capture(shared_dir, "inbound-ivr-call")
+    half = len(messages) // 2
+    await feed_all(service, messages[:half])
+    linkedid = "1795435368.0"
+    assert await service.link_order(linkedid, "20261123-0001")
+    await feed_all(service, messages[half:])
+    await service.flush()
+    stored = await repo.get(linkedid)
+    assert stored is not None and stored["order_number"] == "20261123-0001"
+    assert await repo.list(order_number="20261123-0001") == [stored]
+    # After the tracker forgot the call, linking goes straight to the stored row.
+    assert service.tracker.evict(NOW + timedelta(hours=1)) == [linkedid]
+    assert await service.link_order(linkedid, "20261123-0002")
+    assert (await repo.get(linkedid))["order_number"] == "20261123-0002"  # type: ignore[index]
+
+
+async def test_resync_after_an_asterisk_restart_closes_dropped_calls(engine: AsyncEngine) -> None:
+    """The session hook asks CoreStatus + CoreShowChannels; a PBX that started after we last heard
+    from it restarted, so its old calls end when our connection dropped."""
+    startup = {"value": "2026-11-23 11:00:00"}
+
+    def script(fake: FakeAmi, writer: asyncio.StreamWriter, msg: Message) -> bytes | None:
+        aid = ("ActionID", msg.get("ActionID") or "")
+        date, time = startup["value"].split()
+        if msg.get("Action") == "CoreStatus":
+            return frame(("Response", "Success"), aid, ("CoreStartupDate", date), ("CoreStartupTime", time))
+        if msg.get("Action") == "CoreShowChannels":
+            return frame(("Response", "Success"), aid, ("EventList", "start"),
+                         ("Message", "Channels will follow")) + frame(
+                ("Event", "CoreShowChannelsComplete"), aid, ("EventList", "Complete"), ("ListItems", "0"))
+        return None
+
+    clock = {"now": NOW}
+    repo = CallRecordRepository(engine)
+    service = CallService(repo, lambda: clock["now"], tz=UTC)
+    server = FakeAmi(on_action=script)
+    port = await server.start()
+    client = AmiClient(AmiConfig(host="127.0.0.1", port=port, secret="s3cret", backoff_initial=0.01),
+                       service.on_event, on_session=service.on_session,
+                       on_disconnect=service.on_disconnect)
+    task = asyncio.create_task(client.run())
+    try:
+        while service.resyncs < 1:  # the fake PBX had no calls when the client asked
+            await asyncio.sleep(0.01)
+        server.writers[-1].write(frame(("Event", "Newchannel"), ("Channel", "PJSIP/trunk-00000001"),
+                                       ("Uniqueid", "1795435000.1"), ("Linkedid", "1795435000.1"),
+                                       ("CallerIDNum", "13800138000"), ("Exten", "12345")))
+        while await repo.get("1795435000.1") is None:
+            await asyncio.sleep(0.01)
+        lost_at = clock["now"]
+        clock["now"] = NOW + timedelta(minutes=2)
+        startup["value"] = "2026-11-23 12:11:00"  # Asterisk came back one minute after we lost it
+        server.drop_all()
+        while client.sessions < 2 or (await repo.get("1795435000.1") or {}).get("ended_at") is None:
+            await asyncio.sleep(0.01)
+        record = await repo.get("1795435000.1")
+        assert record is not None
+        assert record["end_reason"] == "pbx-restart" and record["hangup_cause"] == 41
+        assert record["ended_at"] == lost_at.isoformat().replace("+00:00", "Z")
+        assert record["caller"] == "13800138000" and record["called"] == "12345"
+    finally:
+        await client.stop()
+        await asyncio.gather(task, return_exceptions=True)
+        await server.close()
