@@ -1,0 +1,106 @@
+"""One simulated call: channel life cycle helpers shared by every flow."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from callcenter.pbxsim import events as ev
+from callcenter.pbxsim.agi_client import AgiTranscript, run_fastagi
+from callcenter.pbxsim.agi_commands import AgiChannelSim
+from callcenter.pbxsim.audiosocket_client import AudioSocketTranscript
+from callcenter.pbxsim.caller import Caller
+from callcenter.pbxsim.channel import Channel, Ids
+from callcenter.pbxsim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from callcenter.pbxsim.simulator import PbxSimulator
+
+
+@dataclass
+class CallResult:
+    scenario: str
+    uniqueid: str = ""
+    linkedid: str = ""
+    answered: bool = False
+    originate_reason: int | None = None
+    agi: list[AgiTranscript] = field(default_factory=list)
+    audiosocket: AudioSocketTranscript | None = None
+    caller_pressed: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    events: list[ev.Pairs] = field(default_factory=list)
+    error: str | None = None
+
+
+class Call:
+    def __init__(self, sim: PbxSimulator, scenario: Scenario) -> None:
+        self.sim, self.sc = sim, scenario
+        self.ids: Ids = sim.ids
+        self.clock: Callable[[], float] = sim.clock
+        self.result = CallResult(scenario.name)
+        self.caller = Caller(scenario.presses, hangup_after=scenario.hangup_after,
+                             hangup_when_done=scenario.hangup_when_done)
+        scale = sim.time_scale if sim.time_scale is not None else scenario.time_scale
+        self.scale = scale or 0.0
+        self.dead = False
+
+    def emit(self, pairs: ev.Pairs) -> None:
+        self.result.events.append(pairs)
+        self.sim.emit(pairs)
+
+    async def pause(self, seconds: float) -> None:
+        await asyncio.sleep(seconds * self.scale)
+
+    def open(self, base: str, *, state: int, linkedid: str | None = None, **kw: object) -> Channel:
+        ch = self.ids.new_channel(base, linkedid=linkedid, state=state, **kw)
+        self.sim.live[ch.uniqueid] = ch
+        self.emit(ev.chan_event("Newchannel", ch))
+        if not self.result.uniqueid:
+            self.result.uniqueid, self.result.linkedid = ch.uniqueid, ch.linkedid
+        return ch
+
+    def step(self, ch: Channel, app: str, data: str = "") -> None:
+        """Next dialplan priority running ``app``."""
+        if ch.application:
+            ch.priority += 1
+        self.emit(ev.newexten(ch, app, data))
+
+    def answer(self, ch: Channel) -> None:
+        ch.state, ch.answered = 6, self.clock()
+        self.emit(ev.chan_event("Newstate", ch))
+        self.result.answered = True
+
+    def close(self, ch: Channel, cause: int = 16, disposition: str | None = None, *, soft: bool = False) -> None:
+        if soft:
+            self.emit(ev.hangup_request(ch, cause, soft=True))
+        self.sim.live.pop(ch.uniqueid, None)
+        self.emit(ev.hangup(ch, cause))
+        disp = disposition or ("ANSWERED" if ch.answered is not None else "NO ANSWER")
+        self.emit(ev.cdr(ch, self.clock(), disp, ch.variables.get("CDR(userfield)", "")))
+
+    async def agi(self, ch: Channel, script: str, args: tuple[str, ...] = ()) -> AgiChannelSim | None:
+        """AGI(agi://host:port/script,args); None if no FastAGI target is configured or it is down."""
+        target = self.sim.agi_target
+        if target is None:
+            self.emit(ev.varset(ch, "AGISTATUS", "FAILURE"))
+            return None
+        host, port = target
+        self.step(ch, "AGI", f"agi://{host}:{port}/{script}" + "".join("," + a for a in args))
+        sim = AgiChannelSim(ch, self.caller, self.emit, step_delay=0.02 * self.scale)
+        try:
+            transcript = await run_fastagi(host, port, sim, script, args, timeout=self.sim.agi_timeout)
+        except (OSError, TimeoutError) as exc:
+            self.result.error = f"FastAGI {script}: {exc!r}"
+            self.emit(ev.varset(ch, "AGISTATUS", "FAILURE"))
+            return None
+        self.result.agi.append(transcript)
+        self.result.caller_pressed = list(self.caller.pressed)
+        self.dead = self.dead or sim.dead
+        self.emit(ev.varset(ch, "AGISTATUS", "HANGUP" if sim.dead else "SUCCESS"))
+        return sim
+
+    def finish(self, ch: Channel) -> None:
+        self.result.variables = dict(ch.variables)
+        self.result.caller_pressed = list(self.caller.pressed)

@@ -1,0 +1,141 @@
+"""AMI event builders: header names, order and spelling copied from Asterisk 22.10.1 captures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from callcenter.pbxsim.channel import Channel, format_time
+
+Pairs = list[tuple[str, str]]
+
+CAUSE_TXT = {
+    0: "Unknown", 16: "Normal Clearing", 17: "User busy", 19: "User alerting, no answer",
+    18: "No user responding", 21: "Call Rejected", 34: "Circuit/channel congestion",
+}
+
+
+def _ev(name: str, privilege: str, body: Iterable[tuple[str, str]]) -> Pairs:
+    return [("Event", name), ("Privilege", privilege), *body]
+
+
+def chan_event(name: str, ch: Channel, privilege: str = "call,all", *extra: tuple[str, str]) -> Pairs:
+    """Newchannel, Newstate, MixMonitorStart/Stop, SoftHangupRequest... : channel block + extras."""
+    return _ev(name, privilege, [*ch.block(), *extra])
+
+
+def newexten(ch: Channel, app: str, data: str) -> Pairs:
+    ch.application, ch.app_data = app, data
+    return chan_event("Newexten", ch, "dialplan,all", ("Extension", ch.exten), ("Application", app), ("AppData", data))
+
+
+def varset(ch: Channel, variable: str, value: str) -> Pairs:
+    ch.variables[variable] = value
+    return chan_event("VarSet", ch, "dialplan,all", ("Variable", variable), ("Value", value))
+
+
+def dtmf(ch: Channel, digit: str, duration_ms: int = 100) -> list[Pairs]:
+    return [
+        chan_event("DTMFBegin", ch, "dtmf,all", ("Digit", digit), ("Direction", "Received")),
+        chan_event(
+            "DTMFEnd", ch, "dtmf,all", ("Digit", digit), ("DurationMs", str(duration_ms)), ("Direction", "Received")
+        ),
+    ]
+
+
+def agi_start(ch: Channel, command_id: int, command: str) -> Pairs:
+    return chan_event("AGIExecStart", ch, "agi,all", ("CommandId", str(command_id)), ("Command", command))
+
+
+def agi_end(ch: Channel, command_id: int, command: str, code: int, result: str) -> Pairs:
+    return chan_event(
+        "AGIExecEnd", ch, "agi,all",
+        ("CommandId", str(command_id)), ("Command", command), ("ResultCode", str(code)), ("Result", result),
+    )
+
+
+def user_event(ch: Channel, name: str, fields: Iterable[tuple[str, str]]) -> Pairs:
+    return chan_event("UserEvent", ch, "user,all", ("UserEvent", name), *fields)
+
+
+def queue_caller(name: str, ch: Channel, queue: str, position: int, count: int) -> Pairs:
+    return chan_event(name, ch, "agent,all", ("Queue", queue), ("Position", str(position)), ("Count", str(count)))
+
+
+def agent_event(name: str, caller: Channel, agent: Channel, queue: str, interface: str, member: str,
+                *extra: tuple[str, str]) -> Pairs:
+    """AgentCalled / AgentConnect / AgentComplete: caller block, Dest* agent block, queue fields."""
+    body = [*caller.block(), *agent.block("Dest"), ("Queue", queue), ("Interface", interface), ("MemberName", member)]
+    return _ev(name, "agent,all", [*body, *extra])
+
+
+def hangup(ch: Channel, cause: int) -> Pairs:
+    return chan_event("Hangup", ch, "call,all", ("Cause", str(cause)), ("Cause-txt", CAUSE_TXT.get(cause, "Unknown")))
+
+
+def hangup_request(ch: Channel, cause: int, soft: bool = False) -> Pairs:
+    return chan_event("SoftHangupRequest" if soft else "HangupRequest", ch, "call,all", ("Cause", str(cause)))
+
+
+def cdr(ch: Channel, end: float, disposition: str, userfield: str = "") -> Pairs:
+    answer = ch.answered
+    billable = int(end - answer) if answer is not None else 0
+    return _ev("Cdr", "cdr,all", [
+        ("AccountCode", ch.account_code),
+        ("Source", ch.caller_num if ch.caller_num != "<unknown>" else ""),
+        ("Destination", ch.exten),
+        ("DestinationContext", ch.context),
+        ("CallerID", f'"{ch.caller_name}" <{ch.caller_num}>'),
+        ("Channel", ch.name),
+        ("DestinationChannel", ""),
+        ("LastApplication", ch.application),
+        ("LastData", ch.app_data),
+        ("StartTime", format_time(ch.created)),
+        ("AnswerTime", format_time(answer) if answer is not None else ""),
+        ("EndTime", format_time(end)),
+        ("Duration", str(int(end - ch.created))),
+        ("BillableSeconds", str(billable)),
+        ("Disposition", disposition),
+        ("AMAFlags", "DOCUMENTATION"),
+        ("UniqueID", ch.uniqueid),
+        ("UserField", userfield),
+    ])
+
+
+def originate_response(action_id: str | None, ok: bool, channel: str, target: Pairs, reason: int,
+                       uniqueid: str, caller_num: str, caller_name: str) -> Pairs:
+    """``target`` is [(Context, ..), (Exten, ..)] or [(Application, ..), (Data, ..)] as in the action."""
+    head = [("ActionID", action_id)] if action_id is not None else []
+    return _ev("OriginateResponse", "call,all", [
+        *head, ("Response", "Success" if ok else "Failure"), ("Channel", channel), *target,
+        ("Reason", str(reason)), ("Uniqueid", uniqueid), ("CallerIDNum", caller_num), ("CallerIDName", caller_name),
+    ])
+
+
+def fax_status(ch: Channel, operation: str, status: str, station: str, filename: str) -> Pairs:
+    return chan_event(
+        "FAXStatus", ch, "call,all",
+        ("Operation", operation), ("Status", status), ("LocalStationID", station), ("FileName", filename),
+    )
+
+
+def receive_fax(ch: Channel, station: str, remote: str, pages: int, filename: str) -> Pairs:
+    return chan_event(
+        "ReceiveFAX", ch, "call,all",
+        ("LocalStationID", station), ("RemoteStationID", remote), ("PagesTransferred", str(pages)),
+        ("Resolution", "8031x7700"), ("TransferRate", "14400"), ("FileName", filename),
+    )
+
+
+def list_item(name: str, ch: Channel, action_id: str | None, now: float) -> Pairs:
+    """CoreShowChannel / Status list items (no Privilege on CoreShowChannel, ``Call`` on Status)."""
+    secs = int(now - ch.created)
+    aid = [("ActionID", action_id)] if action_id is not None else []
+    if name == "CoreShowChannel":
+        dur = f"{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
+        return [("Event", name), *aid, *ch.block(), ("Application", ch.application),
+                ("ApplicationData", ch.app_data), ("Duration", dur), ("BridgeId", "")]
+    return [("Event", "Status"), ("Privilege", "Call"), *ch.block(), ("Type", ch.name.partition("/")[0]),
+            ("DNID", ""), ("EffectiveConnectedLineNum", "<unknown>"), ("EffectiveConnectedLineName", "<unknown>"),
+            ("TimeToHangup", "0"), ("BridgeID", ""), ("Application", ch.application), ("Data", ch.app_data),
+            ("Nativeformats", "(ulaw)"), ("Readformat", "ulaw"), ("Readtrans", ""), ("Writeformat", "ulaw"),
+            ("Writetrans", ""), ("Callgroup", "0"), ("Pickupgroup", "0"), ("Seconds", str(secs)), *aid]

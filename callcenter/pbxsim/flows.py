@@ -1,0 +1,121 @@
+"""Dialplan flows of the simulated hotline: inbound IVR, queue, fax, AudioSocket."""
+
+from __future__ import annotations
+
+import uuid as _uuid
+
+from callcenter.pbxsim import events as ev
+from callcenter.pbxsim.audiosocket_client import stream_call, tone
+from callcenter.pbxsim.call import Call
+from callcenter.pbxsim.channel import Channel
+
+RECDIR = "/var/spool/asterisk/monitor"
+
+
+def inbound_leg(call: Call) -> Channel:
+    sc = call.sc
+    ch = call.open(sc.trunk, state=4, caller_num=sc.caller_num, caller_name=sc.caller_name,
+                   context=sc.context, exten=sc.did)
+    for k, v in sc.variables:
+        call.emit(ev.varset(ch, k, v))
+    call.step(ch, "NoOp", f"Hotline inbound call from {sc.caller_num}")
+    call.step(ch, "Answer")
+    call.answer(ch)
+    return ch
+
+
+def start_mixmonitor(call: Call, ch: Channel) -> None:
+    path = f"{RECDIR}/mix-{ch.uniqueid}.wav"
+    call.step(ch, "MixMonitor", path)
+    call.emit(ev.varset(ch, "MIXMONITOR_FILENAME", path))
+    call.emit(ev.chan_event("MixMonitorStart", ch))
+
+
+async def after_agi(call: Call, ch: Channel) -> None:
+    """What the dialplan does once the FastAGI server has closed the socket."""
+    if call.dead:
+        call.close(ch, 16)
+    elif ch.variables.get("ZT_NEXT", "").lower() == "agent":
+        await queue(call, ch)
+    else:
+        call.step(ch, "Hangup", "16")
+        call.close(ch, 16, soft=True)
+    call.finish(ch)
+
+
+async def inbound(call: Call) -> None:
+    ch = inbound_leg(call)
+    start_mixmonitor(call, ch)
+    if call.sc.agi_script:
+        await call.agi(ch, call.sc.agi_script, call.sc.agi_args)
+    await after_agi(call, ch)
+
+
+async def queue_flow(call: Call) -> None:
+    ch = inbound_leg(call)
+    start_mixmonitor(call, ch)
+    await queue(call, ch)
+    call.finish(ch)
+
+
+async def queue(call: Call, ch: Channel) -> None:
+    sc = call.sc
+    call.step(ch, "Queue", f"{sc.queue},tr,,,300")
+    call.emit(ev.queue_caller("QueueCallerJoin", ch, sc.queue, 1, 1))
+    agent = call.open(sc.agent, state=0, linkedid=ch.linkedid, caller_num=ch.caller_num,
+                      caller_name=ch.caller_name, context="from-queue", exten="s")
+    call.emit(ev.agent_event("AgentCalled", ch, agent, sc.queue, sc.agent, sc.agent_name))
+    agent.state = 5
+    call.emit(ev.chan_event("Newstate", agent))
+    await call.pause(sc.ring_s)
+    call.answer(agent)
+    call.emit(ev.queue_caller("QueueCallerLeave", ch, sc.queue, 1, 0))
+    ring = str(int(sc.ring_s))
+    call.emit(ev.agent_event("AgentConnect", ch, agent, sc.queue, sc.agent, sc.agent_name,
+                             ("HoldTime", ring), ("RingTime", ring)))
+    await call.pause(sc.talk_s)
+    call.emit(ev.agent_event("AgentComplete", ch, agent, sc.queue, sc.agent, sc.agent_name,
+                             ("HoldTime", ring), ("TalkTime", str(int(sc.talk_s))), ("Reason", "agent")))
+    call.close(agent, 16)
+    call.close(ch, 16)
+
+
+async def fax(call: Call) -> None:
+    sc = call.sc
+    ch = inbound_leg(call)
+    path = f"/var/spool/asterisk/fax/rx-{ch.uniqueid}.tif"
+    call.step(ch, "ReceiveFAX", f"{path},f")
+    for status in ("Allocating Resources", "FAX Transmission In Progress"):
+        call.emit(ev.fax_status(ch, "receive", status, "ZHITONG", path))
+    await call.pause(10.0)
+    call.emit(ev.receive_fax(ch, "ZHITONG", sc.caller_num, sc.fax_pages, path))
+    call.emit(ev.user_event(ch, "FaxResult", [("Status", "SUCCESS"), ("StatusStr", "OK"), ("Error", ""),
+                                              ("Pages", str(sc.fax_pages)), ("Rate", "14400")]))
+    call.step(ch, "Hangup", "16")
+    call.close(ch, 16, soft=True)
+    call.finish(ch)
+
+
+async def audiosocket(call: Call) -> None:
+    sc = call.sc
+    ch = inbound_leg(call)
+    call_uuid = _uuid.uuid4()
+    call.step(ch, "Set", "AS_UUID=${UUID()}")
+    call.emit(ev.varset(ch, "AS_UUID", str(call_uuid)))
+    target = call.sim.audiosocket_target
+    if target is not None:
+        host, port = target
+        call.step(ch, "AudioSocket", f"{call_uuid},{host}:{port}")
+        try:
+            call.result.audiosocket = await stream_call(
+                host, port, tone(sc.audio_s), call_uuid=call_uuid, dtmf=sc.audio_dtmf,
+                dtmf_at_s=sc.audio_s / 2, realtime=(1.0 / call.scale) if call.scale else 0.0,
+            )
+        except OSError as exc:
+            call.result.error = f"AudioSocket: {exc!r}"
+        if sc.audio_dtmf:
+            for pairs in ev.dtmf(ch, sc.audio_dtmf):
+                call.emit(pairs)
+    call.emit(ev.hangup_request(ch, 16))
+    call.close(ch, 16)
+    call.finish(ch)
