@@ -1,0 +1,55 @@
+"""FastAGI script ``hotline``: the inbound menu (ivr/menus/hotline.toml).
+
+Dialplan contract: ``AGI(agi://<host>:4573/hotline)``, then branch on ``${ZT_NEXT}`` ("agent" ->
+Queue, "hangup" -> Hangup). ``AGI(agi://<host>:4573/hotline,message)`` (after the agent queue gave
+up) skips the menu and goes straight to leaving a message. Optional ``ZT_RECDIR`` sets where messages are recorded; after a
+voice message ``ZT_DRAFT`` holds the draft order number (when the caller is still there).
+"""
+
+from __future__ import annotations
+
+from ivr import flow
+from ivr.agi.server import Route
+from ivr.agi.session import AgiSession
+from ivr.ports import HotlineDesk
+from ivr.routes.driver import run_menu
+
+SCRIPT = "hotline"
+ENTRIES = {"message": "leave-message"}  # first AGI argument -> node to start at
+
+
+def make_route(desk: HotlineDesk, menu: flow.Menu | None = None) -> Route:
+    menu = menu or flow.load_menu(flow.menu_path("hotline"))
+    missing = sorted(set(ENTRIES.values()) - set(menu.nodes))
+    if missing:
+        raise flow.MenuError("menu-unknown-target", f"hotline route needs entry node(s) {missing}")
+
+    async def hotline(session: AgiSession) -> None:
+        await session.answer()
+        linkedid = await session.get_full_variable("${CHANNEL(linkedid)}") or session.uniqueid
+        headers = session.request.headers
+
+        async def effect(action: flow.Action) -> flow.Event | None:
+            if isinstance(action, flow.LookupOrder):
+                view = await desk.order_status(action.number)
+                if view is None:
+                    return flow.OrderNotFound(action.number)
+                return flow.OrderFound(view.number, view.status_text, view.due_text)
+            if isinstance(action, flow.CreateDraft):
+                number = await desk.leave_message(
+                    caller=headers.get("callerid", ""),
+                    caller_name=headers.get("calleridname", ""),
+                    recording=action.recording,
+                    uniqueid=session.uniqueid,
+                    linkedid=linkedid,
+                    menu_choice=action.menu_choice,
+                )
+                if not session.hung_up:
+                    await session.set_variable("ZT_DRAFT", number)
+                return flow.Saved(number)
+            raise TypeError(f"hotline menu cannot perform {action!r}")
+
+        args = session.request.args
+        await run_menu(session, menu, effect, ENTRIES.get(args[0]) if args else None)
+
+    return hotline
