@@ -100,7 +100,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool,
     log.info("serving on http://%s:%d with %d worker process(es)", *sock.getsockname()[:2], workers)
     children = [pid for pid in (_fork_worker(settings, sock, access_log) for _ in range(workers - 1)) if pid]
     try:
-        web.run_app(build_app(settings, migrate=False), sock=sock, access_log=access_log, print=None)
+        web.run_app(build_app(settings, migrate=False, demo=demo), sock=sock, access_log=access_log, print=None)
     finally:
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
@@ -125,7 +125,7 @@ def _fork_worker(settings: Settings, sock: socket.socket, access_log: logging.Lo
     if pid:
         return pid
     parent = os.getppid()
-    app = build_app(settings, migrate=False)
+    app = build_app(settings, migrate=False, telephony=False)
 
     async def orphan_watch(app: web.Application) -> Any:
         async def watch() -> None:

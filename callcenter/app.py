@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callcenter import policy as policy_files
 from callcenter.auth import http as auth_http
 from callcenter.auth.services import AuthService
+from callcenter.calls import http as calls_http
+from callcenter.calls.services import CallService
+from callcenter.db.calls import CallRecordRepository
 from callcenter.db.engine import create_engine
 from callcenter.db.migrate import upgrade
 from callcenter.db.orders import OrderRepository
@@ -25,12 +28,13 @@ from callcenter.db.users import UserRepository
 from callcenter.http import openapi
 from callcenter.http.json_body import json_response
 from callcenter.http.problems import problem_middleware
-from callcenter.keys import AUTH, CLOCK, ORDERS, POLICY, SUPERVISION, UNITS
+from callcenter.keys import AUTH, CALLS, CLOCK, ORDERS, POLICY, SUPERVISION, UNITS
 from callcenter.orders import http as orders_http
 from callcenter.orders.services import OrderService
 from callcenter.settings import Settings
 from callcenter.supervision import http as supervision_http
 from callcenter.supervision.services import SupervisionService
+from callcenter.telephony import start_telephony
 from worksheet.deadlines import Policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -59,6 +63,7 @@ class Services:
     units: UnitRepository
     policy: Policy
     clock: Clock
+    calls: CallService
 
 
 def build_services(settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None) -> Services:
@@ -72,12 +77,16 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
         supervision=SupervisionService(orders, policy, clock),
         auth=AuthService(UserRepository(engine), units, token_lifetime=settings.token_lifetime),
         units=units, policy=policy, clock=clock,
+        calls=CallService(CallRecordRepository(engine), clock, tz=ZoneInfo(settings.pbx_timezone)),
     )
 
 
 def build_app(
-    settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None, migrate: bool = True
+    settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None, migrate: bool = True,
+    telephony: bool = True, demo: bool = False,
 ) -> web.Application:
+    """``telephony``: run the FastAGI server and AMI client in this process (one per deployment);
+    ``demo``: with no AMI host configured, run them against the built-in PBX simulator."""
     app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware], client_max_size=1 << 20)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -86,13 +95,21 @@ def build_app(
         services = build_services(settings, clock=clock, policy=policy)
         app[ORDERS], app[SUPERVISION], app[AUTH] = services.orders, services.supervision, services.auth
         app[UNITS], app[POLICY], app[CLOCK] = services.units, services.policy, services.clock
-        yield
-        await services.engine.dispose()
+        app[CALLS] = services.calls
+        tel = await start_telephony(settings, services.orders, services.calls, demo=demo) if telephony else None
+        try:
+            yield
+        finally:
+            if tel is not None:
+                await tel.stop()
+            await services.calls.flush()
+            await services.engine.dispose()
 
     app.cleanup_ctx.append(services_ctx)
     app.router.add_routes(auth_http.routes)
     app.router.add_routes(orders_http.routes)
     app.router.add_routes(supervision_http.routes)
+    app.router.add_routes(calls_http.routes)
     app.router.add_routes(openapi.routes)
     app.router.add_get("/healthz", _health)
     return app

@@ -10,10 +10,13 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter import admin
+from callcenter.calls.replay import replay_files
 from callcenter.settings import Settings, SettingsError
+from ivr import prompts
 from worksheet.errors import WorksheetError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -61,9 +64,34 @@ def build_parser() -> argparse.ArgumentParser:
     due.add_argument("--kind", required=True, help="time-limit kind of the preset, e.g. resolve")
     due.add_argument("--amount", type=int, help="for ranged limits such as mianyang general 3–15 days")
 
+    demo = sub.add_parser("demo", help="serve with the simulated PBX: calls walk the IVR into draft orders")
+    demo.add_argument("--host")
+    demo.add_argument("--port", type=int)
+
+    ami = sub.add_parser("ami", help="AMI tools").add_subparsers(dest="ami_command", required=True)
+    replay = ami.add_parser("replay", help="print the call records of raw AMI byte streams as JSON lines")
+    replay.add_argument("files", nargs="+", help="Asterisk's side of an AMI connection, e.g. NAME.rx.bin")
+    replay.add_argument("--tz", help="zone of Cdr/CEL times (default: ZHITONG_PBX_TIMEZONE or UTC)")
+
+    prompts_cmd = sub.add_parser("prompts", help="IVR prompts").add_subparsers(dest="prompts_command", required=True)
+    prompts.add_arguments(prompts_cmd.add_parser("build", help="render the menu prompts to 8 kHz WAV for Asterisk"))
+
     sup = sub.add_parser("supervise", help="run the yellow/red card sweep; prints cards and flags as JSON lines")
     sup.add_argument("--at", type=iso_time, help="as of this time (default: now)")
     return p
+
+
+def ami_replay(files: Sequence[str], tz_name: str) -> int:
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise admin.AdminError(f"unknown time zone {tz_name!r}") from None
+    paths = [Path(f) for f in files]
+    for path in paths:
+        if not path.is_file():
+            raise admin.AdminError(f"no such file: {path}")
+    replay_files(paths, sys.stdout, tz=tz)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,6 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.database_url:
             settings = Settings(**{**settings.__dict__, "database_url": args.database_url})
+        if args.command == "ami":
+            return ami_replay(args.files, args.tz or settings.pbx_timezone)
+        if args.command == "prompts":
+            return prompts.prompts_build_command(args)
+        if args.command == "demo":
+            admin.serve(settings, host=args.host, port=args.port, demo=True)
+            return 0
         if args.command == "serve":
             if args.workers < 1:
                 raise admin.AdminError("--workers must be at least 1")

@@ -8,6 +8,7 @@ from datetime import datetime
 from aiohttp import web
 
 from callcenter.auth.services import AuthService
+from callcenter.calls.services import CallService
 from callcenter.db.units import UnitRepository
 from callcenter.orders.services import OrderService
 from callcenter.supervision.services import SupervisionService
@@ -19,3 +20,4 @@ AUTH = web.AppKey("auth", AuthService)
 UNITS = web.AppKey("units", UnitRepository)
 POLICY = web.AppKey("policy", Policy)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
+CALLS = web.AppKey("calls", CallService)

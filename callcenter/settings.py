@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/zhitong.sqlite3"
 
@@ -25,6 +26,15 @@ class Settings:
     admin_password: str | None = field(default=None, repr=False)
     duplicate_window: timedelta = timedelta(days=30)
     token_lifetime: timedelta = timedelta(hours=12)
+    # Telephony. No AMI host = no AMI client (``serve --demo`` points it at the PBX simulator).
+    ami_host: str | None = None
+    ami_port: int = 5038
+    ami_username: str = "zhitong"
+    ami_secret: str = field(default="", repr=False)
+    ami_auth: str = "md5"
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573  # 0 = no FastAGI server
+    pbx_timezone: str = "UTC"  # the zone of naive times in Cdr/CEL events (Asterisk's local time)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -50,4 +60,27 @@ class Settings:
             admin_password=env.get("ZHITONG_ADMIN_PASSWORD") or None,
             duplicate_window=timedelta(days=number("ZHITONG_DUPLICATE_WINDOW_DAYS", 30)),
             token_lifetime=timedelta(hours=number("ZHITONG_TOKEN_HOURS", 12)),
+            ami_host=env.get("ZHITONG_AMI_HOST") or None,
+            ami_port=number("ZHITONG_AMI_PORT", 5038),
+            ami_username=env.get("ZHITONG_AMI_USERNAME") or "zhitong",
+            ami_secret=env.get("ZHITONG_AMI_SECRET") or "",
+            ami_auth=_choice(env, "ZHITONG_AMI_AUTH", ("md5", "plain"), "md5"),
+            agi_host=env.get("ZHITONG_AGI_HOST") or "127.0.0.1",
+            agi_port=number("ZHITONG_AGI_PORT", 4573),
+            pbx_timezone=_timezone(env.get("ZHITONG_PBX_TIMEZONE") or "UTC"),
         )
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"ZHITONG_PBX_TIMEZONE is not a known time zone: {name!r}") from None
+    return name

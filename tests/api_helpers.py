@@ -62,7 +62,7 @@ ORDER = {
 
 async def start_api(db_url: str) -> AsyncIterator[Api]:
     clock = FakeClock()
-    app = build_app(Settings(database_url=db_url), clock=clock)
+    app = build_app(Settings(database_url=db_url), clock=clock, telephony=False)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     try:

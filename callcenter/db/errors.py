@@ -37,3 +37,11 @@ class DuplicateUser(StorageError):
 
     def __init__(self, username: str) -> None:
         super().__init__(f"user {username!r} already exists")
+
+
+class CallNotFound(StorageError):
+    error_id = "call-not-found"
+    title = "No such call"
+
+    def __init__(self, linkedid: str) -> None:
+        super().__init__(f"no call record {linkedid!r}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.db.errors import OrderNotFound, VersionConflict
+from callcenter.db.errors import CallNotFound, OrderNotFound, VersionConflict
 from worksheet import errors as ws
 
 log = logging.getLogger("zhitong.http")
@@ -83,6 +83,7 @@ STATUS: dict[type[BaseException], int] = {
     ws.UnknownTimeLimit: 422,
     ws.CalendarDataMissing: 422,
     OrderNotFound: 404,
+    CallNotFound: 404,
     VersionConflict: 409,
 }
 

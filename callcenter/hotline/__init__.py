@@ -1,0 +1,1 @@
+"""The back office as the IVR sees it (implements ivr.ports.HotlineDesk)."""

@@ -1,0 +1,90 @@
+"""HotlineDesk: what the FastAGI routes ask of the work-order service.
+
+A caller's voice message becomes a DRAFT order (an agent confirms it; the speech issue fills in
+the transcript), linked to the call record; a survey answer becomes the order's callback result.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from callcenter.calls.services import CallService
+from callcenter.db.errors import OrderNotFound
+from callcenter.orders.services import SYSTEM, OrderService
+from ivr.ports import OrderStatusView
+from worksheet import commands as c
+from worksheet.deadlines import handling_deadline
+from worksheet.errors import WorksheetError
+from worksheet.intake import NewOrder
+from worksheet.model import Category, Channel, Enterprise, Rating, Status
+
+logger = logging.getLogger(__name__)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ORDER_NUMBER = re.compile(r"^\d{8}-\d{4}$")
+
+STATUS_TEXT = {
+    Status.DRAFT: "草稿", Status.REGISTERED: "已登记", Status.DISPATCHED: "已派单", Status.RETURNED: "已回退",
+    Status.HANDLING: "办理中", Status.EXTENSION_REQUESTED: "延期申请中", Status.REPLIED: "已答复",
+    Status.CALLBACK_PENDING: "待回访", Status.UNDER_REVIEW: "审核中", Status.CLOSED: "已办结",
+    Status.MERGED: "已合并",
+}
+MENU_CATEGORY = {"policy": Category.CONSULTATION, "report": Category.HELP, "complaint": Category.COMPLAINT}
+MENU_SUBJECT = {"policy": "政策咨询留言", "report": "反映问题留言", "complaint": "投诉建议留言"}
+
+
+class OrderDesk:
+    def __init__(self, orders: OrderService, calls: CallService | None, clock: Callable[[], datetime]) -> None:
+        self.orders = orders
+        self.calls = calls
+        self.clock = clock
+
+    async def order_status(self, order_number: str) -> OrderStatusView | None:
+        if not ORDER_NUMBER.match(order_number):
+            return None
+        try:
+            order = await self.orders.get(order_number, SYSTEM)
+        except OrderNotFound:
+            return None
+        deadline = handling_deadline(order, self.orders.policy)
+        due = None
+        if deadline is not None and order.status not in (Status.CLOSED, Status.MERGED):
+            d = deadline.due.astimezone(SHANGHAI)
+            due = f"{d.year}年{d.month}月{d.day}日{d.hour}时"
+        return OrderStatusView(order.number, STATUS_TEXT.get(order.status, "办理中"), due)
+
+    async def leave_message(self, *, caller: str, caller_name: str, recording: str, uniqueid: str,
+                            linkedid: str, menu_choice: str | None) -> str:
+        phone = caller if caller and caller != "<unknown>" else None
+        subject = MENU_SUBJECT.get(menu_choice or "", "电话留言")
+        spec = NewOrder(
+            channel=Channel.PHONE,
+            category=MENU_CATEGORY.get(menu_choice or "", Category.HELP),
+            enterprise=Enterprise(name=(caller_name or "").strip() or f"来电 {phone or '未知号码'}", phone=phone),
+            subject=f"{subject}（待转写）",
+            content=f"来电 {phone or '未知号码'} 的语音留言，录音：{recording or '无'}。请收听录音后补全诉求内容。",
+            received_at=self.clock(),
+            attachments=(recording,) if recording else (),
+            draft=True,
+            extra={"call": {"linkedid": linkedid, "uniqueid": uniqueid, "recording": recording,
+                            "menu_choice": menu_choice}},
+        )
+        order = await self.orders.create(spec, SYSTEM)
+        if self.calls is not None and linkedid:
+            try:
+                await self.calls.link_order(linkedid, order.number)
+            except Exception:  # the draft exists; a missing link is repaired from the order's extra
+                logger.exception("linking call %s to draft %s failed", linkedid, order.number)
+        return order.number
+
+    async def record_survey(self, *, order_number: str, answer: str | None, uniqueid: str) -> None:
+        if answer is None:
+            logger.info("survey for %s got no valid answer (channel %s)", order_number, uniqueid)
+            return  # the callback issue retries or records the failure; the order is not touched
+        try:
+            await self.orders.act(order_number, c.RecordCallback(actor=SYSTEM, rating=Rating(answer)))
+        except (OrderNotFound, WorksheetError) as exc:
+            logger.warning("survey answer %s for %s not recorded: %s", answer, order_number, exc)
