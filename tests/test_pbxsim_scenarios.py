@@ -287,7 +287,7 @@ async def test_self_run_originate_uses_scenario_variables() -> None:
         res = await h.sim.run(SCENARIOS["originate_answered"])
         await settle(h)
     assert res.originate_reason == 4
-    assert h.log.seen["order"] == ["GD20261123000001"]
+    assert h.log.seen["order"] == ["20261123-0001"]
 
 
 async def test_fax_received() -> None:

@@ -71,11 +71,7 @@ def apply(call: CallState, ch: ChannelState | None, msg: Message, at: datetime |
     changed = handler(call, ch, msg, at, tz) if handler else False
     is_primary = ch is not None and ch is call.primary
     if is_primary and msg.name in _DIALPLAN_EVENTS and msg.get("Application") != "AppDial2":
-        ctx = msg.get("Context")
-        if ctx:
-            before = len(call.ivr_path)
-            call.add_path(ctx)
-            changed = changed or len(call.ivr_path) != before
+        changed = call.add_context(msg.get("Context") or "") or changed
     return changed
 
 

@@ -53,6 +53,7 @@ class CallState:
     closed_at: datetime | None = None  # set when the call was closed without its own Hangup events
     end_reason: str | None = None  # why a resync closed it ("pbx-restart", "gone-while-disconnected")
     forced_cause: int | None = None
+    last_context: str | None = None
 
     @property
     def primary(self) -> ChannelState | None:
@@ -64,6 +65,14 @@ class CallState:
         if self.closed_at is not None:
             return True
         return bool(self.channels) and all(ch.hung_up for ch in self.channels.values())
+
+    def add_context(self, context: str) -> bool:
+        """A dialplan context entered; IVR steps reported inside it do not make it "new" again."""
+        if not context or context == self.last_context:
+            return False
+        self.last_context = context
+        self.add_path(context)
+        return True
 
     def add_path(self, step: str) -> None:
         if step and (not self.ivr_path or self.ivr_path[-1] != step):

@@ -24,7 +24,7 @@ ORIGINATE_NO_ANSWER = Scenario(name="originate_no_answer", flow="originate", ori
                                description="callback: rings until the originate timeout (Reason 3)")
 ORIGINATE_ANSWERED = Scenario(
     name="originate_answered", flow="originate", originate="answered", agi_script="survey",
-    variables=(("ZT_ORDER_NUMBER", "GD20261123000001"),), presses=("1",), hangup_when_done=True,
+    variables=(("ZT_ORDER_NUMBER", "20261123-0001"),), presses=("1",), hangup_when_done=True,
     description="callback answered: satisfaction survey over FastAGI, caller presses 1",
 )
 FAX_RECEIVED = Scenario(name="fax_received", flow="fax", did="12399", caller_num="02088886666",
