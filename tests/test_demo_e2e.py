@@ -16,7 +16,12 @@ from callcenter.admin import read_units
 from callcenter.app import Services, build_services
 from callcenter.db.migrate import upgrade
 from callcenter.orders.services import SYSTEM, SearchQuery
-from callcenter.pbxsim.scenarios import IVR_HANGUP_MID_MENU, IVR_LEAVE_MESSAGE, ORIGINATE_ANSWERED, ORIGINATE_BUSY
+from callcenter.pbxsim.scenarios import (
+    IVR_HANGUP_MID_MENU,
+    IVR_LEAVE_MESSAGE,
+    ORIGINATE_ANSWERED,
+    ORIGINATE_BUSY,
+)
 from callcenter.settings import Settings
 from callcenter.telephony import Telephony, start_telephony
 from worksheet import commands as c
