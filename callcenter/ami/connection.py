@@ -114,9 +114,13 @@ class AmiConnection(asyncio.Protocol):
             self.transport.close()
 
     def _route(self, msg: Message) -> None:
+        kind = msg.kind
+        if not self._pending:  # the common case: nothing to correlate, do not even parse
+            if kind == "event":
+                self.on_event(msg)
+            return
         action_id = msg.action_id
         pending = self._pending.get(action_id) if action_id else None
-        kind = msg.kind
         if pending is not None and kind == "response" and pending.result is None:
             result = ActionResult(msg)
             if _starts_list(msg):

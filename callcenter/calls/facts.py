@@ -238,3 +238,6 @@ _HANDLERS: dict[str, Handler] = {
     "QueueCallerJoin": _queue_join, "AgentConnect": _queue_connect, "QueueCallerAbandon": _queue_abandon,
     "QueueCallerLeave": _queue_leave,
 }
+
+# Every event type that can change a record; anything else is dropped by name.
+RELEVANT = frozenset(_HANDLERS) | _DIALPLAN_EVENTS | {"Newchannel", "OriginateResponse"}

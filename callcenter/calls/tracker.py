@@ -44,8 +44,8 @@ class CallTracker:
 
     def feed(self, msg: Message, received_at: datetime | None = None) -> set[str]:
         """Apply one message; returns the Linkedids whose record changed."""
-        if msg.kind != "event":
-            return set()
+        if msg.kind != "event" or msg.name not in facts.RELEVANT:
+            return set()  # decided on the name alone: noise (CEL, DeviceStateChange...) is never parsed
         stamp = event_time(msg, self.tz)
         if stamp is not None and (self.clock is None or stamp > self.clock):
             self.clock = stamp
