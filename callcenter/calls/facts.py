@@ -241,3 +241,5 @@ _HANDLERS: dict[str, Handler] = {
 
 # Every event type that can change a record; anything else is dropped by name.
 RELEVANT = frozenset(_HANDLERS) | _DIALPLAN_EVENTS | {"Newchannel", "OriginateResponse"}
+# Events read only for their time stamps, when replaying a stream that has no receive times.
+TIME_SOURCES = frozenset({"CEL", "SuccessfulAuth", "Cdr", "Newchannel"})

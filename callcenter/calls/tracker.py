@@ -44,11 +44,16 @@ class CallTracker:
 
     def feed(self, msg: Message, received_at: datetime | None = None) -> set[str]:
         """Apply one message; returns the Linkedids whose record changed."""
-        if msg.kind != "event" or msg.name not in facts.RELEVANT:
-            return set()  # decided on the name alone: noise (CEL, DeviceStateChange...) is never parsed
+        if msg.kind != "event":
+            return set()
+        relevant = msg.name in facts.RELEVANT
+        if not relevant and (received_at is not None or msg.name not in facts.TIME_SOURCES):
+            return set()  # decided on the name alone: live noise (CEL, DeviceStateChange...) is never parsed
         stamp = event_time(msg, self.tz)
         if stamp is not None and (self.clock is None or stamp > self.clock):
             self.clock = stamp
+        if not relevant:
+            return set()  # replay: only kept the stream's clock moving
         at = received_at or stamp or self.clock
         name = msg.name or ""
         if name == "OriginateResponse":
