@@ -17,6 +17,7 @@ import asyncio
 import socket
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -130,7 +131,7 @@ async def run_ours(stream: list[bytes], chunk: int, with_tracker: bool = False) 
     def handle(m: Message) -> None:
         sink.on(m.name or "", m.get)
         if with_tracker:
-            tracker.feed(m)
+            tracker.feed(m, received_at=datetime.now(UTC))  # live: stamped on receipt
 
     client = AmiClient(AmiConfig(host="127.0.0.1", port=port, secret=SECRET, ping_interval=3600), handle)
     task = asyncio.create_task(client.run())
