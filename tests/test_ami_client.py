@@ -205,3 +205,22 @@ async def test_panoramisk_manager_with_our_protocol_keeps_split_characters() -> 
     assert await names_seen_by_panoramisk(Utf8AMIProtocol) == ["张伟"]
     # The bug we work around; if a panoramisk release fixes it, this line tells us.
     assert await names_seen_by_panoramisk(None) != ["张伟"]
+
+
+async def test_an_oversized_frame_drops_the_connection_and_the_client_reconnects() -> None:
+    server = FakeAmi()
+    port = await server.start()
+    seen: list[Message] = []
+    client = AmiClient(config(port), seen.append)
+    task = asyncio.create_task(client.run())
+    try:
+        await asyncio.wait_for(client.connected.wait(), 5)
+        writer = server.writers[0]
+        writer.write(event("DTMFEnd", Digit="1") + b"X-Junk: " + b"x" * (2 * 1024 * 1024))
+        await writer.drain()
+        await wait_for(lambda: client.sessions == 2)
+        assert [m.get("Digit") for m in seen if m.name == "DTMFEnd"] == ["1"]  # what came before is kept
+    finally:
+        await client.stop()
+        await asyncio.gather(task, return_exceptions=True)
+        await server.close()

@@ -347,3 +347,19 @@ def test_random_chunking_of_a_capture(shared_dir: Path, cuts: list[int]) -> None
     bounds = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
     chunks = [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
     assert decode_chunks(chunks)[1] == decode_whole(data)[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet=st.characters(blacklist_characters=":\r\n", blacklist_categories=("Cs",)),
+                                  min_size=1, max_size=12),
+                          st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)),
+                                  max_size=30)),
+                min_size=1, max_size=8))
+def test_lazy_and_eager_parsing_agree(pairs: list[tuple[str, str]]) -> None:
+    """The decoder defers header parsing; what it finally yields must equal an eager parse."""
+    text = "\r\n".join(f"{k}: {v}" for k, v in pairs)
+    lazy = Message.lazy(text)
+    kind, name = lazy.kind, lazy.name  # read from the first line only
+    eager = Message(lazy.headers, lazy.malformed)  # forces the full parse
+    assert (kind, name) == (eager.kind, eager.name)
+    assert AmiDecoder(expect_banner=False).feed(text.encode() + b"\r\n\r\n") == [eager]
