@@ -28,6 +28,12 @@ async def wait_for(cond: object, timeout: float = 5.0) -> None:
     await asyncio.wait_for(poll(), timeout)
 
 
+async def shut_down(client: AmiClient, task: asyncio.Task[None], server: FakeAmi) -> None:
+    await client.stop()
+    await asyncio.gather(task, return_exceptions=True)
+    await server.close()
+
+
 def event(name: str, **headers: str) -> bytes:
     return frame(("Event", name), *headers.items())
 
@@ -58,9 +64,7 @@ async def test_login_then_events_in_order_with_utf8_split_across_reads(auth: str
         assert names == ["张伟 Müller"]
         assert [m.get("Digit") for m in seen if m.name == "DTMFEnd"] == [str(i) for i in range(50)]
     finally:
-        await client.stop()
-        await asyncio.gather(task, return_exceptions=True)
-        await server.close()
+        await shut_down(client, task, server)
 
 
 async def test_events_repeating_an_action_id_are_events_and_lists_are_collected() -> None:
@@ -97,9 +101,7 @@ async def test_events_repeating_an_action_id_are_events_and_lists_are_collected(
         await client.dispatcher.drained()
         assert [m.name for m in seen if m.name != "FullyBooted"] == ["UserEvent", "OriginateResponse"]
     finally:
-        await client.stop()
-        await asyncio.gather(task, return_exceptions=True)
-        await server.close()
+        await shut_down(client, task, server)
 
 
 async def test_wrong_secret_logs_one_error_and_retries_slowly(caplog: pytest.LogCaptureFixture) -> None:
@@ -116,9 +118,7 @@ async def test_wrong_secret_logs_one_error_and_retries_slowly(caplog: pytest.Log
         assert len(errors) == 1 and "refused" in errors[0].getMessage()
         assert not client.connected.is_set()
     finally:
-        await client.stop()
-        await asyncio.gather(task, return_exceptions=True)
-        await server.close()
+        await shut_down(client, task, server)
 
 
 async def test_reconnects_after_the_server_drops_and_runs_the_session_hook_again() -> None:
@@ -137,9 +137,7 @@ async def test_reconnects_after_the_server_drops_and_runs_the_session_hook_again
         await wait_for(lambda: sessions == [1, 2])
         assert server.connections == 2
     finally:
-        await client.stop()
-        await asyncio.gather(task, return_exceptions=True)
-        await server.close()
+        await shut_down(client, task, server)
 
 
 async def test_slow_async_handler_keeps_order_applies_backpressure_and_survives_errors() -> None:
@@ -166,9 +164,7 @@ async def test_slow_async_handler_keeps_order_applies_backpressure_and_survives_
         assert client.dispatcher.errors == 1
         assert client.dispatcher.backlog == 0
     finally:
-        await client.stop()
-        await asyncio.gather(task, return_exceptions=True)
-        await server.close()
+        await shut_down(client, task, server)
 
 
 async def names_seen_by_panoramisk(factory: object | None) -> list[str]:
@@ -221,6 +217,4 @@ async def test_an_oversized_frame_drops_the_connection_and_the_client_reconnects
         await wait_for(lambda: client.sessions == 2)
         assert [m.get("Digit") for m in seen if m.name == "DTMFEnd"] == ["1"]  # what came before is kept
     finally:
-        await client.stop()
-        await asyncio.gather(task, return_exceptions=True)
-        await server.close()
+        await shut_down(client, task, server)
