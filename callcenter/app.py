@@ -102,7 +102,7 @@ def build_app(
         finally:
             if tel is not None:
                 await tel.stop()
-            await services.calls.flush()
+            await services.calls.close()
             await services.engine.dispose()
 
     app.cleanup_ctx.append(services_ctx)

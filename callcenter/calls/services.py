@@ -1,8 +1,10 @@
 """Call tracking as a service: AMI events in (in order), call records out to the database.
 
-Persistence policy: a call is written when it first appears and when it ends (and again for any
-late fact about an ended call); changes in between are flushed every ``flush_interval``. A failed
-write keeps the record dirty and is retried, so a database hiccup loses nothing.
+Persistence policy: a call is written as soon as it first appears and as soon as it ends (and
+again for any late fact about an ended call); changes in between are flushed every
+``flush_interval``. Writes never block event handling: they run in a background task, batched,
+one at a time (so an older snapshot never overwrites a newer one). A failed write puts the
+records back in the dirty set and is retried, so a database hiccup loses nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class CallService:
         self._last_heard: datetime | None = None  # last event from Asterisk
         self._lost_at: datetime | None = None  # when the previous AMI session ended
         self.resyncs = 0
+        self._flush_lock = asyncio.Lock()
+        self._flush_task: asyncio.Task[None] | None = None
 
     # -- AMI side ---------------------------------------------------------------------------------
 
@@ -44,10 +48,9 @@ class CallService:
         changed = self.tracker.feed(msg, received_at=now)
         if not changed:
             return
-        urgent = [lid for lid in changed if self.tracker.is_ended(lid) or lid not in self._written]
         self._dirty |= changed
-        if urgent:
-            await self.flush(urgent)
+        if any(self.tracker.is_ended(lid) or lid not in self._written for lid in changed):
+            self._flush_soon()
 
     async def on_session(self, client: AmiClient) -> None:
         """After every (re)login: reconcile open calls with what Asterisk still has."""
@@ -82,22 +85,38 @@ class CallService:
         """Attach a call to the order it produced (a left message, a survey callback)."""
         if self.tracker.link_order(linkedid, order_number):
             self._dirty.add(linkedid)
-            await self.flush([linkedid])
+            await self.flush([linkedid])  # the draft exists now: its link is stored before we answer
             return True
         return await self.repo.link_order(linkedid, order_number, self.clock())
 
     async def flush(self, linkedids: list[str] | None = None) -> None:
-        ids = list(self._dirty if linkedids is None else set(linkedids) & self._dirty)
-        records = [r for lid in ids if (r := self.tracker.record(lid)) is not None]
-        if not records:
-            return
-        try:
-            await self.repo.upsert(records, self.clock())
-        except Exception:
-            logger.exception("writing %d call record(s) failed; will retry", len(records))
-            return
-        self._dirty.difference_update(ids)
-        self._written.update(ids)
+        async with self._flush_lock:
+            ids = set(self._dirty) if linkedids is None else set(linkedids) & self._dirty
+            self._dirty -= ids  # changes made while this write is in flight stay dirty
+            records = [r for lid in ids if (r := self.tracker.record(lid)) is not None]
+            if not records:
+                return
+            try:
+                await self.repo.upsert(records, self.clock())
+            except Exception:
+                self._dirty |= ids
+                logger.exception("writing %d call record(s) failed; will retry", len(records))
+                return
+            self._written |= ids
+
+    def _flush_soon(self) -> None:
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush_after_burst())
+
+    async def _flush_after_burst(self) -> None:
+        await asyncio.sleep(0)  # events read in the same burst join this write
+        await self.flush()
+
+    async def close(self) -> None:
+        """Write what is still dirty (shutdown)."""
+        if self._flush_task is not None:
+            await asyncio.gather(self._flush_task, return_exceptions=True)
+        await self.flush()
 
     async def run_flusher(self) -> None:
         while True:
