@@ -34,6 +34,7 @@ class CallService:
         self.flush_interval = flush_interval
         self._dirty: set[str] = set()
         self._written: set[str] = set()
+        self._announced: set[str] = set()  # ended calls already logged
         self._last_heard: datetime | None = None  # last event from Asterisk
         self._lost_at: datetime | None = None  # when the previous AMI session ended
         self.resyncs = 0
@@ -49,7 +50,12 @@ class CallService:
         if not changed:
             return
         self._dirty |= changed
-        if any(self.tracker.is_ended(lid) or lid not in self._written for lid in changed):
+        ended = [lid for lid in changed if self.tracker.is_ended(lid)]
+        for lid in ended:
+            if lid not in self._announced:
+                self._announced.add(lid)
+                _log_call(self.tracker.record(lid) or {})
+        if ended or any(lid not in self._written for lid in changed):
             self._flush_soon()
 
     async def on_session(self, client: AmiClient) -> None:
@@ -124,3 +130,11 @@ class CallService:
             await self.flush()
             for lid in self.tracker.evict(self.clock(), keep=self._dirty):
                 self._written.discard(lid)
+                self._announced.discard(lid)
+
+
+def _log_call(record: dict[str, object]) -> None:
+    logger.info("call %s from %s ended %s after %ss; dtmf %r, path %s, order %s", record.get("linkedid"),
+                record.get("caller") or "?", record.get("disposition"), record.get("duration_s"),
+                record.get("dtmf"), " > ".join(map(str, record.get("ivr_path") or [])) or "-",  # type: ignore[call-overload]
+                record.get("order_number") or "-")
