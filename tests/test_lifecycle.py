@@ -227,3 +227,19 @@ def test_unsatisfied_direct_answer_goes_to_dispatch_and_units_get_two_rounds() -
             (c.Reply(actor=u, content="答复"), MON), (c.Check(actor=SUPERVISOR, passed=True), MON),
             (c.RecordCallback(actor=SYSTEM, rating=Rating.UNSATISFIED), MON))
     assert o.status == Status.HANDLING  # the unit's first unsatisfied round: redo, not review
+
+
+def test_amend_draft_fills_fields_keeps_the_suggestion_and_stays_a_draft() -> None:
+    order = new_order(at("2026-11-23T09:00"), policy(), draft=True)
+    suggestion = {"category": {"value": "complaint", "confidence": 0.8, "span": {"start": 3, "end": 5}}}
+    amended, events = handle(c.AmendDraft(actor=SYSTEM, changes={"category": "complaint", "subject": "噪音扰民"},
+                                          suggestion=suggestion), order, at("2026-11-23T10:00"), policy())
+    assert amended.status == Status.DRAFT and amended.category == Category.COMPLAINT
+    assert amended.subject == "噪音扰民" and events[0].data["suggestion"] == suggestion
+    assert replay(amended.history) == amended
+    with pytest.raises(ValidationError):
+        handle(c.AmendDraft(actor=SYSTEM, changes={"status": "closed"}), order, at("2026-11-23T10:00"), policy())
+    confirmed, _ = handle(c.Confirm(actor=AGENT), amended, at("2026-11-23T10:05"), policy())
+    assert confirmed.status == Status.REGISTERED and confirmed.category == Category.COMPLAINT
+    with pytest.raises(InvalidTransition):
+        handle(c.AmendDraft(actor=SYSTEM, changes={}), confirmed, at("2026-11-23T10:06"), policy())

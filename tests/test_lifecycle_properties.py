@@ -24,6 +24,7 @@ def _commands(unit: str) -> list[c.Command]:
     u = handler(unit)
     return [
         c.Confirm(actor=AGENT),
+        c.AmendDraft(actor=SYSTEM, changes={"category": "complaint"}, suggestion={"category": {"value": "complaint"}}),
         c.AnswerDirectly(actor=AGENT, answer="知识库答复"),
         c.Dispatch(actor=AGENT, lead_unit=unit),
         c.Redispatch(actor=AGENT, lead_unit=unit, co_units=UNITS),

@@ -28,6 +28,16 @@ class Confirm(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AmendDraft(Command):
+    """Fill in or edit a draft without confirming it: the speech pipeline's suggested fields
+    (kept with their transcript spans in ``suggestion``), or an agent's edits before confirming."""
+
+    name: ClassVar[str] = "amend-draft"
+    changes: dict[str, object] = field(default_factory=dict)
+    suggestion: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnswerDirectly(Command):
     """即时答复 from the knowledge base (consultations only)."""
 
@@ -146,7 +156,7 @@ class FlagDuplicates(Command):
 PERSON_COMMANDS: dict[str, type[Command]] = {
     c.name: c
     for c in (
-        Confirm, AnswerDirectly, Dispatch, Accept, Return, Redispatch, RequestExtension,
+        Confirm, AmendDraft, AnswerDirectly, Dispatch, Accept, Return, Redispatch, RequestExtension,
         DecideExtension, Reply, Check, RecordCallback, Review, ClosePolicyLimited, Merge,
     )
 }

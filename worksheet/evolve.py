@@ -128,7 +128,7 @@ def _nothing(o: WorkOrder, e: Event) -> WorkOrder:
 
 
 _APPLY: dict[str, Callable[[Any, Event], WorkOrder]] = {
-    "create": _created, "confirm": _confirm, "answer-directly": _answer, "dispatch": _dispatch,
+    "create": _created, "confirm": _confirm, "amend-draft": _confirm, "answer-directly": _answer, "dispatch": _dispatch,
     "redispatch": _dispatch, "accept": _nothing, "return": _return, "request-extension": _request_extension,
     "decide-extension": _decide_extension, "reply": _reply, "check": _nothing, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,

@@ -110,6 +110,13 @@ def _confirm(cmd: c.Confirm, order: WorkOrder, now: datetime, policy: Policy) ->
     return Status.REGISTERED, {"changes": confirmed_changes(order, cmd.changes, now)}
 
 
+def _amend(cmd: c.AmendDraft, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    data: dict[str, Any] = {"changes": confirmed_changes(order, cmd.changes, now)}
+    if cmd.suggestion:
+        data["suggestion"] = cmd.suggestion
+    return Status.DRAFT, data
+
+
 def _answer(cmd: c.AnswerDirectly, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
     if order.category != Category.CONSULTATION:
         raise InvalidTransition(order.status.value, cmd.name, "only consultations (咨询) can be answered directly")
@@ -226,7 +233,7 @@ def _flag(cmd: c.FlagDuplicates, order: WorkOrder, now: datetime, policy: Policy
 
 
 _DECIDE: dict[str, Callable[[Any, WorkOrder, datetime, Policy], Decision]] = {
-    "confirm": _confirm, "answer-directly": _answer, "dispatch": _dispatch, "redispatch": _dispatch,
+    "confirm": _confirm, "amend-draft": _amend, "answer-directly": _answer, "dispatch": _dispatch, "redispatch": _dispatch,
     "accept": _accept, "return": _return, "request-extension": _request_extension,
     "decide-extension": _decide_extension, "reply": _reply, "check": _check, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,

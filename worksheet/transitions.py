@@ -21,6 +21,7 @@ _SUPERVISED = (S.DISPATCHED, S.HANDLING, S.EXTENSION_REQUESTED)
 TRANSITIONS: dict[str, dict[Status, tuple[Status, ...]]] = {
     "create": {},  # creation has no from-state; see lifecycle.create_order
     "confirm": {S.DRAFT: (S.REGISTERED,)},
+    "amend-draft": {S.DRAFT: (S.DRAFT,)},
     # A direct answer closes at once or waits for a callback, per preset.
     "answer-directly": {S.REGISTERED: (S.CLOSED, S.CALLBACK_PENDING)},
     "dispatch": {S.REGISTERED: (S.DISPATCHED,)},
@@ -49,6 +50,7 @@ _UNIT = frozenset({Role.UNIT_HANDLER, Role.ADMIN})
 ROLES: dict[str, frozenset[Role]] = {
     "create": _PLATFORM | {Role.SYSTEM},
     "confirm": _PLATFORM,
+    "amend-draft": _PLATFORM | {Role.SYSTEM},
     "answer-directly": _PLATFORM,
     "dispatch": _PLATFORM,
     "redispatch": _PLATFORM,

@@ -75,6 +75,8 @@ def command(action: str, body: dict[str, Any], actor: Actor) -> c.Command:
     match action:
         case "confirm":
             return c.Confirm(**common, changes=_get(body, "changes", dict, {}))
+        case "amend-draft":
+            return c.AmendDraft(**common, changes=_get(body, "changes", dict, {}))
         case "answer-directly":
             return c.AnswerDirectly(**common, answer=_get(body, "answer", str))
         case "dispatch" | "redispatch":
@@ -123,6 +125,10 @@ def order_view(order: WorkOrder, policy: Policy, now: datetime, actor: Actor, *,
     view["card"] = max((k.color for k in order.cards if k.cycle == order.cycle), default=None,
                        key=lambda col: col == CardColor.RED)
     view["allowed_actions"] = allowed_commands(order.status, actor.role)
+    # What the speech/SMS/fax pipeline suggested for a draft, each field with its confidence and
+    # the transcript span (and audio offsets) it came from: the agent checks it at a glance.
+    view["suggestion"] = next((e.data["suggestion"] for e in reversed(order.history)
+                               if e.type == "amend-draft" and "suggestion" in e.data), None)
     if full:
         view["history"] = [event_view(e) for e in order.history]
     return view
