@@ -1,0 +1,42 @@
+"""Loading the directory file into the database, and the directory and catalogue the extractor uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callcenter.enterprises.loader import read_directory_csv
+from callcenter.enterprises.repository import EnterpriseRepository
+from worksheet.extract import DispatchCatalogue, EnterpriseDirectory
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+CATALOGUE_FILE = DATA / "dispatch_catalogue.json"
+DEMO_DIRECTORY = DATA / "enterprises_demo.csv"
+
+
+async def load_enterprises(engine: AsyncEngine, path: str | Path) -> dict[str, Any]:
+    """Upsert the CSV's good rows; the report lists the skipped ones with line numbers and reasons.
+    Raises `DirectoryFileError` when the file as a whole is unusable."""
+    entries, errors = read_directory_csv(path)
+    result = await EnterpriseRepository(engine).upsert_many(entries)
+    return {
+        "file": str(path),
+        "rows_ok": len(entries),
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "skipped": len(errors) + len(result.conflicts),
+        "errors": [e.to_json() for e in errors] + [{"name": n, "reason": r} for n, r in result.conflicts],
+    }
+
+
+async def directory_from_db(engine: AsyncEngine) -> EnterpriseDirectory:
+    return EnterpriseDirectory(await EnterpriseRepository(engine).all())
+
+
+def load_catalogue(path: str | Path | None = None) -> DispatchCatalogue:
+    """The dispatch catalogue (default: the packaged Fucheng one)."""
+    with open(path or CATALOGUE_FILE, encoding="utf-8") as f:
+        return DispatchCatalogue.from_json(json.load(f))

@@ -1,0 +1,133 @@
+"""Category (诉求类别), urgency (紧急程度) and subject from cue words in the compact transcript."""
+
+from __future__ import annotations
+
+import re
+
+from worksheet.model import Category, Urgency
+
+# (cue, weight); on a tie the earlier category in this table wins.
+CATEGORY_CUES: dict[Category, tuple[tuple[str, float], ...]] = {
+    Category.REPORT: (("举报", 3), ("检举", 3), ("实名反映", 3), ("偷排", 2), ("偷偷排", 2), ("非法", 1),
+                      ("无证经营", 2), ("违规", 1)),
+    Category.COMPLAINT: (("投诉", 3), ("不满意", 2), ("乱收费", 2), ("乱检查", 2), ("乱摊派", 2), ("乱罚款", 2),
+                         ("态度差", 2), ("态度很差", 2), ("态度恶劣", 2), ("推诿", 2), ("刁难", 2),
+                         ("踢皮球", 2), ("吃拿卡要", 2), ("拖着不办", 2), ("没人管", 1), ("不作为", 2)),
+    Category.SUGGESTION: (("建议", 3), ("提个意见", 3), ("意见", 1), ("希望能", 1), ("最好能", 1),
+                          ("能不能考虑", 1), ("是不是可以", 1)),
+    Category.HELP: (("求助", 3), ("帮忙", 2), ("帮帮", 2), ("帮助", 1), ("反映问题", 2), ("反映一下", 1),
+                    ("协调", 2), ("解决", 1), ("怎么办", 1), ("困难", 1), ("没办法", 1), ("救救", 2)),
+    Category.CONSULTATION: (("咨询", 3), ("问一下", 2), ("问下", 1), ("请问", 1), ("政策", 1), ("怎么办理", 2),
+                            ("如何办理", 2), ("需要什么材料", 2), ("什么条件", 1), ("流程", 1), ("查一下", 2),
+                            ("进度", 2), ("办到哪", 2), ("想了解", 2), ("了解一下", 2), ("能不能申请", 2),
+                            ("问问", 1), ("怎么申请", 2), ("怎么弄", 1), ("怎么交", 1), ("有没有", 1), ("需要哪些", 1)),
+}
+URGENT_CUES: tuple[tuple[str, float], ...] = (
+    ("安全隐患", 3), ("紧急", 3), ("十万火急", 3), ("停产", 3), ("停工", 2), ("火灾", 3), ("着火", 3),
+    ("起火", 3), ("泄漏", 3), ("泄露", 3), ("漏气", 3), ("爆炸", 3), ("坍塌", 3), ("垮塌", 3), ("塌方", 3),
+    ("受伤", 3), ("危险", 2), ("群体", 2), ("堵门", 2), ("断水", 2), ("断电", 2), ("停电", 2), ("停水", 2),
+    ("非常急", 2), ("特别急", 2), ("很急", 2),
+)
+# Unpaid wages (欠薪) is urgent when many workers are involved.
+URGENT_PAIRS = ((("欠薪", "拖欠工资", "工资没发", "没发工资"), ("群体", "几十个", "上百", "工人都", "堵", "闹")),)
+_NEGATION = ("不", "没", "没有", "不是", "无")
+
+
+def _find(text: str, cue: str) -> int:
+    """First un-negated occurrence of `cue`, or -1."""
+    at = text.find(cue)
+    while at >= 0:
+        if not any(text[max(0, at - len(n)):at] == n for n in _NEGATION):
+            return at
+        at = text.find(cue, at + 1)
+    return -1
+
+
+def category(text: str) -> tuple[Category, float, tuple[int, int] | None]:
+    scores: list[tuple[float, int, Category, tuple[int, int]]] = []
+    for rank, (cat, cues) in enumerate(CATEGORY_CUES.items()):
+        total, first = 0.0, None
+        for cue, weight in cues:
+            at = _find(text, cue)
+            if at >= 0:
+                total += weight
+                if first is None or at < first[0]:
+                    first = (at, at + len(cue))
+        if first:
+            scores.append((total, -rank, cat, first))
+    if not scores:
+        return Category.HELP, 0.3, None
+    scores.sort(reverse=True)
+    best, _, cat, span = scores[0]
+    share = best / sum(s[0] for s in scores)
+    return cat, round(min(0.95, 0.35 + 0.15 * best) * (0.6 + 0.4 * share), 3), span
+
+
+def urgency(text: str, cat: Category) -> tuple[Urgency, float, tuple[int, int] | None]:
+    total, first = 0.0, None
+    for cue, weight in URGENT_CUES:
+        at = _find(text, cue)
+        if at >= 0:
+            total += weight
+            first = first if first and first[0] < at else (at, at + len(cue))
+    for subjects, amplifiers in URGENT_PAIRS:
+        hits = [(text.find(s), s) for s in subjects if s in text]
+        if hits and any(a in text for a in amplifiers):
+            at, cue = min(hits)
+            total += 3
+            first = first if first and first[0] < at else (at, at + len(cue))
+    if total >= 2:
+        return Urgency.URGENT, min(0.95, 0.6 + 0.1 * total), first
+    if cat is Category.REPORT:  # 举报: major hazards, handled as urgent (RULES section 2)
+        return Urgency.URGENT, 0.6, None
+    return Urgency.NORMAL, 0.7 if total == 0 else 0.5, None
+
+
+_SPLIT = re.compile(r"[，。！？；,.!?;]|(?=你好|您好|我是|我们是|我叫|电话|手机|工单号|请问|想问|谢谢|麻烦)")
+_INTRO = re.compile(r"^(喂|你好|您好|我是|我们是|我叫|电话|手机|联系|工单号|谢谢|麻烦|好的|对)")
+_LEAD = re.compile(r"(请问|想问一下|想问下|想问|我想|我们想|我要|我们要|就是|然后|那个|嗯|呃|啊|是)+")
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """Offsets of the clauses of `text`, split at punctuation and at conversational markers."""
+    out, start = [], 0
+    for m in _SPLIT.finditer(text):
+        if m.start() > start:
+            out.append((start, m.start()))
+        start = m.end() if m.end() > m.start() else m.start()
+    if start < len(text):
+        out.append((start, len(text)))
+    return [(a, b) for a, b in out if b - a >= 2]
+
+
+_SELF_INTRO = re.compile(
+    r"(?:喂|你好|您好)*(?:我是|我们是|我这边是|这边是|我们这边是|我叫)"
+    r"[^，。,.]{0,24}?(?:\u25a1+(?:公司|厂)?的?|公司的?|厂的?|的)(?:负责人|老板|会计|员工|经理)?"
+)
+
+
+def subject_clause(text: str, keywords: tuple[str, ...]) -> tuple[int, int] | None:
+    """The clause naming the matter: most keyword characters, not a greeting or self-introduction."""
+    candidates = []
+    for a, b in clauses(text):
+        intro = _SELF_INTRO.match(text, a, b)
+        if intro and b - intro.end() >= 4:
+            a = intro.end()
+        lead = _LEAD.match(text, a, b)
+        if lead and b - lead.end() >= 2:
+            a = lead.end()
+        candidates.append((a, b))
+    if not candidates:
+        return None
+
+    def score(c: tuple[int, int]) -> tuple[float, int]:
+        part = text[c[0]:c[1]]
+        hits = sum(len(k) for k in keywords if k in part)
+        return hits - (5 if _INTRO.match(part) else 0), c[1] - c[0]
+
+    a, b = max(candidates, key=score)
+    tail = _TAIL.search(text, a, b)
+    return (a, tail.start()) if tail and tail.start() - a >= 2 else (a, b)
+
+
+_TAIL = re.compile(r"(?:我的|我们的|我们|我|的|了|啊|吧)+$")

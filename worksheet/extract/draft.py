@@ -1,0 +1,109 @@
+"""`extract_draft`: a transcript (Vosk text, fillers and all) to a DRAFT work order's fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from . import classify
+from .catalogue import DispatchCatalogue
+from .directory import EnterpriseDirectory
+from .numbers import as_order_number, as_phone, digit_runs
+from .text import Compact, clean, is_blank, with_audio
+from .types import NOTHING, DraftFields, FieldValue, Span, TimedWord
+
+SUBJECT_MAX = 20
+_SELF_NAMED = re.compile(
+    r"(?:我是|我们是|我这边是|这边是|我们这边是|我们|我在)"
+    r"(?P<name>(?![这那一该])[\u4e00-\u9fff]{2,16}?(?:股份有限公司|有限责任公司|有限公司|公司|厂|集团|合作社|商行|门市部|店))"
+)
+MASK = "\u25a1"  # stands in for an enterprise name so its words do not pick a unit
+
+
+def _caller_phone(caller_id: str | None) -> str | None:
+    digits = re.sub(r"\D", "", caller_id or "")
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits or None
+
+
+def _with_digits(text: str, fields: tuple[FieldValue, ...]) -> str:
+    """`text` with the spoken numbers of `fields` written as digits, for the summary."""
+    spans = sorted(((f.span.start, f.span.end, str(f.value)) for f in fields if f.span), reverse=True)
+    for start, end, digits in spans:
+        text = f"{text[:start]} {digits} {text[end:]}"
+    return text
+
+
+def extract_draft(
+    text: str,
+    *,
+    directory: EnterpriseDirectory | None = None,
+    catalogue: DispatchCatalogue | None = None,
+    caller_id: str | None = None,
+    words: Sequence[TimedWord] | None = None,
+) -> DraftFields:
+    """The draft fields found in `text`; each with a confidence in [0, 1] and the span it came from
+    (char offsets into `text`, plus audio offsets when the ASR `words` are given). Text with no
+    usable speech gives `empty=True` and null values."""
+    if is_blank(text or ""):
+        return DraftFields(empty=True)
+    c = Compact.of(text)
+    ct = c.text
+
+    def field(value: object, confidence: float, at: tuple[int, int] | None) -> FieldValue:
+        span: Span | None = c.span(*at) if at else None
+        return FieldValue(value, round(max(0.0, min(1.0, confidence)), 3), with_audio(span, text, words))
+
+    order_number, contact_phone = NOTHING, NOTHING
+    for run in digit_runs(ct):
+        order = as_order_number(run, ct)
+        if order and order[1] > order_number.confidence:
+            order_number = field(order[0], order[1], (run.start, run.end))
+            continue
+        phone = as_phone(run, ct)
+        if phone and phone[1] > contact_phone.confidence:
+            contact_phone = field(phone[0], phone[1], (run.start, run.end))
+
+    enterprise, entry, masked = NOTHING, None, ct
+    match = directory.find_in(ct) if directory else None
+    if match:
+        entry = match.entry
+        enterprise = field(entry.name, match.score, (match.start, match.end))
+        masked = ct[:match.start] + MASK * (match.end - match.start) + ct[match.end:]
+    elif m := _SELF_NAMED.search(ct):
+        enterprise = field(m.group("name"), 0.45 if directory else 0.6, m.span("name"))
+        masked = ct[:m.start("name")] + MASK * len(m.group("name")) + ct[m.end("name"):]
+
+    if contact_phone is NOTHING:
+        if phone_id := _caller_phone(caller_id):
+            contact_phone = FieldValue(phone_id, 0.5, None)
+        elif entry and entry.mobile:
+            contact_phone = FieldValue(entry.mobile, 0.35, None)
+
+    cat, cat_conf, cat_at = classify.category(masked)
+    urg, urg_conf, urg_at = classify.urgency(masked, cat)
+
+    suggested_unit, keywords = NOTHING, ()
+    suggestion = catalogue.suggest(masked) if catalogue else None
+    if suggestion:
+        suggested_unit = field(suggestion.unit, suggestion.confidence, (suggestion.start, suggestion.end))
+        keywords = suggestion.keywords
+
+    subject = NOTHING
+    cue_words = keywords + tuple(cue for cues in classify.CATEGORY_CUES.values() for cue, _ in cues)
+    if (at := classify.subject_clause(masked, cue_words)) and (value := clean(ct[at[0]:at[1]])):
+        subject = field(value[:SUBJECT_MAX], 0.5 if keywords else 0.35, at)
+
+    summary = clean(_with_digits(text, (contact_phone, order_number)))
+    return DraftFields(
+        category=field(cat, cat_conf, cat_at),
+        urgency=field(urg, urg_conf, urg_at),
+        enterprise_name=enterprise,
+        contact_phone=contact_phone,
+        order_number=order_number,
+        suggested_unit=suggested_unit,
+        subject=subject,
+        summary=field(summary, 0.9, (0, len(ct))) if summary else NOTHING,
+        empty=not summary,
+    )

@@ -1,0 +1,72 @@
+"""Value types of a draft extraction: spans, field values, timed ASR words and the draft itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+FIELDS = (
+    "category", "urgency", "enterprise_name", "contact_phone",
+    "order_number", "suggested_unit", "subject", "summary",
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Character offsets [start, end) into the transcript, and the audio it came from when known."""
+
+    start: int
+    end: int
+    audio_start: float | None = None
+    audio_end: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "audio_start": self.audio_start, "audio_end": self.audio_end}
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    value: object
+    confidence: float
+    span: Span | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        value = self.value.value if isinstance(self.value, Enum) else self.value
+        return {
+            "value": value,
+            "confidence": round(self.confidence, 3),
+            "span": self.span.to_json() if self.span else None,
+        }
+
+
+NOTHING = FieldValue(None, 0.0, None)
+
+
+@dataclass(frozen=True)
+class TimedWord:
+    """One ASR word (Vosk `result` entry) with its audio offsets in seconds."""
+
+    word: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class DraftFields:
+    """A DRAFT work order read from a transcript; an agent confirms it before it becomes an order."""
+
+    category: FieldValue = NOTHING
+    urgency: FieldValue = NOTHING
+    enterprise_name: FieldValue = NOTHING
+    contact_phone: FieldValue = NOTHING
+    order_number: FieldValue = NOTHING
+    suggested_unit: FieldValue = NOTHING
+    subject: FieldValue = NOTHING
+    summary: FieldValue = NOTHING
+    empty: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: getattr(self, name).to_json() for name in FIELDS}
+        out["empty"] = self.empty
+        return out
