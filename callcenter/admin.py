@@ -25,6 +25,8 @@ from aiohttp import web
 from callcenter.app import build_app, build_services, load_policy
 from callcenter.db.migrate import upgrade
 from callcenter.db.users import DuplicateUser
+from callcenter.enterprises.cli import draft_command, enterprises_load_command
+from callcenter.enterprises.service import DEMO_DIRECTORY, directory_from_db, load_enterprises
 from callcenter.settings import Settings
 from callcenter.supervision.http import card_view, flag_view
 
@@ -90,6 +92,9 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool,
             if demo and not await services.units.list():
                 await services.units.upsert_many(read_units("demo"))
                 log.info("loaded the 26 demo units")
+            if demo and not (await directory_from_db(services.engine)).entries:
+                report = await load_enterprises(services.engine, DEMO_DIRECTORY)
+                log.info("loaded the demo enterprise directory (%s enterprises)", report["rows_ok"])
         finally:
             await services.engine.dispose()
 
@@ -158,6 +163,10 @@ async def run_async(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _dispatch(settings: Settings, services: Any, args: argparse.Namespace) -> int:
+    if args.command == "enterprises":
+        return await enterprises_load_command(args, services.engine)
+    if args.command == "draft":
+        return await draft_command(args, services.engine)
     if args.command == "user":
         password = os.environ.get("ZHITONG_NEW_PASSWORD")
         if password is None:

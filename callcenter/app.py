@@ -25,13 +25,18 @@ from callcenter.db.migrate import upgrade
 from callcenter.db.orders import OrderRepository
 from callcenter.db.units import UnitRepository
 from callcenter.db.users import UserRepository
+from callcenter.enterprises.service import directory_from_db
 from callcenter.http import openapi
 from callcenter.http.json_body import json_response
 from callcenter.http.problems import problem_middleware
-from callcenter.keys import AUTH, CALLS, CLOCK, ORDERS, POLICY, SUPERVISION, UNITS
+from callcenter.keys import AUTH, CALLS, CLOCK, LIVE, ORDERS, POLICY, SPEECH, SUPERVISION, UNITS
 from callcenter.orders import http as orders_http
 from callcenter.orders.services import OrderService
 from callcenter.settings import Settings
+from callcenter.speech.extraction import DraftExtractor
+from callcenter.speech.jobs import JobRepository, TranscriptRepository
+from callcenter.speech.live import LiveHub
+from callcenter.speech.services import SpeechService
 from callcenter.supervision import http as supervision_http
 from callcenter.supervision.services import SupervisionService
 from callcenter.telephony import start_telephony
@@ -64,6 +69,8 @@ class Services:
     policy: Policy
     clock: Clock
     calls: CallService
+    speech: SpeechService
+    live: LiveHub
 
 
 def build_services(settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None) -> Services:
@@ -71,13 +78,18 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
     engine = create_engine(settings.database_url)
     orders = OrderRepository(engine)
     units = UnitRepository(engine)
+    order_service = OrderService(orders, units, policy, clock, settings.duplicate_window)
+    calls = CallService(CallRecordRepository(engine), clock, tz=ZoneInfo(settings.pbx_timezone))
+    # The speech engine (a loaded model) is attached when telephony starts; until then jobs queue.
+    speech = SpeechService(JobRepository(engine), TranscriptRepository(engine), order_service, calls, clock,
+                           engine=None, extract=DraftExtractor(lambda: directory_from_db(engine)))
     return Services(
         engine=engine,
-        orders=OrderService(orders, units, policy, clock, settings.duplicate_window),
+        orders=order_service,
         supervision=SupervisionService(orders, policy, clock),
         auth=AuthService(UserRepository(engine), units, token_lifetime=settings.token_lifetime),
         units=units, policy=policy, clock=clock,
-        calls=CallService(CallRecordRepository(engine), clock, tz=ZoneInfo(settings.pbx_timezone)),
+        calls=calls, speech=speech, live=LiveHub(),
     )
 
 
@@ -95,8 +107,8 @@ def build_app(
         services = build_services(settings, clock=clock, policy=policy)
         app[ORDERS], app[SUPERVISION], app[AUTH] = services.orders, services.supervision, services.auth
         app[UNITS], app[POLICY], app[CLOCK] = services.units, services.policy, services.clock
-        app[CALLS] = services.calls
-        tel = await start_telephony(settings, services.orders, services.calls, demo=demo) if telephony else None
+        app[CALLS], app[SPEECH], app[LIVE] = services.calls, services.speech, services.live
+        tel = await start_telephony(settings, services, demo=demo) if telephony else None
         try:
             yield
         finally:

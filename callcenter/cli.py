@@ -14,7 +14,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter import admin
+from callcenter.asr.models import add_models_arguments, models_command
+from callcenter.asr.transcribe import add_transcribe_arguments, transcribe_command
 from callcenter.calls.replay import replay_files
+from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
 from callcenter.settings import Settings, SettingsError
 from ivr import prompts
 from worksheet.errors import WorksheetError
@@ -73,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("files", nargs="+", help="Asterisk's side of an AMI connection, e.g. NAME.rx.bin")
     replay.add_argument("--tz", help="zone of Cdr/CEL times (default: ZHITONG_PBX_TIMEZONE or UTC)")
 
+    models = sub.add_parser("models", help="list the speech models found and verify their checksums")
+    add_models_arguments(models)
+    transcribe = sub.add_parser("transcribe", help="transcribe WAV files with the offline Vosk model")
+    add_transcribe_arguments(transcribe)
+    add_enterprises_arguments(sub.add_parser("enterprises", help="the enterprise directory (企业名录)"))
+    add_draft_arguments(sub.add_parser("draft", help="extract a draft work order from a transcript (or a file of them)"))
+
     prompts_cmd = sub.add_parser("prompts", help="IVR prompts").add_subparsers(dest="prompts_command", required=True)
     prompts.add_arguments(prompts_cmd.add_parser("build", help="render the menu prompts to 8 kHz WAV for Asterisk"))
 
@@ -106,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ami_replay(args.files, args.tz or settings.pbx_timezone)
         if args.command == "prompts":
             return prompts.prompts_build_command(args)
+        if args.command == "models":
+            return models_command(args)
+        if args.command == "transcribe":
+            return transcribe_command(args)
         if args.command == "demo":
             admin.serve(settings, host=args.host, port=args.port, demo=True)
             return 0

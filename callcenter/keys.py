@@ -11,6 +11,8 @@ from callcenter.auth.services import AuthService
 from callcenter.calls.services import CallService
 from callcenter.db.units import UnitRepository
 from callcenter.orders.services import OrderService
+from callcenter.speech.live import LiveHub
+from callcenter.speech.services import SpeechService
 from callcenter.supervision.services import SupervisionService
 from worksheet.deadlines import Policy
 
@@ -21,3 +23,5 @@ UNITS = web.AppKey("units", UnitRepository)
 POLICY = web.AppKey("policy", Policy)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 CALLS = web.AppKey("calls", CallService)
+SPEECH = web.AppKey("speech", SpeechService)
+LIVE = web.AppKey("live", LiveHub)

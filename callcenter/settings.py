@@ -35,6 +35,12 @@ class Settings:
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573  # 0 = no FastAGI server
     pbx_timezone: str = "UTC"  # the zone of naive times in Cdr/CEL events (Asterisk's local time)
+    # Speech. "off" disables it; otherwise a missing or damaged model logs "speech disabled".
+    speech: str = "on"
+    asr_model: str | None = None  # explicit model folder (else asr_models/ or ../shared/asr_models/)
+    asr_workers: int = 0  # decoder workers; 0 = one per CPU
+    audiosocket_host: str = "127.0.0.1"
+    audiosocket_port: int = 9092  # 0 = no AudioSocket server (live transcription)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +74,11 @@ class Settings:
             agi_host=env.get("ZHITONG_AGI_HOST") or "127.0.0.1",
             agi_port=number("ZHITONG_AGI_PORT", 4573),
             pbx_timezone=_timezone(env.get("ZHITONG_PBX_TIMEZONE") or "UTC"),
+            speech=_choice(env, "ZHITONG_SPEECH", ("on", "off"), "on"),
+            asr_model=env.get("ZHITONG_ASR_MODEL") or None,
+            asr_workers=number("ZHITONG_ASR_WORKERS", 0),
+            audiosocket_host=env.get("ZHITONG_AUDIOSOCKET_HOST") or "127.0.0.1",
+            audiosocket_port=number("ZHITONG_AUDIOSOCKET_PORT", 9092),
         )
 
 

@@ -12,15 +12,20 @@ import contextlib
 import logging
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from callcenter.ami.client import AmiClient, AmiConfig
-from callcenter.calls.services import CallService
+from callcenter.asr.engine import AsrEngine
+from callcenter.asr.models import ModelError, find_model
 from callcenter.hotline.desk import OrderDesk
-from callcenter.orders.services import OrderService
 from callcenter.settings import Settings
+from callcenter.speech.live import AudioSocketServer
 from ivr.agi.server import AgiServer
 from ivr.routes import build_routes
+
+if TYPE_CHECKING:
+    from callcenter.app import Services
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +36,8 @@ DEMO_INTERVAL_S = 8.0
 class Telephony:
     agi: AgiServer | None = None
     ami: AmiClient | None = None
+    asr: AsrEngine | None = None
+    audiosocket: AudioSocketServer | None = None
     simulator: Any = None  # callcenter.pbxsim.PbxSimulator, imported only in demo mode
     agi_port: int | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -43,15 +50,22 @@ class Telephony:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         if self.agi is not None:
             await self.agi.close()
+        if self.audiosocket is not None:
+            await self.audiosocket.close()
+        if self.asr is not None:
+            await self.asr.close()
         if self.simulator is not None:
             await self.simulator.close()
 
 
-async def start_telephony(settings: Settings, orders: OrderService, calls: CallService, *,
-                          demo: bool = False, demo_loop: bool = True) -> Telephony:
+async def start_telephony(settings: Settings, services: Services, *, demo: bool = False,
+                          demo_loop: bool = True, speech: bool = True) -> Telephony:
     tel = Telephony()
+    calls = services.calls
     try:
-        desk = OrderDesk(orders, calls, orders.clock)
+        if speech:
+            await _start_speech(tel, settings, services)
+        desk = OrderDesk(services.orders, calls, services.clock, services.speech)
         if settings.agi_port or demo:
             tel.agi = AgiServer(build_routes(desk))
             server = await tel.agi.start(settings.agi_host, settings.agi_port)
@@ -71,6 +85,33 @@ async def start_telephony(settings: Settings, orders: OrderService, calls: CallS
         await tel.stop()
         raise
     return tel
+
+
+async def _start_speech(tel: Telephony, settings: Settings, services: Services) -> None:
+    """Load the model once; without one the service runs with speech disabled (jobs wait)."""
+    if settings.speech == "off":
+        logger.info("speech disabled by ZHITONG_SPEECH=off; recordings queue for later")
+        return
+    try:
+        model = find_model(Path(settings.asr_model) if settings.asr_model else None)
+        tel.asr = await asyncio.to_thread(AsrEngine.load, model, workers=settings.asr_workers or None)
+    except ModelError as exc:
+        logger.error("speech disabled: %s (see asr_models/README.md); recordings queue for later", exc)
+        return
+    logger.info("speech model %s loaded (%s mode, %d workers)", model, tel.asr.mode, tel.asr.workers)
+    speech, calls = services.speech, services.calls
+    speech.engine = tel.asr
+    calls.ended_hooks.append(speech.on_call_ended)
+    tel.tasks.append(asyncio.create_task(speech.run(), name="transcription-worker"))
+    if settings.audiosocket_port:
+        async def on_final(uuid: str, transcript: Any) -> None:
+            linkedid = calls.tracker.linkedid_for_audiosocket(uuid)
+            await speech.transcripts.save(source=f"audiosocket:{uuid}", linkedid=linkedid,
+                                          transcript=transcript.to_json(), now=services.clock())
+
+        tel.audiosocket = AudioSocketServer(tel.asr, services.live, on_final)
+        await tel.audiosocket.start(settings.audiosocket_host, settings.audiosocket_port)
+        logger.info("AudioSocket (live transcription) on %s:%d", settings.audiosocket_host, settings.audiosocket_port)
 
 
 async def _start_simulator(tel: Telephony, ami: AmiConfig) -> AmiConfig:

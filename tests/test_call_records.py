@@ -183,3 +183,14 @@ def test_resync_never_closes_a_call_that_started_while_the_list_was_on_its_way()
     tracker.feed(ev(Event="Newchannel", Channel="X/new", Uniqueid="2.1", Linkedid="2.1"), received_at=t0)
     assert tracker.resync([], t0, candidates=candidates) == {"1.1"}
     assert tracker.is_ended("1.1") and not tracker.is_ended("2.1")
+
+
+def test_the_audiosocket_stream_of_a_call_is_found_by_its_uuid(shared_dir: Path) -> None:
+    from callcenter.audiosocket.codec import AudioSocketDecoder
+
+    fixtures = shared_dir / "fixtures" / "asterisk"
+    first = AudioSocketDecoder().feed((fixtures / "audiosocket" / "audiosocket-call.rx.bin").read_bytes()[:19])[0]
+    tracker = CallTracker(tz=UTC)
+    for msg in messages(fixtures / "ami" / "audiosocket-call.rx.bin"):
+        tracker.feed(msg)
+    assert tracker.linkedid_for_audiosocket(str(first.uuid)) == "1795435508.36"

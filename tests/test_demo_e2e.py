@@ -38,7 +38,7 @@ async def stack(db_url: str) -> AsyncIterator[tuple[Services, Telephony]]:
     settings = Settings(database_url=db_url, agi_port=0)
     services = build_services(settings, clock=lambda: NOW)
     await services.units.upsert_many(read_units("demo"))
-    tel = await start_telephony(settings, services.orders, services.calls, demo=True, demo_loop=False)
+    tel = await start_telephony(settings, services, demo=True, demo_loop=False, speech=False)
     tel.simulator.time_scale = 0.0  # instant calls; the demo plays them in real time
     try:
         assert tel.ami is not None

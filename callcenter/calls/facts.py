@@ -19,6 +19,9 @@ _DIALPLAN_EVENTS = frozenset({"Newexten", "AGIExecStart", "DTMFEnd", "QueueCalle
                               "UserEvent", "ReceiveFAX", "SendFAX", "FAXStatus"})
 _RECORDING_VARS = frozenset({"MIXMONITOR_FILENAME", "RECORDED_FILE"})
 _FAX_VARS = {"FAXSTATUS": "status", "FAXPAGES": "pages"}
+# The dialplan keeps the AudioSocket UUID in a variable (VarSet) and/or announces it (UserEvent).
+_AUDIOSOCKET_VARS = frozenset({"AS_UUID", "ZT_AUDIOSOCKET"})
+AUDIOSOCKET_EVENT = "ZhitongAudioSocket"
 IVR_STEP_EVENT = "ZhitongIvr"
 RECORDING_EVENTS = frozenset({"ZhitongRecording", "HotlineMessage"})
 FAX_RESULT_EVENT = "FaxResult"
@@ -147,6 +150,9 @@ def _varset(call: CallState, ch: ChannelState | None, msg: Message, at: datetime
     if var in _RECORDING_VARS and value:
         call.add_recording(value)
         return True
+    if var in _AUDIOSOCKET_VARS and value:
+        call.audiosocket = value.lower()
+        return True
     if var in _FAX_VARS and value and ch is call.primary and call.fax is not None:
         call.fax[_FAX_VARS[var]] = _int(value, 0) if var == "FAXPAGES" else value
         return True
@@ -166,6 +172,9 @@ def _user_event(call: CallState, ch: ChannelState | None, msg: Message, at: date
     kind = msg.get("UserEvent") or ""
     if kind == IVR_STEP_EVENT and (step := msg.get("Step")):
         call.add_path(step)
+        return True
+    if kind == AUDIOSOCKET_EVENT and (uuid := msg.get("UUID")):
+        call.audiosocket = uuid.lower()
         return True
     if kind in RECORDING_EVENTS and (path := msg.get("File")):
         call.add_recording(path)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 from aiohttp import web
 
 from callcenter.auth.http import require_roles
 from callcenter.db.errors import CallNotFound
 from callcenter.http.json_body import json_response
-from callcenter.keys import CALLS
+from callcenter.keys import CALLS, LIVE, SPEECH
 from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 routes = web.RouteTableDef()
 _READERS = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+KEEPALIVE_S = 15.0
 
 
 def _int(request: web.Request, name: str, default: int, upper: int) -> int:
@@ -40,4 +44,23 @@ async def get_call(request: web.Request) -> web.Response:
     record = await request.app[CALLS].repo.get(linkedid)
     if record is None:
         raise CallNotFound(linkedid)
+    record["transcripts"] = await request.app[SPEECH].transcripts.for_call(linkedid)
     return json_response(record)
+
+
+@routes.get("/api/v1/live")
+async def live_transcripts(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: partial and final transcripts (and DTMF) of the calls streamed now."""
+    require_roles(request, *_READERS)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
+                                           "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    async with request.app[LIVE].subscribe() as queue:
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")  # proxies close idle streams
+                continue
+            data = json.dumps(event, ensure_ascii=False, default=str)
+            await response.write(f"event: {event.get('kind', 'message')}\ndata: {data}\n\n".encode())

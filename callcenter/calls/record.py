@@ -54,6 +54,7 @@ class CallState:
     end_reason: str | None = None  # why a resync closed it ("pbx-restart", "gone-while-disconnected")
     forced_cause: int | None = None
     last_context: str | None = None
+    audiosocket: str | None = None  # UUID of an AudioSocket stream of this call (live transcript)
 
     @property
     def primary(self) -> ChannelState | None:
@@ -126,6 +127,7 @@ class CallState:
             "originate": dict(self.originate) if self.originate else None,
             "order_number": self.order_number,
             "end_reason": self.end_reason,
+            "audiosocket": self.audiosocket,
         }
 
     def _end_time(self) -> datetime | None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from callcenter.ami.client import AmiClient
 from callcenter.ami.codec import Message
@@ -35,6 +36,9 @@ class CallService:
         self._dirty: set[str] = set()
         self._written: set[str] = set()
         self._announced: set[str] = set()  # ended calls already logged
+        # Run (in the background) once per call when it ends, e.g. transcribing an agent call.
+        self.ended_hooks: list[Callable[[dict[str, Any]], Awaitable[None]]] = []
+        self._background: set[asyncio.Task[None]] = set()
         self._last_heard: datetime | None = None  # last event from Asterisk
         self._lost_at: datetime | None = None  # when the previous AMI session ended
         self.resyncs = 0
@@ -54,7 +58,10 @@ class CallService:
         for lid in ended:
             if lid not in self._announced:
                 self._announced.add(lid)
-                _log_call(self.tracker.record(lid) or {})
+                record = self.tracker.record(lid) or {}
+                _log_call(record)
+                for hook in self.ended_hooks:
+                    self._spawn(hook(record))
         if ended or any(lid not in self._written for lid in changed):
             self._flush_soon()
 
@@ -110,6 +117,17 @@ class CallService:
                 return
             self._written |= ids
 
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                logger.exception("call-ended hook failed")
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _flush_soon(self) -> None:
         if self._flush_task is None or self._flush_task.done():
             self._flush_task = asyncio.get_running_loop().create_task(self._flush_after_burst())
@@ -122,6 +140,7 @@ class CallService:
         """Write what is still dirty (shutdown)."""
         if self._flush_task is not None:
             await asyncio.gather(self._flush_task, return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.flush()
 
     async def run_flusher(self) -> None:

@@ -83,6 +83,10 @@ class CallTracker:
         """Remember an Originate we sent, so its call record links to it (and to its order)."""
         self._expected[action_id] = {"channel_id": channel_id, "order_number": order_number}
 
+    def linkedid_for_audiosocket(self, uuid: str) -> str | None:
+        uuid = uuid.lower()
+        return next((lid for lid, c in self.calls.items() if c.audiosocket == uuid), None)
+
     def link_order(self, linkedid: str, order_number: str) -> bool:
         call = self.calls.get(linkedid)
         if call is None:

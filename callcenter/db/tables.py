@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -146,4 +147,45 @@ call_records = Table(
     Column("order_number", String(32), nullable=True, index=True),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("record", Json, nullable=False),
+)
+
+# Recordings waiting for (or done with) transcription: a durable queue, so a restart loses none.
+transcription_jobs = Table(
+    "transcription_jobs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # message | agent-call
+    Column("path", Text, nullable=False),
+    Column("linkedid", String(64), nullable=True),
+    Column("order_number", String(32), nullable=True),
+    Column("caller", String(64), nullable=True),
+    Column("status", String(16), nullable=False, index=True),  # queued | running | done | failed
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Transcripts with word timings, kept with the call they came from (recording or live stream).
+call_transcripts = Table(
+    "call_transcripts", metadata,
+    Column("source", String(300), primary_key=True),  # recording path, or "audiosocket:<uuid>"
+    Column("linkedid", String(64), nullable=True, index=True),
+    Column("status", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("words", Json, nullable=False),
+    Column("duration_s", Float, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# The enterprise directory (企业名录), created by migration 0003; callers are matched against it.
+enterprises = Table(
+    "enterprises", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("credit_code", String(18), nullable=True, unique=True),
+    Column("contact_person", String(100), nullable=True),
+    Column("mobile", String(32), nullable=True),
+    Column("address", String(300), nullable=True),
+    Column("district", String(100), nullable=True, index=True),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from callcenter.calls.services import CallService
 from callcenter.db.errors import OrderNotFound
 from callcenter.orders.services import SYSTEM, OrderService
+from callcenter.speech.services import SpeechService
 from ivr.ports import OrderStatusView
 from worksheet import commands as c
 from worksheet.deadlines import handling_deadline
@@ -37,10 +38,12 @@ MENU_SUBJECT = {"policy": "政策咨询留言", "report": "反映问题留言", 
 
 
 class OrderDesk:
-    def __init__(self, orders: OrderService, calls: CallService | None, clock: Callable[[], datetime]) -> None:
+    def __init__(self, orders: OrderService, calls: CallService | None, clock: Callable[[], datetime],
+                 speech: SpeechService | None = None) -> None:
         self.orders = orders
         self.calls = calls
         self.clock = clock
+        self.speech = speech
 
     async def order_status(self, order_number: str) -> OrderStatusView | None:
         if not ORDER_NUMBER.match(order_number):
@@ -78,6 +81,12 @@ class OrderDesk:
                 await self.calls.link_order(linkedid, order.number)
             except Exception:  # the draft exists; a missing link is repaired from the order's extra
                 logger.exception("linking call %s to draft %s failed", linkedid, order.number)
+        if self.speech is not None and recording:
+            try:
+                await self.speech.enqueue(kind="message", path=recording, linkedid=linkedid or None,
+                                          order_number=order.number, caller=phone)
+            except Exception:  # the draft and its recording stay; an agent can still listen to it
+                logger.exception("queueing the transcription of %s failed", recording)
         return order.number
 
     async def record_survey(self, *, order_number: str, answer: str | None, uniqueid: str) -> None:

@@ -69,6 +69,7 @@ DOCUMENT: dict[str, Any] = {
             "OrderList": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}},
                                                            "total": {"type": "integer"}}},
             "Supervision": {"type": "object"}, "Units": {"type": "object"}, "Token": {"type": "object"},
+            "Calls": {"type": "object"},
             "NewOrder": _NEW_ORDER,
         },
     },
@@ -103,6 +104,16 @@ DOCUMENT: dict[str, Any] = {
                                                "responses": _ok("issued cards and flags", "Supervision")}},
         "/api/v1/users": {"post": {"summary": "Add a user (admin)", "responses": _ok("user", "Token", "201")}},
         "/api/v1/me": {"get": {"summary": "The caller's identity", "responses": _ok("me", "Token")}},
+        "/api/v1/calls": {"get": {"summary": "Call records (newest first), from AMI", "parameters": [
+            {"name": n, "in": "query", "schema": {"type": "string"}}
+            for n in ("order_number", "caller", "limit", "offset")], "responses": _ok("calls", "Calls")}},
+        "/api/v1/calls/{linkedid}": {"get": {
+            "summary": "One call record with its transcripts (words with times and confidences)",
+            "parameters": [{"name": "linkedid", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": _ok("call", "Calls")}},
+        "/api/v1/live": {"get": {"summary": "Server-sent events: live partial/final transcripts and DTMF",
+                                 "responses": {"200": {"description": "text/event-stream",
+                                                       "content": {"text/event-stream": {}}}}}},
     },
     "x-card-colors": [c.value for c in CardColor],
 }

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid as _uuid
+from pathlib import Path
 
+from callcenter.asr.audio import read_wav as read_speech
+from callcenter.asr.audio import resample
 from callcenter.pbxsim import events as ev
 from callcenter.pbxsim.audiosocket_client import stream_call, tone
 from callcenter.pbxsim.call import Call
@@ -96,6 +99,14 @@ async def fax(call: Call) -> None:
     call.finish(ch)
 
 
+def caller_audio(path: str) -> bytes:
+    """8 kHz slin from a WAV, as Asterisk would deliver a caller's voice."""
+    audio = read_speech(Path(path))
+    if not audio.ok:
+        raise ValueError(f"caller audio {path}: {audio.status} {audio.detail}")
+    return audio.pcm if audio.sample_rate == 8000 else resample(audio.pcm, audio.sample_rate, 8000)
+
+
 async def audiosocket(call: Call) -> None:
     sc = call.sc
     ch = inbound_leg(call)
@@ -107,8 +118,9 @@ async def audiosocket(call: Call) -> None:
         host, port = target
         call.step(ch, "AudioSocket", f"{call_uuid},{host}:{port}")
         try:
+            pcm = caller_audio(sc.audio_file) if sc.audio_file else tone(sc.audio_s)
             call.result.audiosocket = await stream_call(
-                host, port, tone(sc.audio_s), call_uuid=call_uuid, dtmf=sc.audio_dtmf,
+                host, port, pcm, call_uuid=call_uuid, dtmf=sc.audio_dtmf,
                 dtmf_at_s=sc.audio_s / 2, realtime=(1.0 / call.scale) if call.scale else 0.0,
             )
         except OSError as exc:

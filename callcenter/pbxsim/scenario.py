@@ -49,5 +49,7 @@ class Scenario:
     # AudioSocket: seconds of caller audio and the digit pressed part-way.
     audio_s: float = 1.0
     audio_dtmf: str | None = "5"
+    # Caller speech for AudioSocket: a mono 16-bit WAV (8 kHz, or 16 kHz downsampled); else a tone.
+    audio_file: str | None = None
     # Real seconds per scenario second (0 = as fast as possible); the simulator's own setting wins if set.
     time_scale: float | None = None

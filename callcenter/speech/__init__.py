@@ -1,0 +1,1 @@
+"""Speech to draft orders: the durable transcription queue, live AudioSocket transcription."""

@@ -1,0 +1,197 @@
+"""Live transcription of calls streamed over AudioSocket, published to subscribers (agent UI).
+
+From the Asterisk 22 capture: the first message is the 16-byte UUID; audio is 8 kHz slin in
+20 ms frames, LITTLE-endian; Asterisk sends nothing while the far end sends no media, ends a call
+by simply closing TCP (no 0x00 message), and gives up after 2 s without traffic in either
+direction, so when the caller's side goes quiet we send a silent frame. We never write while
+audio is arriving: a write racing the peer's close makes the kernel reset the connection and
+drop audio we have not read yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
+
+from callcenter.audiosocket.codec import FRAME_BYTES, AudioSocketDecoder, AudioSocketError, Kind, encode_frame
+
+logger = logging.getLogger(__name__)
+
+FEED_BYTES = 3200  # decode in 200 ms batches, not per 20 ms frame
+KEEPALIVE_S = 0.5  # well under Asterisk's 2 s idle limit
+SILENCE = encode_frame(Kind.AUDIO, bytes(FRAME_BYTES))
+
+
+class LiveStream(Protocol):
+    async def feed(self, pcm: bytes) -> list[Any]: ...  # StreamResult(kind, text, words)
+    async def finish(self) -> Any: ...  # Transcript
+    async def abort(self) -> None: ...
+
+
+class StreamingEngine(Protocol):
+    def open_stream(self, sample_rate: int = 8000) -> LiveStream: ...
+
+
+class LiveHub:
+    """Fan-out of live results; a slow subscriber loses its oldest events, never blocks a call."""
+
+    def __init__(self, queue_size: int = 200) -> None:
+        self.queue_size = queue_size
+        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+
+    def publish(self, event: dict[str, Any]) -> None:
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.queue_size)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+
+OnFinal = Callable[[str, Any], Awaitable[None]]
+
+
+class AudioSocketServer:
+    def __init__(self, engine: StreamingEngine | None, hub: LiveHub, on_final: OnFinal, *,
+                 first_frame_timeout: float = 5.0, idle_timeout: float = 60.0) -> None:
+        self.engine, self.hub, self.on_final = engine, hub, on_final
+        self.first_frame_timeout, self.idle_timeout = first_frame_timeout, idle_timeout
+        self.calls = 0
+        self.rejected = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int) -> asyncio.Server:
+        self._server = await asyncio.start_server(self._handle, host, port)
+        return self._server
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, OSError) as exc:
+            logger.debug("AudioSocket peer dropped: %s", exc)
+        except Exception:
+            logger.exception("AudioSocket session failed")
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
+                await asyncio.wait_for(writer.wait_closed(), 2)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        decoder = AudioSocketDecoder()
+        frames = await self._first_frames(reader, decoder)
+        if not frames or frames[0].kind is not Kind.UUID:
+            self.rejected += 1
+            logger.info("AudioSocket peer sent no UUID first; closed")
+            return
+        call = str(frames[0].uuid)
+        self.calls += 1
+        session = _Session(call, self.engine.open_stream(8000) if self.engine else None, self.hub)
+        loop = asyncio.get_running_loop()
+        last_rx = [loop.time()]
+        keepalive = asyncio.create_task(_keepalive(writer, last_rx))
+        try:
+            await session.handle(frames[1:])
+            while not session.ended:
+                data = await asyncio.wait_for(reader.read(4096), self.idle_timeout)
+                if not data:
+                    break  # Asterisk's way to hang up: a plain TCP close
+                last_rx[0] = loop.time()
+                try:
+                    await session.handle(decoder.feed(data))
+                except AudioSocketError as exc:
+                    logger.warning("AudioSocket %s: %s; ending the stream", call, exc)
+                    break
+        except TimeoutError:
+            logger.info("AudioSocket %s silent for %.0f s; ending the stream", call, self.idle_timeout)
+        finally:
+            keepalive.cancel()
+            transcript = await session.finish()
+            if transcript is not None:
+                await self.on_final(call, transcript)
+
+    async def _first_frames(self, reader: asyncio.StreamReader, decoder: AudioSocketDecoder) -> list[Any]:
+        async def read() -> list[Any]:
+            while True:
+                data = await reader.read(4096)
+                if not data:
+                    return []
+                frames = decoder.feed(data)
+                if frames:
+                    return frames
+
+        try:
+            return await asyncio.wait_for(read(), self.first_frame_timeout)
+        except (TimeoutError, AudioSocketError):
+            return []
+
+
+class _Session:
+    def __init__(self, call: str, stream: LiveStream | None, hub: LiveHub) -> None:
+        self.call, self.stream, self.hub = call, stream, hub
+        self.ended = False
+        self.dtmf: list[str] = []
+        self._pending = bytearray()
+
+    async def handle(self, frames: list[Any]) -> None:
+        for frame in frames:
+            if frame.kind is Kind.AUDIO:
+                self._pending += frame.payload
+                if len(self._pending) >= FEED_BYTES:
+                    await self._feed()
+            elif frame.kind is Kind.DTMF:
+                self.dtmf.append(frame.digit)
+                self.hub.publish({"call": self.call, "kind": "dtmf", "digit": frame.digit})
+            elif frame.kind is Kind.HANGUP:
+                self.ended = True
+            elif frame.kind is Kind.ERROR:
+                logger.warning("AudioSocket %s: error frame %s", self.call, frame.payload.hex())
+
+    async def _feed(self) -> None:
+        pcm, self._pending = bytes(self._pending), bytearray()
+        if self.stream is None:
+            return
+        for result in await self.stream.feed(pcm):
+            self.hub.publish({"call": self.call, "kind": result.kind, "text": result.text})
+
+    async def finish(self) -> Any:
+        if self.stream is None:
+            return None
+        if self._pending:
+            await self._feed()
+        transcript = await self.stream.finish()
+        self.hub.publish({"call": self.call, "kind": "transcript", **transcript.to_json()})
+        return transcript
+
+
+async def _keepalive(writer: asyncio.StreamWriter, last_rx: list[float]) -> None:
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(ConnectionError, OSError):
+        while not writer.is_closing():
+            await asyncio.sleep(KEEPALIVE_S)
+            if loop.time() - last_rx[0] >= KEEPALIVE_S:
+                writer.write(SILENCE)
+                await writer.drain()
