@@ -127,11 +127,36 @@ async def _start_simulator(tel: Telephony, ami: AmiConfig) -> AmiConfig:
                      auth="md5")
 
 
+# What the demo caller says after "请在提示音后留言" (rendered with espeak-ng, so it needs no files).
+DEMO_MESSAGE = "您好，我是华翔物流有限公司的。华翔路道路施工，我们的货车出不去，请尽快处理。"
+DEMO_DIR = Path("var") / "demo"
+
+
+async def _demo_voice() -> str | None:
+    path = DEMO_DIR / "caller-message.wav"
+    if path.exists():
+        return str(path)
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "espeak-ng", "-v", "cmn-latn-pinyin", "-s", "150", "-w", str(path), DEMO_MESSAGE,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        await proc.wait()
+    except OSError:
+        logger.info("demo: espeak-ng not installed; the simulated caller leaves a silent message")
+        return None
+    return str(path) if proc.returncode == 0 and path.exists() else None
+
+
 async def _demo_loop(tel: Telephony) -> None:
+    from dataclasses import replace
+
     from callcenter.pbxsim.scenarios import FAX_RECEIVED, IVR_HANGUP_MID_MENU, IVR_LEAVE_MESSAGE, QUEUE_CALL
 
     assert tel.ami is not None
+    # The simulated Asterisk writes the caller's message where the app can read it.
+    message = replace(IVR_LEAVE_MESSAGE, audio_file=await _demo_voice(),
+                      variables=(("ZT_RECDIR", str((DEMO_DIR / "recordings").resolve())),))
     await tel.ami.connected.wait()
     with contextlib.suppress(asyncio.CancelledError):
-        await tel.simulator.run_forever([IVR_LEAVE_MESSAGE, QUEUE_CALL, IVR_HANGUP_MID_MENU, FAX_RECEIVED],
-                                        DEMO_INTERVAL_S)
+        await tel.simulator.run_forever([message, QUEUE_CALL, IVR_HANGUP_MID_MENU, FAX_RECEIVED], DEMO_INTERVAL_S)

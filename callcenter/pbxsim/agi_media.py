@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from callcenter.pbxsim import events as ev
 from callcenter.pbxsim.caller import HANGUP, Caller
 from callcenter.pbxsim.channel import Channel
+from callcenter.pbxsim.voice import write_recording
 
 ENDPOS = 11234  # what hello-world reported in the capture; the value is not meaningful
 
@@ -17,6 +19,7 @@ class MediaCommands:
     caller: Caller
     emit: Callable[[ev.Pairs], None]
     step_delay: float
+    voice: bytes | None = None  # what the caller says into RECORD FILE (8 kHz slin)
 
     def hang_up(self, *, by_agi: bool = False) -> None:
         raise NotImplementedError
@@ -70,6 +73,8 @@ class MediaCommands:
         return f"200 result={digits}" if ended and digits else f"200 result={digits} (timeout)"
 
     async def _record_file(self, name: str, fmt: str, escape: str, timeout: str, *_: str) -> str:
+        if self.voice:  # the caller speaks: the file exists afterwards, as with Asterisk
+            write_recording(Path(f"{name}.{fmt}"), self.voice)
         press = await self._press()
         if press == HANGUP:
             return f"200 result=-1 (hangup) endpos={ENDPOS}"

@@ -14,6 +14,7 @@ from callcenter.pbxsim.audiosocket_client import AudioSocketTranscript
 from callcenter.pbxsim.caller import Caller
 from callcenter.pbxsim.channel import Channel, Ids
 from callcenter.pbxsim.scenario import Scenario
+from callcenter.pbxsim.voice import caller_audio
 
 if TYPE_CHECKING:
     from callcenter.pbxsim.simulator import PbxSimulator
@@ -89,6 +90,8 @@ class Call:
         host, port = target
         self.step(ch, "AGI", f"agi://{host}:{port}/{script}" + "".join("," + a for a in args))
         sim = AgiChannelSim(ch, self.caller, self.emit, step_delay=0.02 * self.scale)
+        if self.sc.audio_file:
+            sim.voice = caller_audio(self.sc.audio_file)
         try:
             transcript = await run_fastagi(host, port, sim, script, args, timeout=self.sim.agi_timeout)
         except (OSError, TimeoutError) as exc:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid as _uuid
-from pathlib import Path
 
-from callcenter.asr.audio import read_wav as read_speech
-from callcenter.asr.audio import resample
 from callcenter.pbxsim import events as ev
 from callcenter.pbxsim.audiosocket_client import stream_call, tone
 from callcenter.pbxsim.call import Call
 from callcenter.pbxsim.channel import Channel
+from callcenter.pbxsim.voice import caller_audio
 
 RECDIR = "/var/spool/asterisk/monitor"
 
@@ -97,14 +95,6 @@ async def fax(call: Call) -> None:
     call.step(ch, "Hangup", "16")
     call.close(ch, 16, soft=True)
     call.finish(ch)
-
-
-def caller_audio(path: str) -> bytes:
-    """8 kHz slin from a WAV, as Asterisk would deliver a caller's voice."""
-    audio = read_speech(Path(path))
-    if not audio.ok:
-        raise ValueError(f"caller audio {path}: {audio.status} {audio.detail}")
-    return audio.pcm if audio.sample_rate == 8000 else resample(audio.pcm, audio.sample_rate, 8000)
 
 
 async def audiosocket(call: Call) -> None:

@@ -1,0 +1,25 @@
+"""The simulated caller's voice: speech from a WAV file, as Asterisk would deliver it (8 kHz slin)."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+from callcenter.asr.audio import read_wav, resample
+
+
+def caller_audio(path: str) -> bytes:
+    audio = read_wav(Path(path))
+    if not audio.ok:
+        raise ValueError(f"caller audio {path}: {audio.status} {audio.detail}")
+    return audio.pcm if audio.sample_rate == 8000 else resample(audio.pcm, audio.sample_rate, 8000)
+
+
+def write_recording(path: Path, pcm: bytes) -> None:
+    """What Record()/RECORD FILE leaves on disk: an 8 kHz mono 16-bit WAV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(pcm)
