@@ -194,3 +194,12 @@ def test_the_audiosocket_stream_of_a_call_is_found_by_its_uuid(shared_dir: Path)
     for msg in messages(fixtures / "ami" / "audiosocket-call.rx.bin"):
         tracker.feed(msg)
     assert tracker.linkedid_for_audiosocket(str(first.uuid)) == "1795435508.36"
+
+
+def test_the_dialplan_user_event_names_the_audiosocket_stream() -> None:
+    """Production filters VarSet out of AMI, so the dialplan announces the UUID itself."""
+    tracker = CallTracker(tz=UTC)
+    ch = {"Channel": "PJSIP/trunk-7", "Uniqueid": "7.1", "Linkedid": "7.1"}
+    tracker.feed(ev(Event="Newchannel", **ch))
+    tracker.feed(ev(Event="UserEvent", UserEvent="ZhitongAudioSocket", UUID="A07F26C2-B4E4-401A-8B57-40B730B59537", **ch))
+    assert tracker.linkedid_for_audiosocket("a07f26c2-b4e4-401a-8b57-40b730b59537") == "7.1"
