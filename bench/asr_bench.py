@@ -189,7 +189,7 @@ async def main() -> None:
     if "throughput" in sections:
         for mode in ("thread", "process"):
             texts, wall = await pipeline(model_dir, clips16, 16000, mode, 2)
-            row(f"throughput {mode}s, 2 workers, 16 kHz (x real time)", f"{audio_s / wall:.2f}")
+            row(f"throughput {mode} backend, 2 workers, 16 kHz (x real time)", f"{audio_s / wall:.2f}")
     audio8 = b"".join(clips8)
     if "capacity" in sections:
         counts = [int(n) for n in args.streams.split(",")]

@@ -1,13 +1,18 @@
 """The ASR engine: file/PCM transcription and live streams over Vosk, decoding off the event loop.
 
-Measured on this 2-core box (``python bench/asr_bench.py``, vosk-model-small-cn-0.22, 65-clip DEV set):
-(the box was shared with other jobs, load average ~3 before these runs, so read them as lower bounds)
+Measured on this 2-core box (``python bench/asr_bench.py``, vosk-model-small-cn-0.22, 65-clip DEV set,
+quiet machine, 2026-11-23):
 
-- raw Vosk, one thread: 2.8-3.1x real time (RTF ~0.33); CER 27.65 % at 16 kHz, 29.24 % at 8 kHz (FIR).
-- 20 clips (137 s audio) submitted at once, 2 workers: threads 6.4x real time, processes 5.4x.
-  Threads win (no IPC, one model in memory), hence ``AUTO_MODE = "thread"``.
-- Live 8 kHz streams fed 20 ms frames in real time: 8 streams fall behind in both modes (p95 feed lag
-  > 5 s after 3 s); 8 x 0.33 CPU-s per audio-s exceeds 2 cores, so plan on <= ~5 live calls per 2 cores.
+- CER: raw Vosk 27.65 % (16 kHz), 29.24 % (8 kHz via our half-band FIR; 30.35 % via audioop.ratecv,
+  sox gives 30.5 %); this pipeline 27.4-27.8 % (16 kHz, two runs: Vosk decoding varies slightly),
+  28.9 % (8 kHz files), 28.5 % (8 kHz live streams, live profile).
+- Throughput, one worker: raw 3.5x real time, pipeline 3.35x (0.95x raw; word times and
+  confidences cost most of the difference). Two workers: threads 6.5x, processes 6.7x.
+- Live 8 kHz calls (20 ms frames batched to 200 ms, arriving over 2 s, live profile): 8 keep up
+  (p95 feed lag 0.11 s after each call's first 10 s; the first seconds expand the decoding graph),
+  10 and 12 fall behind. Processes at 8 calls fall behind (p95 1.1 s): threads it is,
+  hence ``AUTO_MODE = "thread"``.
+- A 180 s live call: final transcript 0.06 s after hangup.
 
 ``mode="auto"`` picks ``AUTO_MODE`` below. Threads share one model (cffi releases the GIL inside
 ``AcceptWaveform``, so two threads use two cores); processes each load the model once (~250 MB RSS each, measured)

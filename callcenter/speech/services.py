@@ -103,8 +103,7 @@ class SpeechService:
         if transcript.status == "invalid-audio" and not Path(job.path).exists():
             return f"recording not found: {job.path}"  # Asterisk may still be writing it: retry
         await self.transcripts.save(source=job.path, linkedid=job.linkedid, transcript=result, now=self.clock())
-        words = [w for w in transcript.words]
-        fields = await self.extract(transcript.text, job.caller, words)
+        fields = await self.extract(transcript.text, job.caller, transcript.words)
         number = job.order_number or await self._new_draft(job)
         order = await self.orders.get(number, SYSTEM)
         if order.status != Status.DRAFT:
