@@ -11,7 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Float,
+    Double,
     ForeignKey,
     Integer,
     MetaData,
@@ -173,7 +173,7 @@ call_transcripts = Table(
     Column("status", String(16), nullable=False),
     Column("text", Text, nullable=False),
     Column("words", Json, nullable=False),
-    Column("duration_s", Float, nullable=True),
+    Column("duration_s", Double, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
 )
 

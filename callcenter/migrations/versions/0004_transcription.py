@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("words", JSON, nullable=False),
-        sa.Column("duration_s", sa.Float, nullable=True),
+        sa.Column("duration_s", sa.Double, nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
     )
     op.create_index("ix_call_transcripts_linkedid", "call_transcripts", ["linkedid"])
