@@ -35,7 +35,7 @@ from callcenter.orders.services import OrderService
 from callcenter.settings import Settings
 from callcenter.speech.extraction import DraftExtractor
 from callcenter.speech.jobs import JobRepository, TranscriptRepository
-from callcenter.speech.live import LiveHub
+from callcenter.speech.hub import LiveHub
 from callcenter.speech.services import SpeechService
 from callcenter.supervision import http as supervision_http
 from callcenter.supervision.services import SupervisionService

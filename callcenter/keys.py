@@ -11,7 +11,7 @@ from callcenter.auth.services import AuthService
 from callcenter.calls.services import CallService
 from callcenter.db.units import UnitRepository
 from callcenter.orders.services import OrderService
-from callcenter.speech.live import LiveHub
+from callcenter.speech.hub import LiveHub
 from callcenter.speech.services import SpeechService
 from callcenter.supervision.services import SupervisionService
 from worksheet.deadlines import Policy

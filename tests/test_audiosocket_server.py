@@ -10,7 +10,8 @@ from typing import Any
 
 from callcenter.audiosocket.codec import AudioSocketDecoder, Kind, encode_frame
 from callcenter.speech import live
-from callcenter.speech.live import AudioSocketServer, LiveHub
+from callcenter.speech.hub import LiveHub
+from callcenter.speech.live import AudioSocketServer
 
 
 @dataclass

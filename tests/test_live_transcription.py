@@ -16,7 +16,8 @@ from callcenter.asr.engine import AsrEngine
 from callcenter.asr.text import levenshtein, normalize_for_cer
 from callcenter.pbxsim import PbxSimulator
 from callcenter.pbxsim.scenarios import AUDIOSOCKET_CALL
-from callcenter.speech.live import AudioSocketServer, LiveHub
+from callcenter.speech.hub import LiveHub
+from callcenter.speech.live import AudioSocketServer
 
 
 @pytest.fixture

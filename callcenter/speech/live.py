@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from callcenter.audiosocket.codec import FRAME_BYTES, AudioSocketDecoder, AudioSocketError, Kind, encode_frame
+from callcenter.speech.hub import LiveHub
 
 logger = logging.getLogger(__name__)
 
@@ -33,29 +34,6 @@ class LiveStream(Protocol):
 
 class StreamingEngine(Protocol):
     def open_stream(self, sample_rate: int = 8000) -> LiveStream: ...
-
-
-class LiveHub:
-    """Fan-out of live results; a slow subscriber loses its oldest events, never blocks a call."""
-
-    def __init__(self, queue_size: int = 200) -> None:
-        self.queue_size = queue_size
-        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
-
-    def publish(self, event: dict[str, Any]) -> None:
-        for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(event)
-
-    @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.queue_size)
-        self._subscribers.add(queue)
-        try:
-            yield queue
-        finally:
-            self._subscribers.discard(queue)
 
 
 OnFinal = Callable[[str, Any], Awaitable[None]]
