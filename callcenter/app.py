@@ -34,8 +34,8 @@ from callcenter.orders import http as orders_http
 from callcenter.orders.services import OrderService
 from callcenter.settings import Settings
 from callcenter.speech.extraction import DraftExtractor
-from callcenter.speech.jobs import JobRepository, TranscriptRepository
 from callcenter.speech.hub import LiveHub
+from callcenter.speech.jobs import JobRepository, TranscriptRepository
 from callcenter.speech.services import SpeechService
 from callcenter.supervision import http as supervision_http
 from callcenter.supervision.services import SupervisionService
