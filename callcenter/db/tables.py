@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -188,4 +189,25 @@ enterprises = Table(
     Column("address", String(300), nullable=True),
     Column("district", String(100), nullable=True, index=True),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One satisfaction survey per order and cycle. status: scheduled | dialling | waiting_sms | done |
+# unreachable | cancelled. due_at: the next dial (scheduled) or the SMS answer deadline (waiting_sms).
+callback_jobs = Table(
+    "callback_jobs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_number", String(32), nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),  # started dials, counted when claimed (before dialling)
+    Column("due_at", UtcDateTime, nullable=False, index=True),
+    Column("last_outcome", String(32), nullable=True),  # an Outcome value, or "answered" while surveying
+    Column("action_id", String(64), nullable=True, index=True),  # AMI ActionID of the current dial
+    Column("channel_id", String(64), nullable=True),
+    Column("dialled_at", UtcDateTime, nullable=True),
+    Column("result", String(32), nullable=True),  # the Rating value once done
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ux_callback_jobs_order_cycle", "order_number", "cycle", unique=True),
 )
