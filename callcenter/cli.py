@@ -9,7 +9,6 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,21 +16,11 @@ from callcenter import admin
 from callcenter.asr.models import add_models_arguments, models_command
 from callcenter.asr.transcribe import add_transcribe_arguments, transcribe_command
 from callcenter.calls.replay import replay_files
+from callcenter.cli_args import iso_time
 from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
 from callcenter.settings import Settings, SettingsError
 from ivr import prompts
 from worksheet.errors import WorksheetError
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def iso_time(value: str) -> datetime:
-    """ISO 8601; a time without an offset is read as Asia/Shanghai (the hotline's zone)."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
 
 
 def build_parser() -> argparse.ArgumentParser:

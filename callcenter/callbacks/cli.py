@@ -5,25 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callcenter.cli_args import iso_time
 
 from .jobs import CallbackJobRepository
 from .services import CallbackService
 from .table import STATUSES
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def _iso(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
 
 
 def add_callbacks_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +22,7 @@ def add_callbacks_arguments(parser: argparse.ArgumentParser) -> None:
     ls = sub.add_parser("list", help="print the callback (回访) jobs as JSON lines, by due time")
     ls.add_argument("--status", choices=STATUSES, help="only jobs in this status")
     run = sub.add_parser("run-due", help="expire stale dials, then dial the jobs due at --at; prints the report")
-    run.add_argument("--at", type=_iso, required=True, help="ISO 8601; without an offset read as Asia/Shanghai")
+    run.add_argument("--at", type=iso_time, required=True, help="ISO 8601; without an offset read as Asia/Shanghai")
 
 
 def _parts(target: Any) -> tuple[CallbackJobRepository, CallbackService | None]:
