@@ -22,7 +22,10 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.ami.client import AmiClient, AmiConfig
 from callcenter.app import build_app, build_services, load_policy
+from callcenter.callbacks.cli import callbacks_command
+from callcenter.callbacks.dialer import AmiDialer
 from callcenter.db.migrate import upgrade
 from callcenter.db.users import DuplicateUser
 from callcenter.enterprises.cli import draft_command, enterprises_load_command
@@ -162,7 +165,32 @@ async def run_async(settings: Settings, args: argparse.Namespace) -> int:
         await services.engine.dispose()
 
 
+async def _callbacks_run_due(settings: Settings, services: Any, args: argparse.Namespace) -> int:
+    """Dial the due surveys from this process: it logs in to AMI just for this run. Their results
+    reach the running service's AMI session, which finds each job by its ActionID."""
+    if not settings.ami_host:
+        raise AdminError("callbacks run-due needs Asterisk: set ZHITONG_AMI_HOST (and the AMI credentials)")
+    client = AmiClient(AmiConfig(host=settings.ami_host, port=settings.ami_port, username=settings.ami_username,
+                                 secret=settings.ami_secret, auth=settings.ami_auth), lambda _msg: None)
+    runner = asyncio.create_task(client.run())
+    try:
+        try:
+            await asyncio.wait_for(client.connected.wait(), 10)
+        except TimeoutError:
+            raise AdminError(f"no AMI login to {settings.ami_host}:{settings.ami_port} within 10 s") from None
+        services.callbacks.dialer = AmiDialer(client, None, channel=settings.callback_channel)
+        return await callbacks_command(args, services)
+    finally:
+        await client.stop()
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+
 async def _dispatch(settings: Settings, services: Any, args: argparse.Namespace) -> int:
+    if args.command == "callbacks":
+        if args.callbacks_command == "run-due":
+            return await _callbacks_run_due(settings, services, args)
+        return await callbacks_command(args, services)
     if args.command == "enterprises":
         return await enterprises_load_command(args, services.engine)
     if args.command == "draft":

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callcenter import policy as policy_files
 from callcenter.auth import http as auth_http
 from callcenter.auth.services import AuthService
+from callcenter.callbacks.jobs import CallbackJobRepository
+from callcenter.callbacks.services import CallbackService
 from callcenter.calls import http as calls_http
 from callcenter.calls.services import CallService
 from callcenter.db.calls import CallRecordRepository
@@ -40,6 +42,7 @@ from callcenter.speech.services import SpeechService
 from callcenter.supervision import http as supervision_http
 from callcenter.supervision.services import SupervisionService
 from callcenter.telephony import start_telephony
+from worksheet.callbacks import CallingWindows, RetryPolicy
 from worksheet.deadlines import Policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -71,6 +74,7 @@ class Services:
     calls: CallService
     speech: SpeechService
     live: LiveHub
+    callbacks: CallbackService
 
 
 def build_services(settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None) -> Services:
@@ -83,13 +87,18 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
     # The speech engine (a loaded model) is attached when telephony starts; until then jobs queue.
     speech = SpeechService(JobRepository(engine), TranscriptRepository(engine), order_service, calls, clock,
                            engine=None, extract=DraftExtractor(lambda: directory_from_db(engine)))
+    # Satisfaction callbacks: scheduled when a reply passes the check; the dialer (AMI) is
+    # attached when telephony starts.
+    callbacks = CallbackService(CallbackJobRepository(engine), order_service, clock, CallingWindows(policy.calendar),
+                                RetryPolicy(), dialer=None)
+    order_service.observers.append(callbacks.on_order_changed)
     return Services(
         engine=engine,
         orders=order_service,
         supervision=SupervisionService(orders, policy, clock),
         auth=AuthService(UserRepository(engine), units, token_lifetime=settings.token_lifetime),
         units=units, policy=policy, clock=clock,
-        calls=calls, speech=speech, live=LiveHub(),
+        calls=calls, speech=speech, live=LiveHub(), callbacks=callbacks,
     )
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from callcenter import admin
 from callcenter.asr.models import add_models_arguments, models_command
 from callcenter.asr.transcribe import add_transcribe_arguments, transcribe_command
+from callcenter.callbacks.cli import add_callbacks_arguments
 from callcenter.calls.replay import replay_files
 from callcenter.cli_args import iso_time
 from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe = sub.add_parser("transcribe", help="transcribe WAV files with the offline Vosk model")
     add_transcribe_arguments(transcribe)
     add_enterprises_arguments(sub.add_parser("enterprises", help="the enterprise directory (企业名录)"))
+    add_callbacks_arguments(sub.add_parser("callbacks", help="satisfaction-callback jobs: list, run-due --at"))
     add_draft_arguments(sub.add_parser("draft", help="extract a draft work order from a transcript (or a file of them)"))
 
     prompts_cmd = sub.add_parser("prompts", help="IVR prompts").add_subparsers(dest="prompts_command", required=True)

@@ -41,6 +41,8 @@ class Settings:
     asr_workers: int = 0  # decoder workers; 0 = one per CPU
     audiosocket_host: str = "127.0.0.1"
     audiosocket_port: int = 9092  # 0 = no AudioSocket server (live transcription)
+    # Satisfaction callbacks: the dial string ({phone} is the order's phone, digits only).
+    callback_channel: str = "Local/{phone}@outbound"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +81,7 @@ class Settings:
             asr_workers=number("ZHITONG_ASR_WORKERS", 0),
             audiosocket_host=env.get("ZHITONG_AUDIOSOCKET_HOST") or "127.0.0.1",
             audiosocket_port=number("ZHITONG_AUDIOSOCKET_PORT", 9092),
+            callback_channel=_dial_template(env.get("ZHITONG_CALLBACK_CHANNEL") or "Local/{phone}@outbound"),
         )
 
 
@@ -86,6 +89,12 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default
     value = (env.get(name) or default).strip().lower()
     if value not in allowed:
         raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _dial_template(value: str) -> str:
+    if "{phone}" not in value or any(ch in value for ch in "\r\n"):
+        raise SettingsError(f"ZHITONG_CALLBACK_CHANNEL must contain {{phone}}, e.g. PJSIP/{{phone}}@carrier; got {value!r}")
     return value
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from callcenter.ami.client import AmiClient, AmiConfig
 from callcenter.asr.engine import AsrEngine
 from callcenter.asr.models import ModelError, find_model
+from callcenter.callbacks.dialer import AmiDialer
 from callcenter.hotline.desk import OrderDesk
 from callcenter.settings import Settings
 from callcenter.speech.live import AudioSocketServer
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEMO_INTERVAL_S = 8.0
+CALLBACK_TICK_S = 30.0
+RECONCILE_EVERY = 10  # ticks
 
 
 @dataclass
@@ -65,7 +68,7 @@ async def start_telephony(settings: Settings, services: Services, *, demo: bool 
     try:
         if speech:
             await _start_speech(tel, settings, services)
-        desk = OrderDesk(services.orders, calls, services.clock, services.speech)
+        desk = OrderDesk(services.orders, calls, services.clock, services.speech, services.callbacks)
         if settings.agi_port or demo:
             tel.agi = AgiServer(build_routes(desk))
             server = await tel.agi.start(settings.agi_host, settings.agi_port)
@@ -79,12 +82,31 @@ async def start_telephony(settings: Settings, services: Services, *, demo: bool 
             tel.ami = AmiClient(ami, calls.on_event, on_session=calls.on_session, on_disconnect=calls.on_disconnect)
             tel.tasks.append(asyncio.create_task(tel.ami.run(), name="ami-client"))
             tel.tasks.append(asyncio.create_task(calls.run_flusher(), name="call-flusher"))
+            callbacks = services.callbacks
+            callbacks.dialer = AmiDialer(tel.ami, calls, channel=settings.callback_channel)
+            calls.originate_hooks.append(callbacks.on_originate_result)
+            tel.tasks.append(asyncio.create_task(_callback_loop(tel.ami, callbacks), name="callbacks"))
         if tel.simulator is not None and demo_loop:
             tel.tasks.append(asyncio.create_task(_demo_loop(tel), name="pbxsim-demo"))
     except BaseException:
         await tel.stop()
         raise
     return tel
+
+
+async def _callback_loop(ami: AmiClient, callbacks: Any) -> None:
+    """Dial due surveys and expire stale dials; reconcile missed schedules every few minutes."""
+    ticks = 0
+    while True:
+        await asyncio.sleep(CALLBACK_TICK_S)
+        try:
+            if ticks % RECONCILE_EVERY == 0:
+                await callbacks.reconcile()
+            ticks += 1
+            if ami.connected.is_set():
+                await callbacks.tick()
+        except Exception:
+            logger.exception("satisfaction callbacks: this round failed; the next one retries")
 
 
 async def _start_speech(tel: Telephony, settings: Settings, services: Services) -> None:

@@ -146,9 +146,36 @@ async def test_a_busy_callee_leaves_the_order_waiting(stack: tuple[Services, Tel
     assert (await services.orders.get(number, SYSTEM)).status == Status.CALLBACK_PENDING
 
 
-async def _until_status(services: Services, number: str, status: Status) -> None:
+async def _until_status(services: Services, number: str, status: Status) -> Any:
     for _ in range(500):
-        if (await services.orders.get(number, SYSTEM)).status == status:
-            return
+        order = await services.orders.get(number, SYSTEM)
+        if order.status == status:
+            return order
         await asyncio.sleep(0.01)
     raise AssertionError(f"order {number} never reached {status}")
+
+
+async def test_the_satisfaction_loop_reopens_an_unsatisfied_order_then_closes_it(
+        stack: tuple[Services, Telephony]) -> None:
+    """Reply checked -> a survey is dialled -> 3 (不满意) -> back with its unit -> replied and checked
+    again -> a second survey for the new cycle -> 1 (满意) -> closed."""
+    services, tel = stack
+    number = await _order_waiting_for_callback(services)  # the check scheduled the first survey
+    jobs = await services.callbacks.repo.list()
+    assert [(j.order_number, j.status) for j in jobs] == [(number, "scheduled")]
+    tel.simulator.expect_originate(replace(ORIGINATE_ANSWERED, presses=("3",)))
+    report = await services.callbacks.run_due()
+    assert report.claimed == 1 and not report.failed
+    order = await _until_status(services, number, Status.HANDLING)
+    assert order.lead_unit == "jtj"
+    unit = Actor("h", Role.UNIT_HANDLER, "jtj")
+    await services.orders.act(number, c.Reply(actor=unit, content="已重新协调，限高杆已拆除"))
+    await services.orders.act(number, c.Check(actor=Actor("boss", Role.SUPERVISOR), passed=True))
+    tel.simulator.expect_originate(replace(ORIGINATE_ANSWERED, presses=("1",)))
+    report = await services.callbacks.run_due()
+    assert report.claimed == 1
+    order = await _until_status(services, number, Status.CLOSED)
+    jobs = await services.callbacks.repo.list()
+    assert sorted((j.cycle, j.status, j.result) for j in jobs) == [
+        (1, "done", "unsatisfied"), (order.cycle, "done", "satisfied")]
+    assert await services.callbacks.run_due() == type(report)()  # nothing left: no second dial

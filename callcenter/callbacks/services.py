@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from callcenter.db.errors import OrderNotFound
-from callcenter.orders.services import SYSTEM, OrderService
+from callcenter.orders.services import SYSTEM, OrderService, SearchQuery
 from worksheet.callbacks import CallingWindows, Outcome, RetryPolicy, first_call_at, outcome_for_reason
 from worksheet.errors import ValidationError
 from worksheet.model import Rating, Status, WorkOrder
@@ -85,6 +85,22 @@ class CallbackService:
             return None
         now = self.clock()
         return await self.repo.schedule(order.number, order.cycle, phone, first_call_at(now, self.windows), now)
+
+    async def on_order_changed(self, order: WorkOrder) -> None:
+        """OrderService observer: a reply that passed the check puts the order in callback_pending."""
+        if order.status == Status.CALLBACK_PENDING:
+            await self.schedule_for(order)
+
+    async def reconcile(self) -> int:
+        """Schedule every order awaiting a callback that has no job for its cycle (a missed
+        observer call, a restart at the wrong moment): nothing waits forever. Idempotent."""
+        orders, _ = await self.orders.search(SearchQuery(status=[Status.CALLBACK_PENDING.value], limit=10_000),
+                                             SYSTEM)
+        scheduled = 0
+        for order in orders:
+            if await self.repo.for_cycle(order.number, order.cycle) is None and await self.schedule_for(order):
+                scheduled += 1
+        return scheduled
 
     # --- dialling -----------------------------------------------------------------------
 

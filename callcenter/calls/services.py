@@ -38,6 +38,8 @@ class CallService:
         self._announced: set[str] = set()  # ended calls already logged
         # Run (in the background) once per call when it ends, e.g. transcribing an agent call.
         self.ended_hooks: list[Callable[[dict[str, Any]], Awaitable[None]]] = []
+        # Run (in the background) for every OriginateResponse: (ActionID, Reason).
+        self.originate_hooks: list[Callable[[str, str], Awaitable[object]]] = []
         self._background: set[asyncio.Task[None]] = set()
         self._last_heard: datetime | None = None  # last event from Asterisk
         self._lost_at: datetime | None = None  # when the previous AMI session ended
@@ -50,6 +52,9 @@ class CallService:
     async def on_event(self, msg: Message) -> None:
         now = self.clock()
         self._last_heard = now
+        if msg.name == "OriginateResponse" and self.originate_hooks and (action_id := msg.get("ActionID")):
+            for originate_hook in self.originate_hooks:
+                self._spawn(originate_hook(action_id, msg.get("Reason") or "0"))
         changed = self.tracker.feed(msg, received_at=now)
         if not changed:
             return
@@ -117,12 +122,12 @@ class CallService:
                 return
             self._written |= ids
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def _spawn(self, work: Awaitable[object]) -> None:
         async def guarded() -> None:
             try:
                 await work
             except Exception:
-                logger.exception("call-ended hook failed")
+                logger.exception("call hook failed")
 
         task = asyncio.get_running_loop().create_task(guarded())
         self._background.add(task)

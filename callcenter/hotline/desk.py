@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from callcenter.callbacks.services import CallbackService
 from callcenter.calls.services import CallService
 from callcenter.db.errors import OrderNotFound
 from callcenter.orders.services import SYSTEM, OrderService
@@ -39,11 +40,12 @@ MENU_SUBJECT = {"policy": "政策咨询留言", "report": "反映问题留言", 
 
 class OrderDesk:
     def __init__(self, orders: OrderService, calls: CallService | None, clock: Callable[[], datetime],
-                 speech: SpeechService | None = None) -> None:
+                 speech: SpeechService | None = None, callbacks: CallbackService | None = None) -> None:
         self.orders = orders
         self.calls = calls
         self.clock = clock
         self.speech = speech
+        self.callbacks = callbacks
 
     async def order_status(self, order_number: str) -> OrderStatusView | None:
         if not ORDER_NUMBER.match(order_number):
@@ -90,10 +92,13 @@ class OrderDesk:
         return order.number
 
     async def record_survey(self, *, order_number: str, answer: str | None, uniqueid: str) -> None:
-        if answer is None:
+        if answer is not None:
+            try:
+                await self.orders.act(order_number, c.RecordCallback(actor=SYSTEM, rating=Rating(answer)))
+            except (OrderNotFound, WorksheetError) as exc:
+                logger.warning("survey answer %s for %s not recorded: %s", answer, order_number, exc)
+                return
+        else:
             logger.info("survey for %s got no valid answer (channel %s)", order_number, uniqueid)
-            return  # the callback issue retries or records the failure; the order is not touched
-        try:
-            await self.orders.act(order_number, c.RecordCallback(actor=SYSTEM, rating=Rating(answer)))
-        except (OrderNotFound, WorksheetError) as exc:
-            logger.warning("survey answer %s for %s not recorded: %s", answer, order_number, exc)
+        if self.callbacks is not None:  # the job is done, or retries later when nothing was keyed
+            await self.callbacks.on_survey_result(order_number, answer)

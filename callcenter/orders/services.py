@@ -5,7 +5,8 @@ All time comes from the injected clock, so tests and `--at` commands control it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from worksheet.model import OPEN_STATUSES, Actor, Event, Role, Status, WorkOrder
 from worksheet.supervision import SUPERVISED
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+logger = logging.getLogger(__name__)
 SYSTEM = Actor("system", Role.SYSTEM)
 
 
@@ -52,6 +54,9 @@ class OrderService:
         self.policy = policy
         self.clock = clock
         self.duplicate_window = duplicate_window
+        # Called after a command is stored (e.g. scheduling the satisfaction callback). Best
+        # effort: the order is already saved, and the consumers reconcile on their own schedule.
+        self.observers: list[Callable[[WorkOrder], Awaitable[None]]] = []
 
     async def create(self, spec: NewOrder, actor: Actor) -> WorkOrder:
         now = self.clock()
@@ -90,6 +95,11 @@ class OrderService:
         await self._check_references(command, order)
         new, events = handle(command, order, self.clock(), self.policy)
         await self.orders.save(new, events, expected_version=order.version)
+        for observer in self.observers:
+            try:
+                await observer(new)
+            except Exception:
+                logger.exception("after %s on %s: an observer failed", command.name, number)
         return new
 
     async def _check_references(self, command: c.Command, order: WorkOrder) -> None:
