@@ -124,6 +124,7 @@ async def test_an_answered_survey_callback_closes_the_order(stack: tuple[Service
     reply = await originate_survey(tel, number, "cb-1")
     assert reply.ok, reply.response
     await _until_status(services, number, Status.CLOSED)
+    await asyncio.wait_for(_until(lambda: tel.simulator.results), 5)  # the simulated call winds down
     linkedid = tel.simulator.results[-1].linkedid
     record = await settled(services, tel, linkedid)
     assert record["originate"]["reason"] == 4 and record["dtmf"] == "1"
@@ -175,7 +176,11 @@ async def test_the_satisfaction_loop_reopens_an_unsatisfied_order_then_closes_it
     report = await services.callbacks.run_due()
     assert report.claimed == 1
     order = await _until_status(services, number, Status.CLOSED)
-    jobs = await services.callbacks.repo.list()
+    for _ in range(500):  # the survey route records the job's result right after the order's
+        jobs = await services.callbacks.repo.list()
+        if all(j.status == "done" for j in jobs):
+            break
+        await asyncio.sleep(0.01)
     assert sorted((j.cycle, j.status, j.result) for j in jobs) == [
         (1, "done", "unsatisfied"), (order.cycle, "done", "satisfied")]
     assert await services.callbacks.run_due() == type(report)()  # nothing left: no second dial
