@@ -9,11 +9,12 @@ is mandatory: without the variable its parameter fails instead of vanishing.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 PG_URL = os.environ.get("ZHITONG_TEST_DATABASE_URL", "").strip()
@@ -43,6 +44,18 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         pytest.fail("CI=true but ZHITONG_TEST_DATABASE_URL is not set: the PostgreSQL run is required in CI")
     await reset_database(PG_URL)
     return PG_URL
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a database migrated to the newest revision."""
+    from callcenter.db.engine import create_engine
+    from callcenter.db.migrate import upgrade
+
+    await upgrade(db_url)
+    eng = create_engine(db_url)
+    yield eng
+    await eng.dispose()
 
 
 @pytest.fixture(scope="session")

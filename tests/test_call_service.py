@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.ami.client import AmiClient, AmiConfig
 from callcenter.ami.codec import AmiDecoder, Message
 from callcenter.calls.services import CallService
 from callcenter.db.calls import CallRecordRepository
-from callcenter.db.engine import create_engine
-from callcenter.db.migrate import upgrade
 from tests.ami_fake import FakeAmi, frame
 
 EXPECTED = Path(__file__).parent / "data" / "call_records"
 NOW = datetime(2026, 11, 23, 12, 10, tzinfo=UTC)
 
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(db_url)
-    eng = create_engine(db_url)
-    yield eng
-    await eng.dispose()
 
 
 def capture(shared_dir: Path, name: str) -> list[Message]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,6 @@ from worksheet.extract import DirectoryEntry
 
 HEADER = "name,unified_social_credit_code,contact_person,mobile,address,district\n"
 
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(db_url)
-    eng = create_engine(db_url)
-    yield eng
-    await eng.dispose()
 
 
 def _schema(sync_conn: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ SQLite always and on PostgreSQL when ZHITONG_TEST_DATABASE_URL is set (see conft
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,13 +27,6 @@ from worksheet.model import Clock, Event, Role, Status, WorkOrder
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 23, 9, 30, 0, 250000, tzinfo=SH)
 
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(db_url)
-    eng = create_engine(db_url)
-    yield eng
-    await eng.dispose()
 
 
 @pytest.fixture

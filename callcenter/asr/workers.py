@@ -175,11 +175,7 @@ class ProcessPool:
             worker = min(free, key=lambda w: w.streams)
             worker.busy_with_file = True
         try:
-            await asyncio.wait_for(worker.ready, timeout=60)
-            return await asyncio.wait_for(worker.call(next(self.ids), op, args), timeout)
-        except TimeoutError:
-            worker.kill()
-            raise
+            return await self._call(worker, op, args, timeout)
         finally:
             worker.busy_with_file = False
             await self._notify()
@@ -191,6 +187,10 @@ class ProcessPool:
         return worker
 
     async def stream_call(self, worker: Worker, op: str, args: tuple[Any, ...], timeout: float) -> Any:
+        return await self._call(worker, op, args, timeout)
+
+    async def _call(self, worker: Worker, op: str, args: tuple[Any, ...], timeout: float) -> Any:
+        """One job on ``worker``; a worker that overruns ``timeout`` is killed (and later replaced)."""
         try:
             await asyncio.wait_for(worker.ready, timeout=60)
             return await asyncio.wait_for(worker.call(next(self.ids), op, args), timeout)
