@@ -153,10 +153,20 @@ class FlagDuplicates(Command):
     numbers: tuple[str, ...]
 
 
+@dataclass(frozen=True, kw_only=True)
+class AddSupplement(Command):
+    """More from the caller about an open order (a follow-up SMS, a second fax page, a note an
+    agent took on a repeat call): appended to the order's history, the status is unchanged."""
+
+    name: ClassVar[str] = "supplement"
+    text: str
+    source: str = ""  # where it came from, e.g. "sms:SM0123…"; shown to the handler
+
+
 PERSON_COMMANDS: dict[str, type[Command]] = {
     c.name: c
     for c in (
         Confirm, AmendDraft, AnswerDirectly, Dispatch, Accept, Return, Redispatch, RequestExtension,
-        DecideExtension, Reply, Check, RecordCallback, Review, ClosePolicyLimited, Merge,
+        DecideExtension, Reply, Check, RecordCallback, Review, ClosePolicyLimited, Merge, AddSupplement,
     )
 }

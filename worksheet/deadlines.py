@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from .calendar import WorkingCalendar
 from .errors import UnknownPreset
-from .model import Clock, WorkOrder
+from .model import Clock, Urgency, WorkOrder
 from .sla import Deadline, SlaPreset
 
 
@@ -44,3 +45,20 @@ def deadlines(order: WorkOrder, policy: Policy) -> dict[str, Deadline]:
 def handling_deadline(order: WorkOrder, policy: Policy) -> Deadline | None:
     clock = order.clock("handling")
     return policy.due(order.preset, clock) if clock else None
+
+
+def expected_answer(order: WorkOrder, policy: Policy, now: datetime) -> Deadline:
+    """The date the caller is told to expect an answer by (the 受理 SMS).
+
+    A dispatched order has its handling clock. A just-registered one has none yet, so the promise
+    is what the default handling limit (the urgent one for urgent orders) gives from ``now``; a
+    dispatch later the same day starts the real clock with the same result.
+    """
+    clock = order.clock("handling")
+    if clock is not None:
+        return policy.due(order.preset, clock)
+    preset = policy.preset(order.preset)
+    urgent = order.urgency == Urgency.URGENT and preset.urgent_kind
+    kind = preset.urgent_kind if urgent else preset.handling_kinds[0]
+    assert kind is not None
+    return preset.due(kind, now, policy.calendar)

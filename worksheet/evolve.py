@@ -132,7 +132,7 @@ _APPLY: dict[str, Callable[[Any, Event], WorkOrder]] = {
     "redispatch": _dispatch, "accept": _nothing, "return": _return, "request-extension": _request_extension,
     "decide-extension": _decide_extension, "reply": _reply, "check": _nothing, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,
-    "issue-card": _card, "flag-duplicates": _flag,
+    "issue-card": _card, "flag-duplicates": _flag, "supplement": _nothing,
 }
 
 

@@ -65,6 +65,10 @@ def enterprise(data: Enterprise) -> Enterprise:
     phone = text(data.phone, "enterprise.phone", required=False, limit=32) or None
     if phone and not all(ch.isdigit() or ch in "+-() " for ch in phone):
         raise ValidationError("enterprise.phone may contain only digits, spaces, '+', '-' and parentheses")
+    if phone:
+        # Stored compact ("138-0013-8000" → "13800138000"), so lookups by number (duplicates, an
+        # SMS sender's open order, the callback's dial string) compare like with like.
+        phone = "".join(ch for ch in phone if ch.isdigit() or ch == "+") or None
     return Enterprise(
         name=text(data.name, "enterprise.name", limit=200),
         credit_code=code,

@@ -222,6 +222,13 @@ def _merge(cmd: c.Merge, order: WorkOrder, now: datetime, policy: Policy) -> Dec
     return Status.MERGED, {"into": into, "clocks": []}
 
 
+def _supplement(cmd: c.AddSupplement, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    data = {"text": text(cmd.text, "text")}
+    if cmd.source:
+        data["source"] = text(cmd.source, "source", limit=100)
+    return order.status, data
+
+
 def _issue_card(cmd: c.IssueCard, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
     if any(k.color == cmd.color and k.cycle == cmd.cycle and k.clock == cmd.clock for k in order.cards):
         raise InvalidTransition(order.status.value, cmd.name, "this card was already issued")
@@ -237,6 +244,6 @@ _DECIDE: dict[str, Callable[[Any, WorkOrder, datetime, Policy], Decision]] = {
     "accept": _accept, "return": _return, "request-extension": _request_extension,
     "decide-extension": _decide_extension, "reply": _reply, "check": _check, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,
-    "issue-card": _issue_card, "flag-duplicates": _flag,
+    "issue-card": _issue_card, "flag-duplicates": _flag, "supplement": _supplement,
 }
 

@@ -41,6 +41,8 @@ TRANSITIONS: dict[str, dict[Status, tuple[Status, ...]]] = {
     "merge": {s: (S.MERGED,) for s in (S.DRAFT, S.REGISTERED, S.DISPATCHED, S.RETURNED)},
     "issue-card": {s: (s,) for s in _SUPERVISED},
     "flag-duplicates": {s: (s,) for s in (S.DRAFT, *_CLOSABLE)},
+    # Follow-ups from the caller: any order that is still someone's work.
+    "supplement": {s: (s,) for s in (S.DRAFT, *_CLOSABLE)},
 }
 
 _PLATFORM = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
@@ -66,6 +68,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "merge": _PLATFORM,
     "issue-card": frozenset({Role.SYSTEM}),
     "flag-duplicates": frozenset({Role.SYSTEM}),
+    "supplement": _PLATFORM | {Role.SYSTEM},
 }
 
 # Commands a unit handler may only issue for an order whose lead unit is theirs.

@@ -46,7 +46,8 @@ _ACTION = {
     "description": "Fields depend on the action: dispatch/redispatch {lead_unit, co_units, kind, amount}; "
     "return {reason, basis}; request-extension {reason}; decide-extension {approve}; reply {content}; "
     "check {passed, note}; callback-result {rating}; review {decision: close|redo, explanation}; "
-    "close-policy-limited {explanation}; merge {into}; answer-directly {answer}; confirm {changes}. "
+    "close-policy-limited {explanation}; merge {into}; answer-directly {answer}; confirm {changes}; "
+    "supplement {text, source}. "
     "Optional `version` (or an If-Match header) for optimistic concurrency.",
     "properties": {"note": {"type": "string"}, "version": {"type": "integer"}, "rating": _enum(Rating)},
 }
