@@ -6,6 +6,8 @@ patching modules.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,10 +33,31 @@ from callcenter.enterprises.service import directory_from_db
 from callcenter.http import openapi
 from callcenter.http.json_body import json_response
 from callcenter.http.problems import problem_middleware
-from callcenter.keys import AUTH, CALLS, CLOCK, LIVE, ORDERS, POLICY, SPEECH, SUPERVISION, UNITS
+from callcenter.keys import (
+    AUTH,
+    CALLS,
+    CLOCK,
+    LIVE,
+    ORDERS,
+    POLICY,
+    SMS,
+    SMS_INBOUND,
+    SMS_WEBHOOK,
+    SPEECH,
+    SUPERVISION,
+    UNITS,
+)
 from callcenter.orders import http as orders_http
 from callcenter.orders.services import OrderService
 from callcenter.settings import Settings
+from callcenter.sms import http as sms_http
+from callcenter.sms.inbound import InboundSmsService
+from callcenter.sms.outbox import SmsOutbox
+from callcenter.sms.providers import build_provider
+from callcenter.sms.services import SmsLimits, SmsService
+from callcenter.sms.triggers import SmsTriggers
+from callcenter.sms.webhooks import WebhookConfig
+from callcenter.sms.worker import sms_loop
 from callcenter.speech.extraction import DraftExtractor
 from callcenter.speech.hub import LiveHub
 from callcenter.speech.jobs import JobRepository, TranscriptRepository
@@ -75,6 +98,8 @@ class Services:
     speech: SpeechService
     live: LiveHub
     callbacks: CallbackService
+    sms: SmsService
+    sms_inbound: InboundSmsService
 
 
 def build_services(settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None) -> Services:
@@ -89,16 +114,24 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
                            engine=None, extract=DraftExtractor(lambda: directory_from_db(engine)))
     # Satisfaction callbacks: scheduled when a reply passes the check; the dialer (AMI) is
     # attached when telephony starts.
-    callbacks = CallbackService(CallbackJobRepository(engine), order_service, clock, CallingWindows(policy.calendar),
-                                RetryPolicy(), dialer=None)
+    windows = CallingWindows(policy.calendar)
+    callbacks = CallbackService(CallbackJobRepository(engine), order_service, clock, windows, RetryPolicy(), dialer=None)
     order_service.observers.append(callbacks.on_order_changed)
+    # SMS confirmations: queued in the outbox by order events and the SMS survey, sent by sms_loop.
+    sms = SmsService(SmsOutbox(engine), build_provider(settings), clock,
+                     limits=SmsLimits(per_number=settings.sms_per_number_hour))
+    triggers = SmsTriggers(sms, policy, windows)
+    order_service.observers.append(triggers.on_order_changed)
+    callbacks.job_observers.append(triggers.on_callback_job)
+    sms_inbound = InboundSmsService(engine, order_service, callbacks, speech.extract, clock,
+                                    append_window=settings.sms_append_window)
     return Services(
         engine=engine,
         orders=order_service,
         supervision=SupervisionService(orders, policy, clock),
         auth=AuthService(UserRepository(engine), units, token_lifetime=settings.token_lifetime),
         units=units, policy=policy, clock=clock,
-        calls=calls, speech=speech, live=LiveHub(), callbacks=callbacks,
+        calls=calls, speech=speech, live=LiveHub(), callbacks=callbacks, sms=sms, sms_inbound=sms_inbound,
     )
 
 
@@ -117,10 +150,16 @@ def build_app(
         app[ORDERS], app[SUPERVISION], app[AUTH] = services.orders, services.supervision, services.auth
         app[UNITS], app[POLICY], app[CLOCK] = services.units, services.policy, services.clock
         app[CALLS], app[SPEECH], app[LIVE] = services.calls, services.speech, services.live
+        app[SMS], app[SMS_INBOUND] = services.sms, services.sms_inbound
+        app[SMS_WEBHOOK] = WebhookConfig(settings.twilio_auth_token, settings.public_url)
+        sender = asyncio.create_task(sms_loop(services.sms), name="sms-sender")
         tel = await start_telephony(settings, services, demo=demo) if telephony else None
         try:
             yield
         finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
             if tel is not None:
                 await tel.stop()
             await services.calls.close()
@@ -131,6 +170,7 @@ def build_app(
     app.router.add_routes(orders_http.routes)
     app.router.add_routes(supervision_http.routes)
     app.router.add_routes(calls_http.routes)
+    app.router.add_routes(sms_http.routes)
     app.router.add_routes(openapi.routes)
     app.router.add_get("/healthz", _health)
     return app

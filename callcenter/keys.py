@@ -11,6 +11,9 @@ from callcenter.auth.services import AuthService
 from callcenter.calls.services import CallService
 from callcenter.db.units import UnitRepository
 from callcenter.orders.services import OrderService
+from callcenter.sms.inbound import InboundSmsService
+from callcenter.sms.services import SmsService
+from callcenter.sms.webhooks import WebhookConfig
 from callcenter.speech.hub import LiveHub
 from callcenter.speech.services import SpeechService
 from callcenter.supervision.services import SupervisionService
@@ -25,3 +28,6 @@ CLOCK = web.AppKey("clock", Callable[[], datetime])
 CALLS = web.AppKey("calls", CallService)
 SPEECH = web.AppKey("speech", SpeechService)
 LIVE = web.AppKey("live", LiveHub)
+SMS = web.AppKey("sms", SmsService)
+SMS_INBOUND = web.AppKey("sms_inbound", InboundSmsService)
+SMS_WEBHOOK = web.AppKey("sms_webhook", WebhookConfig)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/zhitong.sqlite3"
@@ -43,6 +44,29 @@ class Settings:
     audiosocket_port: int = 9092  # 0 = no AudioSocket server (live transcription)
     # Satisfaction callbacks: the dial string ({phone} is the order's phone, digits only).
     callback_channel: str = "Local/{phone}@outbound"
+    # SMS: "auto" = Twilio when an account is configured, else off (queued, not sent); "log" only
+    # logs (masked) and marks messages sent, for the demo.
+    sms: str = "auto"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_from: str | None = None
+    twilio_api_base: str | None = None  # another Messages API base (a local fake in tests)
+    # The public base URL Twilio calls (https://hotline.example.gov.cn): signatures are computed
+    # over it, and status callbacks point at it. Unset: the URL the request arrived on.
+    public_url: str | None = None
+    sms_append_window: timedelta = timedelta(hours=72)
+    sms_per_number_hour: int = 5
+    # Fax: where Asterisk's ReceiveFAX files are visible to us (a shared volume), where we keep ours.
+    fax_incoming_dir: str = "/var/spool/asterisk/zhitong/fax"
+    fax_store_dir: str = "var/fax"
+    fax_ocr: str = "on"
+
+    @property
+    def sms_provider(self) -> str:
+        """The provider actually used: twilio, log or off."""
+        if self.sms == "auto":
+            return "twilio" if self.twilio_account_sid else "off"
+        return self.sms
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +106,7 @@ class Settings:
             audiosocket_host=env.get("ZHITONG_AUDIOSOCKET_HOST") or "127.0.0.1",
             audiosocket_port=number("ZHITONG_AUDIOSOCKET_PORT", 9092),
             callback_channel=_dial_template(env.get("ZHITONG_CALLBACK_CHANNEL") or "Local/{phone}@outbound"),
+            **_messaging(env, number),
         )
 
 
@@ -104,3 +129,26 @@ def _timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"ZHITONG_PBX_TIMEZONE is not a known time zone: {name!r}") from None
     return name
+
+
+def _messaging(env: Mapping[str, str], number: Callable[[str, int], int]) -> dict[str, Any]:
+    sms = _choice(env, "ZHITONG_SMS", ("auto", "twilio", "log", "off"), "auto")
+    sid = env.get("ZHITONG_TWILIO_ACCOUNT_SID") or None
+    sender = env.get("ZHITONG_TWILIO_FROM") or None
+    if (sms == "twilio" or (sms == "auto" and sid)) and not (sid and env.get("ZHITONG_TWILIO_AUTH_TOKEN") and sender):
+        raise SettingsError("Twilio SMS needs ZHITONG_TWILIO_ACCOUNT_SID, ZHITONG_TWILIO_AUTH_TOKEN and ZHITONG_TWILIO_FROM")
+    public = (env.get("ZHITONG_PUBLIC_URL") or "").rstrip("/") or None
+    if public is not None and not public.startswith(("http://", "https://")):
+        raise SettingsError(f"ZHITONG_PUBLIC_URL must start with http:// or https://, got {public!r}")
+    per_number = number("ZHITONG_SMS_PER_NUMBER_HOUR", 5)
+    if per_number < 1:
+        raise SettingsError("ZHITONG_SMS_PER_NUMBER_HOUR must be at least 1")
+    return {
+        "sms": sms, "twilio_account_sid": sid, "twilio_auth_token": env.get("ZHITONG_TWILIO_AUTH_TOKEN") or "",
+        "twilio_from": sender, "twilio_api_base": env.get("ZHITONG_TWILIO_API_BASE") or None, "public_url": public,
+        "sms_append_window": timedelta(hours=number("ZHITONG_SMS_APPEND_HOURS", 72)),
+        "sms_per_number_hour": per_number,
+        "fax_incoming_dir": env.get("ZHITONG_FAX_INCOMING_DIR") or "/var/spool/asterisk/zhitong/fax",
+        "fax_store_dir": env.get("ZHITONG_FAX_STORE_DIR") or "var/fax",
+        "fax_ocr": _choice(env, "ZHITONG_FAX_OCR", ("on", "off"), "on"),
+    }

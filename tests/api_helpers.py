@@ -60,9 +60,9 @@ ORDER = {
 }
 
 
-async def start_api(db_url: str) -> AsyncIterator[Api]:
+async def start_api(db_url: str, **settings: Any) -> AsyncIterator[Api]:
     clock = FakeClock()
-    app = build_app(Settings(database_url=db_url), clock=clock, telephony=False)
+    app = build_app(Settings(database_url=db_url, **settings), clock=clock, telephony=False)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     try:

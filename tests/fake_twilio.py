@@ -1,12 +1,17 @@
 """A local stand-in for Twilio's Messages API, for driving the real twilio client in tests.
 
-Implements only ``POST /2010-04-01/Accounts/{sid}/Messages.json``: basic auth, the form fields
-the adapter sends, Twilio-shaped success and error JSON. It records what it received and can be
-told to fail (500) the next N requests or to reject a number (400, error 21211).
+Implements ``POST /2010-04-01/Accounts/{sid}/Messages.json``: basic auth, the form fields the
+adapter sends, Twilio-shaped success and error JSON. It records what it received and can be told
+to fail (500) the next N requests, to hang (a read timeout), or to reject a number (400, 21211).
+
+Like Twilio it calls back: with a ``StatusCallback`` it POSTs "sent" then "delivered" (or
+"undelivered" for numbers marked so), signed with the auth token; `send_inbound` plays an
+incoming SMS to a webhook, signed the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 from dataclasses import dataclass, field
@@ -14,8 +19,10 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from twilio.request_validator import RequestValidator
 
 API = "/2010-04-01"
 
@@ -29,6 +36,10 @@ class FakeTwilio:
     _fail_next: int = 0
     _fail_status: int = 500
     _rejected: set[str] = field(default_factory=set)
+    _undeliverable: set[str] = field(default_factory=set)
+    _hang_next: int = 0
+    callbacks: list[tuple[str, dict[str, str], int]] = field(default_factory=list)  # (url, form, our answer)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _server: TestServer | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -39,6 +50,36 @@ class FakeTwilio:
 
     def reject_number(self, number: str) -> None:
         self._rejected.add(number)
+
+    def undeliverable(self, number: str) -> None:
+        """Accept messages to ``number``, then report them undelivered (error 30003)."""
+        self._undeliverable.add(number)
+
+    def hang_next(self, count: int) -> None:
+        """Never answer the next ``count`` creates (the client's read timeout fires)."""
+        self._hang_next = count
+
+    def sign(self, url: str, form: dict[str, str]) -> str:
+        return str(RequestValidator(self.auth_token).compute_signature(url, form))
+
+    async def post_signed(self, url: str, form: dict[str, str], *, signature: str | None = None) -> int:
+        """POST a form to one of the app's webhooks the way Twilio does; returns the HTTP status."""
+        headers = {"X-Twilio-Signature": signature if signature is not None else self.sign(url, form)}
+        async with aiohttp.ClientSession() as session, session.post(url, data=form, headers=headers) as response:
+            await response.read()
+            self.callbacks.append((url, form, response.status))
+            return response.status
+
+    async def send_inbound(self, url: str, sender: str, body: str, *, sid: str | None = None,
+                           to: str = "+8610012345") -> int:
+        form = {"MessageSid": sid or f"SM{next(self._ids):032x}", "AccountSid": self.account_sid,
+                "From": sender, "To": to, "Body": body, "NumMedia": "0", "SmsStatus": "received"}
+        return await self.post_signed(url, form)
+
+    async def settle(self) -> None:
+        """Wait until every status callback has been delivered."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     @property
     def base_url(self) -> str:
@@ -51,6 +92,7 @@ class FakeTwilio:
         return self
 
     async def close(self) -> None:
+        await self.settle()
         if self._server is not None:
             await self._server.close()
 
@@ -76,6 +118,9 @@ class FakeTwilio:
         sid = request.match_info["sid"]
         if not self._authorized(request, sid):
             return _error(401, 20003, "Authenticate")
+        if self._hang_next > 0:
+            self._hang_next -= 1
+            await asyncio.sleep(3600)
         if self._fail_next > 0:
             self._fail_next -= 1
             return _error(self._fail_status, 20500, "Internal Server Error")
@@ -88,6 +133,10 @@ class FakeTwilio:
         self.messages.append(form)
         now = format_datetime(datetime.now(UTC), usegmt=True)
         message_sid = f"SM{next(self._ids):032x}"
+        if form.get("StatusCallback"):
+            task = asyncio.get_running_loop().create_task(self._report(form["StatusCallback"], message_sid, to))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return web.json_response({
             "sid": message_sid, "account_sid": sid, "to": to, "from": sender, "body": body,
             "status": "queued", "direction": "outbound-api", "num_segments": "1", "num_media": "0",
@@ -95,6 +144,16 @@ class FakeTwilio:
             "error_code": None, "error_message": None, "api_version": "2010-04-01", "messaging_service_sid": None,
             "uri": f"{API}/Accounts/{sid}/Messages/{message_sid}.json", "subresource_uris": {},
         }, status=201)
+
+
+    async def _report(self, url: str, message_sid: str, to: str) -> None:
+        await asyncio.sleep(0.01)
+        final = ("undelivered", "30003") if to in self._undeliverable else ("delivered", "")
+        for status, code in (("sent", ""), final):
+            form = {"MessageSid": message_sid, "MessageStatus": status, "AccountSid": self.account_sid, "To": to}
+            if code:
+                form["ErrorCode"] = code
+            await self.post_signed(url, form)
 
 
 def _error(status: int, code: int, message: str) -> web.Response:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from callcenter.sms.privacy import SmsRateLimiter, mask_phone
+from callcenter.sms.privacy import mask_phone, rate_limit_release
 
 
 @pytest.mark.parametrize(("number", "masked"), [
@@ -18,65 +20,30 @@ def test_mask_phone(number: str, masked: str) -> None:
     assert mask_phone(number) == masked
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
-def test_five_per_hour_then_blocked() -> None:
-    clock = FakeClock()
-    limiter = SmsRateLimiter(clock, capacity=5, period=3600)
-    assert [limiter.allow("+8613800138000") for _ in range(6)] == [True] * 5 + [False]
-    assert limiter.retry_after("+8613800138000") == pytest.approx(720)  # one token per 12 minutes
+def test_five_per_hour_then_released_when_the_oldest_leaves_the_window() -> None:
+    sent = [T0 + timedelta(minutes=m) for m in (0, 1, 2, 3)]
+    assert rate_limit_release(sent, T0 + timedelta(minutes=5), capacity=5, period=HOUR) is None
+    sent.append(T0 + timedelta(minutes=4))
+    assert rate_limit_release(sent, T0 + timedelta(minutes=5), capacity=5, period=HOUR) == T0 + HOUR
+    assert rate_limit_release(sent, T0 + HOUR + timedelta(seconds=1), capacity=5, period=HOUR) is None
 
 
-def test_numbers_are_independent() -> None:
-    limiter = SmsRateLimiter(FakeClock(), capacity=1, period=3600)
-    assert limiter.allow("+8613800138000")
-    assert not limiter.allow("+8613800138000")
-    assert limiter.allow("+8613900139000")
+def test_old_and_future_sends_do_not_count() -> None:
+    sent = [T0 - 2 * HOUR, T0 - HOUR, T0 + timedelta(minutes=30)]  # the last one is "later than now"
+    assert rate_limit_release(sent, T0, capacity=1, period=HOUR) is None
 
 
-def test_tokens_refill_over_time_up_to_capacity() -> None:
-    clock = FakeClock()
-    limiter = SmsRateLimiter(clock, capacity=5, period=3600)
-    for _ in range(5):
-        limiter.allow("n")
-    clock.now += 719
-    assert not limiter.allow("n")
-    clock.now += 1
-    assert limiter.allow("n")
-    clock.now += 10 * 3600  # a long quiet spell never grants more than a full bucket
-    assert [limiter.allow("n") for _ in range(6)] == [True] * 5 + [False]
+def test_release_is_when_enough_old_sends_expire() -> None:
+    sent = [T0 + timedelta(minutes=m) for m in (0, 10, 20)]
+    # capacity 2, three in the window: the second-oldest (10) must leave before a new one goes.
+    assert rate_limit_release(sent, T0 + timedelta(minutes=30), capacity=2, period=HOUR) == T0 + timedelta(minutes=70)
 
 
-def test_clock_stepping_back_grants_nothing() -> None:
-    clock = FakeClock()
-    limiter = SmsRateLimiter(clock, capacity=1, period=3600)
-    assert limiter.allow("n")
-    clock.now -= 7200
-    assert not limiter.allow("n")
-    clock.now += 7200
-    assert not limiter.allow("n")  # time "lost" going back is not counted twice
-    clock.now += 3600
-    assert limiter.allow("n")
-
-
-def test_prune_forgets_full_buckets_only() -> None:
-    clock = FakeClock()
-    limiter = SmsRateLimiter(clock, capacity=2, period=3600)
-    limiter.allow("a")
-    limiter.allow("b")
-    clock.now += 1800  # "a" and "b" both refilled by one token: full again
-    limiter.allow("b")
-    limiter.prune()
-    assert set(limiter._buckets) == {"b"}
-
-
-@pytest.mark.parametrize(("capacity", "period"), [(0, 3600), (5, 0)])
-def test_bad_configuration(capacity: int, period: float) -> None:
+@pytest.mark.parametrize(("capacity", "period"), [(0, HOUR), (1, timedelta(0)), (1, -HOUR)])
+def test_bad_configuration(capacity: int, period: timedelta) -> None:
     with pytest.raises(ValueError):
-        SmsRateLimiter(FakeClock(), capacity=capacity, period=period)
+        rate_limit_release([], T0, capacity=capacity, period=period)

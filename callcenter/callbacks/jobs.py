@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from callcenter.db.claims import claim
 from callcenter.db.engine import write_transaction
 from worksheet.callbacks import CallingWindows, Outcome, Retry, RetryPolicy, SmsSurvey, Unreachable
 from worksheet.errors import ValidationError
@@ -94,6 +95,18 @@ class CallbackJobRepository:
                                       .order_by(t.c.cycle.desc()).limit(1))).first()
         return None if row is None else CallbackJob.from_row(row)
 
+    async def waiting_sms_for(self, phone_digits: str) -> list[CallbackJob]:
+        """SMS surveys out to a number, oldest deadline first. Stored numbers are as orders wrote them
+        ("138-0013-8000", "+86…"), so the SQL narrows by the last digits and the caller compares exactly."""
+        t = callback_jobs
+        tail = "".join(ch for ch in phone_digits if ch.isdigit())[-4:]
+        if not tail:
+            return []
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(t).where(t.c.status == "waiting_sms", t.c.phone.like(f"%{tail}"))
+                                      .order_by(t.c.due_at, t.c.id))
+            return [CallbackJob.from_row(r) for r in rows]
+
     async def list(self, status: str | None = None, *, limit: int | None = None) -> list[CallbackJob]:
         t = callback_jobs
         query = select(t).order_by(t.c.due_at, t.c.id)
@@ -134,19 +147,10 @@ class CallbackJobRepository:
         job that `stale_dials` reports as timed out.
         """
         t = callback_jobs
-        async with write_transaction(self.engine) as conn:
-            query = (select(t.c.id).where(t.c.status == "scheduled", t.c.due_at <= now)
-                     .order_by(t.c.due_at, t.c.id).limit(limit))
-            if self._pg:
-                query = query.with_for_update(skip_locked=True)
-            ids = [r.id for r in await conn.execute(query)]
-            if not ids:
-                return []
-            await conn.execute(update(t).where(t.c.id.in_(ids), t.c.status == "scheduled").values(
-                status="dialling", attempts=t.c.attempts + 1, dialled_at=now, action_id=None, channel_id=None,
-                updated_at=now))
-            rows = await conn.execute(select(t).where(t.c.id.in_(ids)).order_by(t.c.due_at, t.c.id))
-            return [CallbackJob.from_row(r) for r in rows]
+        rows = await claim(self.engine, t, status="scheduled", due=t.c.due_at <= now, order_by=(t.c.due_at, t.c.id),
+                           limit=limit, values={"status": "dialling", "attempts": t.c.attempts + 1, "dialled_at": now,
+                                                "action_id": None, "channel_id": None, "updated_at": now})
+        return [CallbackJob.from_row(r) for r in rows]
 
     async def record_dial(self, job: CallbackJob, action_id: str, channel_id: str | None,
                           now: datetime) -> CallbackJob | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -69,6 +69,8 @@ class CallbackService:
         self.answered_timeout = answered_timeout
         # OriginateResponses that arrived before the dial was recorded (same process, so in memory).
         self._early: dict[str, int | str] = {}
+        # Called after an attempt is settled (e.g. the SMS survey when calls are exhausted).
+        self.job_observers: list[Callable[[CallbackJob], Awaitable[None]]] = []
 
     # --- scheduling ---------------------------------------------------------------------
 
@@ -132,7 +134,7 @@ class CallbackService:
                                                     channel_id=channel_id)
         except Exception as exc:  # the AMI link is down, the action was refused, …
             log.warning("callback dial for %s failed: %s", job.order_number, exc)
-            settled = await self.repo.finish(job, Outcome.FAILED, now, policy=self.policy, windows=self.windows)
+            settled = await self._finish(job, Outcome.FAILED, now, policy=self.policy, windows=self.windows)
             report.failed.append({"order_number": job.order_number, "error": str(exc),
                                   "status": settled.status if settled else job.status})
             return
@@ -163,7 +165,7 @@ class CallbackService:
             return None
         if outcome is None:
             return await self.repo.mark_answered(job, now)
-        return await self.repo.finish(job, outcome, now, policy=self.policy, windows=self.windows)
+        return await self._finish(job, outcome, now, policy=self.policy, windows=self.windows)
 
     async def on_survey_result(self, order_number: str, rating: Rating | str | None) -> CallbackJob | None:
         """The survey's answer (IVR digits already mapped by `survey_rating`, or the SMS reply).
@@ -177,9 +179,20 @@ class CallbackService:
         if rating is None:
             if job.status != "dialling":
                 return None
-            return await self.repo.finish(job, Outcome.ANSWERED_NO_INPUT, now, policy=self.policy,
+            return await self._finish(job, Outcome.ANSWERED_NO_INPUT, now, policy=self.policy,
                                           windows=self.windows)
-        return await self.repo.finish(job, Rating(rating), now, policy=self.policy, windows=self.windows)
+        return await self._finish(job, Rating(rating), now, policy=self.policy, windows=self.windows)
+
+    async def _finish(self, job: CallbackJob, result: Outcome | Rating | str, now: datetime, *,
+                      policy: RetryPolicy, windows: CallingWindows) -> CallbackJob | None:
+        settled = await self.repo.finish(job, result, now, policy=policy, windows=windows)
+        if settled is not None:
+            for observer in self.job_observers:
+                try:
+                    await observer(settled)
+                except Exception:
+                    log.exception("after settling the callback for %s: an observer failed", job.order_number)
+        return settled
 
     async def expire(self, now: datetime | None = None) -> ExpireReport:
         """Dials with no OriginateResponse → timeout; answered calls with no survey result →
@@ -189,12 +202,12 @@ class CallbackService:
         stale = await self.repo.stale_dials(now, self.policy.originate_timeout, answered_timeout=self.answered_timeout)
         for job in stale:
             outcome = Outcome.ANSWERED_NO_INPUT if job.last_outcome == "answered" else Outcome.TIMEOUT
-            settled = await self.repo.finish(job, outcome, now, policy=self.policy, windows=self.windows)
+            settled = await self._finish(job, outcome, now, policy=self.policy, windows=self.windows)
             if settled is not None:
                 report.timed_out.append({"order_number": job.order_number, "outcome": outcome.value,
                                          "status": settled.status})
         for job in await self.repo.expired_sms(now):
-            settled = await self.repo.finish(job, Outcome.SMS_UNANSWERED, now, policy=self.policy,
+            settled = await self._finish(job, Outcome.SMS_UNANSWERED, now, policy=self.policy,
                                              windows=self.windows)
             if settled is not None:
                 report.unreachable.append(job.order_number)

@@ -211,3 +211,78 @@ callback_jobs = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ux_callback_jobs_order_cycle", "order_number", "cycle", unique=True),
 )
+
+# Outbound SMS (migration 0006). One row per logical message: `idempotency_key` (e.g.
+# "20261123-0001:e7:order_accepted") is unique, so an order event yields at most one message
+# however often the trigger runs. `status`: pending → sending → sent → delivered | undelivered |
+# failed, or rejected (the provider refused it), unknown (the provider may or may not have sent
+# it: never retried), cancelled.
+sms_outbox = Table(
+    "sms_outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(120), nullable=False, unique=True),
+    Column("order_number", String(32), nullable=True, index=True),
+    Column("template", String(32), nullable=False),
+    Column("params", Json, nullable=False),
+    Column("to_phone", String(32), nullable=False, index=True),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False, index=True),
+    Column("provider", String(32), nullable=True),
+    Column("provider_id", String(64), nullable=True, index=True),
+    Column("error_id", String(40), nullable=True),
+    Column("error_code", String(40), nullable=True),
+    Column("error_detail", String(300), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("final_at", UtcDateTime, nullable=True),
+)
+
+# Every delivery-status callback as received (the outbox row keeps the latest meaningful one).
+sms_status_events = Table(
+    "sms_status_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("provider_id", String(64), nullable=False, index=True),
+    Column("status", String(24), nullable=False),
+    Column("error_code", String(40), nullable=True),
+    Column("received_at", UtcDateTime, nullable=False),
+)
+
+# Inbound SMS. `message_sid` is unique: a webhook delivered twice is stored (and acted on) once.
+# `outcome`: survey (a rating recorded), supplement (appended to an open order), draft (a new
+# draft order), stray_rating (a bare 1/2/3 with no survey waiting), ignored (empty body).
+sms_inbound = Table(
+    "sms_inbound", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_sid", String(64), nullable=False, unique=True),
+    Column("sender", String(32), nullable=False, index=True),
+    Column("recipient", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("outcome", String(24), nullable=True),
+    Column("order_number", String(32), nullable=True),
+    Column("detail", String(300), nullable=True),
+)
+
+# Received faxes (migration 0007), one per call (Linkedid). `status`: received (waiting for OCR),
+# drafted, failed (the transmission failed: recorded and reported, never drafted), error (the
+# file could not be read or OCR failed after its attempts; an agent looks at the image).
+fax_receipts = Table(
+    "fax_receipts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("linkedid", String(64), nullable=False, unique=True),
+    Column("caller", String(64), nullable=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("pages", Integer, nullable=False),
+    Column("fax_status", String(32), nullable=True),  # Asterisk's FAXOPT(status), e.g. SUCCESS/FAILED
+    Column("error", String(300), nullable=True),
+    Column("file", String(300), nullable=True),  # as Asterisk named it
+    Column("stored", String(300), nullable=True),  # our copy (TIFF), and PDF/PNG beside it
+    Column("text", Text, nullable=True),
+    Column("order_number", String(32), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -76,7 +76,9 @@ class OrderService:
                 events += more
             return order, events
 
-        return await self.orders.add_numbered(now.astimezone(SHANGHAI).date(), build)
+        order = await self.orders.add_numbered(now.astimezone(SHANGHAI).date(), build)
+        await self._notify(order, "create")
+        return order
 
     async def get(self, number: str, actor: Actor) -> WorkOrder:
         order = await self.orders.get(number)
@@ -95,12 +97,15 @@ class OrderService:
         await self._check_references(command, order)
         new, events = handle(command, order, self.clock(), self.policy)
         await self.orders.save(new, events, expected_version=order.version)
+        await self._notify(new, command.name)
+        return new
+
+    async def _notify(self, order: WorkOrder, what: str) -> None:
         for observer in self.observers:
             try:
-                await observer(new)
+                await observer(order)
             except Exception:
-                logger.exception("after %s on %s: an observer failed", command.name, number)
-        return new
+                logger.exception("after %s on %s: an observer failed", what, order.number)
 
     async def _check_references(self, command: c.Command, order: WorkOrder) -> None:
         if isinstance(command, c.Dispatch):

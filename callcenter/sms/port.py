@@ -59,6 +59,14 @@ class SmsUnavailable(SmsError):
     retryable = True
 
 
+class SmsOutcomeUnknown(SmsError):
+    """The request reached the provider but its answer did not reach us (a read timeout): the
+    message may have gone out. The outbox never resends it (at most one message per event)."""
+
+    error_id = "sms-outcome-unknown"
+    retryable = False
+
+
 @runtime_checkable
 class SmsProvider(Protocol):
     name: str

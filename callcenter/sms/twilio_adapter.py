@@ -19,7 +19,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from callcenter.sms.port import OutboundSms, SendReceipt, SmsRejected, SmsUnavailable
+from callcenter.sms.port import OutboundSms, SendReceipt, SmsOutcomeUnknown, SmsRejected, SmsUnavailable
 from callcenter.sms.privacy import mask_phone
 
 logger = logging.getLogger(__name__)
@@ -58,10 +58,13 @@ class TwilioSms:
             if exc.status >= 500 or exc.status in _RETRYABLE_STATUSES:
                 raise SmsUnavailable(detail, provider_code=code) from None
             raise SmsRejected(detail, provider_code=code) from None
-        except requests.RequestException as exc:
-            # Connection refused, DNS, timeout. After a read timeout Twilio may still have sent
-            # the message: the caller's outbox should dedupe on sms.idempotency_key.
+        except requests.ConnectionError as exc:
+            # Refused, DNS, connect timeout: the request never reached Twilio, so a retry is safe.
             raise SmsUnavailable(f"Twilio unreachable: {type(exc).__name__}") from exc
+        except requests.RequestException as exc:
+            # A read timeout (or a broken response): Twilio may have sent it. Twilio's Messages
+            # API takes no idempotency key, so resending could text the citizen twice.
+            raise SmsOutcomeUnknown(f"no answer from Twilio: {type(exc).__name__}") from exc
         except TwilioException as exc:  # e.g. the RFC 9457 TwilioServiceException, or a bad response
             status = getattr(exc, "status", None)
             text = str(exc).replace(sms.to, mask_phone(sms.to))

@@ -97,3 +97,9 @@ def parse_survey_reply(body: str) -> Rating | None:
     text = unicodedata.normalize("NFKC", body)
     kept = "".join(ch for ch in text if not (ch.isspace() or unicodedata.category(ch).startswith("P")))
     return _SURVEY_ANSWERS.get(kept)
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    auth_token: str  # the Twilio auth token the signatures are made with ("" rejects every request)
+    public_url: str | None  # the base URL Twilio calls, when the app sits behind a proxy

@@ -22,12 +22,15 @@ def _value(fields: dict[str, Any], name: str) -> Any:
     return value
 
 
-def draft_changes(fields: dict[str, Any], transcript_text: str, enterprise: dict[str, Any]) -> dict[str, Any]:
-    """Changes for ``AmendDraft``: ``fields`` is ``DraftFields.to_json()``; ``enterprise`` the draft's."""
+def draft_changes(fields: dict[str, Any], transcript_text: str, enterprise: dict[str, Any], *,
+                  label: str = "转写原文", empty: str = EMPTY_CONTENT) -> dict[str, Any]:
+    """Changes for ``AmendDraft``: ``fields`` is ``DraftFields.to_json()``; ``enterprise`` the draft's.
+
+    ``label`` names the source text in the content (a transcript, an SMS, a fax's OCR text)."""
     if fields.get("empty") or not transcript_text.strip():
-        return {"content": EMPTY_CONTENT}
+        return {"content": empty}
     summary = (fields.get("summary") or {}).get("value") or transcript_text
-    changes: dict[str, Any] = {"content": f"{summary}\n\n【转写原文】{transcript_text}"}
+    changes: dict[str, Any] = {"content": f"{summary}\n\n【{label}】{transcript_text}"}
     if (category := _value(fields, "category")) is not None:
         changes["category"] = category
     if _value(fields, "urgency") == "urgent":

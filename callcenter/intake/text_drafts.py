@@ -1,0 +1,49 @@
+"""A draft order from written text (an SMS body, a fax's OCR text), filled the way the speech
+pipeline fills a voice message's draft: confident fields written in, all of them suggested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from callcenter.orders.services import SYSTEM, OrderService
+from callcenter.speech.drafts import draft_changes
+from worksheet import commands as c
+from worksheet.intake import NewOrder
+from worksheet.model import Category, Channel, Enterprise, WorkOrder
+
+# (text, caller id, timed words) → DraftFields.to_json(); the speech pipeline's DraftExtractor.
+Extract = Callable[[str, str | None, Sequence[Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class TextSource:
+    channel: Channel
+    sender: str | None  # the caller ID or SMS sender as the order should show it
+    text: str
+    received_at: datetime
+    subject: str  # until an agent writes one, e.g. "短信留言（待确认）"
+    label: str  # names the text in the content, e.g. "短信原文"
+    empty: str  # the content when there is no text at all
+    attachments: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # shown with the suggestion, e.g. "sms:SM…" or the fax file
+
+
+async def draft_from_text(orders: OrderService, extract: Extract | None, src: TextSource) -> WorkOrder:
+    who = src.sender or "未知号码"
+    spec = NewOrder(channel=src.channel, category=Category.HELP, enterprise=Enterprise(name=f"来信 {who}",
+                    phone=src.sender), subject=src.subject, content=src.text.strip() or src.empty,
+                    received_at=src.received_at, attachments=src.attachments, draft=True, extra=src.extra)
+    order = await orders.create(spec, SYSTEM)
+    if extract is None or not src.text.strip():
+        return order
+    fields = await extract(src.text, src.sender, ())
+    e = order.enterprise
+    enterprise = {"name": e.name, "credit_code": e.credit_code, "contact_person": e.contact_person, "phone": e.phone}
+    changes = draft_changes(fields, src.text, enterprise, label=src.label, empty=src.empty)
+    suggestion = {"source": src.source, "text": src.text, "fields": fields, "empty": bool(fields.get("empty"))}
+    return await orders.act(order.number, c.AmendDraft(actor=SYSTEM, changes=changes, suggestion=suggestion))

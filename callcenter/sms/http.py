@@ -1,0 +1,85 @@
+"""HTTP: Twilio's webhooks (inbound SMS, delivery status) and the outbox/inbox for supervisors.
+
+The webhooks live outside /api/ (no bearer token: Twilio signs its requests instead). A missing
+or wrong X-Twilio-Signature is answered 403 and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from callcenter.auth.http import require_roles
+from callcenter.http.json_body import json_response
+from callcenter.http.problems import BadRequest, Forbidden
+from callcenter.keys import SMS, SMS_INBOUND, SMS_WEBHOOK
+from worksheet.errors import ValidationError
+from worksheet.model import Role
+
+from .webhooks import SIGNATURE_HEADER, WebhookError, is_valid_signature, parse_inbound, parse_status_callback
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+INBOUND_PATH = "/webhooks/twilio/sms"
+STATUS_PATH = "/webhooks/twilio/sms-status"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+async def _signed_form(request: web.Request) -> dict[str, str]:
+    config = request.app[SMS_WEBHOOK]
+    form = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
+    # Behind a proxy the app sees its own URL; Twilio signed the public one.
+    url = f"{config.public_url}{request.path_qs}" if config.public_url else str(request.url)
+    if not is_valid_signature(config.auth_token, url, form, request.headers.get(SIGNATURE_HEADER)):
+        log.warning("rejected %s: bad or missing %s", request.path, SIGNATURE_HEADER)
+        raise Forbidden("the request signature is missing or wrong", error_id="bad-signature")
+    return form
+
+
+@routes.post(INBOUND_PATH)
+async def inbound_sms(request: web.Request) -> web.Response:
+    form = await _signed_form(request)
+    try:
+        sms = parse_inbound(form)
+    except WebhookError as exc:
+        raise BadRequest(str(exc), error_id=exc.error_id) from None
+    await request.app[SMS_INBOUND].receive(sms)
+    return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+
+@routes.post(STATUS_PATH)
+async def sms_status(request: web.Request) -> web.Response:
+    form = await _signed_form(request)
+    try:
+        status = parse_status_callback(form)
+    except WebhookError as exc:
+        raise BadRequest(str(exc), error_id=exc.error_id) from None
+    await request.app[SMS].on_status(status)
+    return web.Response(status=204)
+
+
+def _page(request: web.Request) -> tuple[int, int]:
+    try:
+        limit, offset = int(request.query.get("limit", "100")), int(request.query.get("offset", "0"))
+    except ValueError:
+        raise ValidationError("limit and offset must be integers") from None
+    if not (0 < limit <= 500 and offset >= 0):
+        raise ValidationError("limit must be 1–500 and offset non-negative")
+    return limit, offset
+
+
+@routes.get("/api/v1/sms/outbox")
+async def list_outbox(request: web.Request) -> web.Response:
+    require_roles(request, Role.SUPERVISOR, Role.ADMIN, Role.AGENT)
+    limit, offset = _page(request)
+    items = await request.app[SMS].outbox.list(order_number=request.query.get("order_number") or None,
+                                               status=request.query.get("status") or None, limit=limit, offset=offset)
+    return json_response({"items": [m.to_json() for m in items]})
+
+
+@routes.get("/api/v1/sms/inbound")
+async def list_inbound(request: web.Request) -> web.Response:
+    require_roles(request, Role.SUPERVISOR, Role.ADMIN, Role.AGENT)
+    limit, offset = _page(request)
+    return json_response({"items": await request.app[SMS_INBOUND].list(limit=limit, offset=offset)})

@@ -1,0 +1,27 @@
+"""The background sender: sends due messages at once when woken, and every ``interval`` anyway
+(retries, rate-limit releases, messages another node queued)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from .services import SmsService
+
+log = logging.getLogger(__name__)
+
+
+async def sms_loop(sms: SmsService, interval: float = 15.0) -> None:
+    while True:
+        try:
+            report = await sms.run_due()
+            if report.sent or report.failed:
+                log.debug("SMS round: %s", report.to_json())
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database or the provider failed in an unexpected way: next round
+            log.exception("SMS send round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sms.wakeup.wait(), interval)
+        sms.wakeup.clear()
