@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -210,6 +211,9 @@ callback_jobs = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ux_callback_jobs_order_cycle", "order_number", "cycle", unique=True),
+    # Claims read only the waiting rows, in claim order (migration 0008).
+    Index("ix_callback_jobs_due_scheduled", "due_at", "id", postgresql_where=text("status = 'scheduled'"),
+          sqlite_where=text("status = 'scheduled'")),
 )
 
 # Outbound SMS (migration 0006). One row per logical message: `idempotency_key` (e.g.
@@ -238,6 +242,8 @@ sms_outbox = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime, nullable=True),
     Column("final_at", UtcDateTime, nullable=True),
+    Index("ix_sms_outbox_due_pending", "next_attempt_at", "id", postgresql_where=text("status = 'pending'"),
+          sqlite_where=text("status = 'pending'")),
 )
 
 # Every delivery-status callback as received (the outbox row keeps the latest meaningful one).
