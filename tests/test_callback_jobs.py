@@ -171,6 +171,33 @@ async def test_busy_is_retried_at_the_next_window_time(stack: Stack) -> None:
     assert (await stack.callbacks.run_due(at("2026-11-23T13:59"))).claimed == 0  # closed window, not due
 
 
+async def test_a_response_racing_the_dial_record_is_settled_exactly_once(stack: Stack) -> None:
+    """OriginateResponse looked the job up just before the dial was recorded, and `_dial` checked
+    for early responses just before this one was parked: neither may drop it."""
+    order = await waiting_order(stack.services)
+    await stack.callbacks.schedule_for(order)
+    gate = asyncio.Event()
+    real_by_action = stack.repo.by_action
+    calls = 0
+
+    async def stale_first_lookup(action_id: str) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await gate.wait()
+            return None  # what it read before the dial's record was committed
+        return await real_by_action(action_id)
+
+    stack.repo.by_action = stale_first_lookup  # type: ignore[method-assign]
+    response = asyncio.create_task(stack.callbacks.on_originate_result("act-1", "5"))
+    await asyncio.sleep(0)
+    assert (await stack.callbacks.run_due()).claimed == 1  # recorded; nothing parked yet
+    gate.set()
+    settled = await response
+    assert settled is not None and settled.status == "scheduled" and settled.last_outcome == "busy"
+    assert await stack.callbacks.on_originate_result("act-1", "5") is None
+
+
 async def test_three_failed_dials_fall_back_to_sms_then_unreachable(stack: Stack) -> None:
     order = await waiting_order(stack.services)
     job = await stack.callbacks.schedule_for(order)

@@ -140,8 +140,8 @@ class CallbackService:
             return
         recorded = await self.repo.record_dial(job, action_id, channel_id, now)
         report.dialled.append({"order_number": job.order_number, "attempt": job.attempts, "action_id": action_id})
-        if recorded is not None and action_id in self._early:
-            await self.on_originate_result(action_id, self._early.pop(action_id))
+        if recorded is not None and (early := self._early.pop(action_id, None)) is not None:
+            await self.on_originate_result(action_id, early)
 
     async def _still_pending(self, job: CallbackJob) -> bool:
         try:
@@ -162,7 +162,11 @@ class CallbackService:
             self._early[action_id] = reason  # maybe ours, its dial not recorded yet; keep the newest few
             while len(self._early) > 256:
                 self._early.pop(next(iter(self._early)))
-            return None
+            # The dial may have been recorded while we looked: whoever pops the reason settles it
+            # (here, or `_dial` right after recording), never both, never neither.
+            job = await self.repo.by_action(action_id)
+            if job is None or self._early.pop(action_id, None) is None:
+                return None
         if outcome is None:
             return await self.repo.mark_answered(job, now)
         return await self._finish(job, outcome, now, policy=self.policy, windows=self.windows)
