@@ -31,6 +31,7 @@ from callcenter.db.users import DuplicateUser
 from callcenter.enterprises.cli import draft_command, enterprises_load_command
 from callcenter.enterprises.service import DEMO_DIRECTORY, directory_from_db, load_enterprises
 from callcenter.settings import Settings
+from callcenter.sms.cli import faxes_command, sms_command
 from callcenter.supervision.http import card_view, flag_view
 
 log = logging.getLogger("zhitong")
@@ -191,6 +192,10 @@ async def _dispatch(settings: Settings, services: Any, args: argparse.Namespace)
         if args.callbacks_command == "run-due":
             return await _callbacks_run_due(settings, services, args)
         return await callbacks_command(args, services)
+    if args.command == "sms":
+        return await sms_command(args, services)
+    if args.command == "faxes":
+        return await faxes_command(args, services)
     if args.command == "enterprises":
         return await enterprises_load_command(args, services.engine)
     if args.command == "draft":

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -30,6 +32,10 @@ from callcenter.db.orders import OrderRepository
 from callcenter.db.units import UnitRepository
 from callcenter.db.users import UserRepository
 from callcenter.enterprises.service import directory_from_db
+from callcenter.fax import http as fax_http
+from callcenter.fax.ocr import check_tesseract
+from callcenter.fax.receipts import FaxReceiptRepository
+from callcenter.fax.services import FaxService
 from callcenter.http import openapi
 from callcenter.http.json_body import json_response
 from callcenter.http.problems import problem_middleware
@@ -37,6 +43,7 @@ from callcenter.keys import (
     AUTH,
     CALLS,
     CLOCK,
+    FAXES,
     LIVE,
     ORDERS,
     POLICY,
@@ -69,6 +76,7 @@ from worksheet.callbacks import CallingWindows, RetryPolicy
 from worksheet.deadlines import Policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+SMS_RECONCILE_WINDOW = timedelta(hours=2)  # at start-up: order events whose SMS may have been lost
 Clock = Callable[[], datetime]
 
 
@@ -99,7 +107,9 @@ class Services:
     live: LiveHub
     callbacks: CallbackService
     sms: SmsService
+    sms_triggers: SmsTriggers
     sms_inbound: InboundSmsService
+    faxes: FaxService
 
 
 def build_services(settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None) -> Services:
@@ -125,13 +135,18 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
     callbacks.job_observers.append(triggers.on_callback_job)
     sms_inbound = InboundSmsService(engine, order_service, callbacks, speech.extract, clock,
                                     append_window=settings.sms_append_window)
+    faxes = FaxService(FaxReceiptRepository(engine), order_service, calls, sms, speech.extract, clock,
+                       incoming_dir=Path(settings.fax_incoming_dir), store_dir=Path(settings.fax_store_dir),
+                       ocr=settings.fax_ocr == "on")
+    calls.ended_hooks.append(faxes.on_call_ended)
     return Services(
         engine=engine,
         orders=order_service,
         supervision=SupervisionService(orders, policy, clock),
         auth=AuthService(UserRepository(engine), units, token_lifetime=settings.token_lifetime),
         units=units, policy=policy, clock=clock,
-        calls=calls, speech=speech, live=LiveHub(), callbacks=callbacks, sms=sms, sms_inbound=sms_inbound,
+        calls=calls, speech=speech, live=LiveHub(), callbacks=callbacks, sms=sms, sms_triggers=triggers,
+        sms_inbound=sms_inbound, faxes=faxes,
     )
 
 
@@ -141,39 +156,55 @@ def build_app(
 ) -> web.Application:
     """``telephony``: run the FastAGI server and AMI client in this process (one per deployment);
     ``demo``: with no AMI host configured, run them against the built-in PBX simulator."""
-    app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware], client_max_size=1 << 20)
+    app = build_web()
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         if migrate:
             await upgrade(settings.database_url)
         services = build_services(settings, clock=clock, policy=policy)
-        app[ORDERS], app[SUPERVISION], app[AUTH] = services.orders, services.supervision, services.auth
-        app[UNITS], app[POLICY], app[CLOCK] = services.units, services.policy, services.clock
-        app[CALLS], app[SPEECH], app[LIVE] = services.calls, services.speech, services.live
-        app[SMS], app[SMS_INBOUND] = services.sms, services.sms_inbound
-        app[SMS_WEBHOOK] = WebhookConfig(settings.twilio_auth_token, settings.public_url)
-        sender = asyncio.create_task(sms_loop(services.sms), name="sms-sender")
+        attach_services(app, services, settings)
+        await services.sms_triggers.reconcile(services.orders.orders, services.clock() - SMS_RECONCILE_WINDOW)
+        workers = [asyncio.create_task(sms_loop(services.sms), name="sms-sender"),
+                   asyncio.create_task(services.faxes.run(), name="fax-intake")]
+        _warn_if_no_ocr(settings)
         tel = await start_telephony(settings, services, demo=demo) if telephony else None
         try:
             yield
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            for worker in workers:
+                worker.cancel()
+            for worker in workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             if tel is not None:
                 await tel.stop()
             await services.calls.close()
             await services.engine.dispose()
 
     app.cleanup_ctx.append(services_ctx)
-    app.router.add_routes(auth_http.routes)
-    app.router.add_routes(orders_http.routes)
-    app.router.add_routes(supervision_http.routes)
-    app.router.add_routes(calls_http.routes)
-    app.router.add_routes(sms_http.routes)
-    app.router.add_routes(openapi.routes)
+    return app
+
+
+def build_web() -> web.Application:
+    """The HTTP side alone: middlewares and routes; services come from `attach_services`."""
+    app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware], client_max_size=1 << 20)
+    for module in (auth_http, orders_http, supervision_http, calls_http, sms_http, fax_http, openapi):
+        app.router.add_routes(module.routes)
     app.router.add_get("/healthz", _health)
     return app
+
+
+def attach_services(app: web.Application, services: Services, settings: Settings) -> None:
+    app[ORDERS], app[SUPERVISION], app[AUTH] = services.orders, services.supervision, services.auth
+    app[UNITS], app[POLICY], app[CLOCK] = services.units, services.policy, services.clock
+    app[CALLS], app[SPEECH], app[LIVE] = services.calls, services.speech, services.live
+    app[SMS], app[SMS_INBOUND], app[FAXES] = services.sms, services.sms_inbound, services.faxes
+    app[SMS_WEBHOOK] = WebhookConfig(settings.twilio_auth_token, settings.public_url)
+
+
+def _warn_if_no_ocr(settings: Settings) -> None:
+    if settings.fax_ocr == "on" and (problem := check_tesseract()) is not None:
+        logging.getLogger("zhitong").warning("fax OCR unavailable, faxes are drafted without text: %s", problem)
 
 
 async def _health(request: web.Request) -> web.Response:

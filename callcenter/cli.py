@@ -20,6 +20,7 @@ from callcenter.calls.replay import replay_files
 from callcenter.cli_args import iso_time
 from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
 from callcenter.settings import Settings, SettingsError
+from callcenter.sms.cli import add_faxes_arguments, add_sms_arguments
 from ivr import prompts
 from worksheet.errors import WorksheetError
 
@@ -72,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_transcribe_arguments(transcribe)
     add_enterprises_arguments(sub.add_parser("enterprises", help="the enterprise directory (企业名录)"))
     add_callbacks_arguments(sub.add_parser("callbacks", help="satisfaction-callback jobs: list, run-due --at"))
+    add_sms_arguments(sub.add_parser("sms", help="the SMS outbox: list, run-due"))
+    add_faxes_arguments(sub.add_parser("faxes", help="received faxes: list, run"))
     add_draft_arguments(sub.add_parser("draft", help="extract a draft work order from a transcript (or a file of them)"))
 
     prompts_cmd = sub.add_parser("prompts", help="IVR prompts").add_subparsers(dest="prompts_command", required=True)
@@ -112,12 +115,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "transcribe":
             return transcribe_command(args)
         if args.command == "demo":
-            admin.serve(settings, host=args.host, port=args.port, demo=True)
+            admin.serve(settings.for_demo(), host=args.host, port=args.port, demo=True)
             return 0
         if args.command == "serve":
             if args.workers < 1:
                 raise admin.AdminError("--workers must be at least 1")
-            admin.serve(settings, host=args.host, port=args.port, demo=args.demo, workers=args.workers)
+            admin.serve(settings.for_demo() if args.demo else settings, host=args.host, port=args.port,
+                        demo=args.demo, workers=args.workers)
             return 0
         if args.command == "sla":
             print(json.dumps(admin.sla_due(settings, args.preset, args.start, args.kind, args.amount), ensure_ascii=False))

@@ -10,6 +10,7 @@ from aiohttp import web
 from callcenter.auth.services import AuthService
 from callcenter.calls.services import CallService
 from callcenter.db.units import UnitRepository
+from callcenter.fax.services import FaxService
 from callcenter.orders.services import OrderService
 from callcenter.sms.inbound import InboundSmsService
 from callcenter.sms.services import SmsService
@@ -31,3 +32,4 @@ LIVE = web.AppKey("live", LiveHub)
 SMS = web.AppKey("sms", SmsService)
 SMS_INBOUND = web.AppKey("sms_inbound", InboundSmsService)
 SMS_WEBHOOK = web.AppKey("sms_webhook", WebhookConfig)
+FAXES = web.AppKey("faxes", FaxService)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/zhitong.sqlite3"
+DEFAULT_FAX_INCOMING_DIR = "/var/spool/asterisk/zhitong/fax"  # ZT_FAXDIR in the Asterisk dialplan
 
 
 class SettingsError(Exception):
@@ -57,9 +58,17 @@ class Settings:
     sms_append_window: timedelta = timedelta(hours=72)
     sms_per_number_hour: int = 5
     # Fax: where Asterisk's ReceiveFAX files are visible to us (a shared volume), where we keep ours.
-    fax_incoming_dir: str = "/var/spool/asterisk/zhitong/fax"
+    fax_incoming_dir: str = DEFAULT_FAX_INCOMING_DIR
     fax_store_dir: str = "var/fax"
     fax_ocr: str = "on"
+
+    def for_demo(self) -> Settings:
+        """The demo with its simulated PBX: SMS go to the log unless a provider is configured, and
+        the simulator's fax spool is a local folder unless one was set."""
+        if self.ami_host is not None:
+            return self
+        spool = "var/demo/fax-spool" if self.fax_incoming_dir == DEFAULT_FAX_INCOMING_DIR else self.fax_incoming_dir
+        return replace(self, sms="log" if self.sms_provider == "off" else self.sms, fax_incoming_dir=spool)
 
     @property
     def sms_provider(self) -> str:
@@ -148,7 +157,7 @@ def _messaging(env: Mapping[str, str], number: Callable[[str, int], int]) -> dic
         "twilio_from": sender, "twilio_api_base": env.get("ZHITONG_TWILIO_API_BASE") or None, "public_url": public,
         "sms_append_window": timedelta(hours=number("ZHITONG_SMS_APPEND_HOURS", 72)),
         "sms_per_number_hour": per_number,
-        "fax_incoming_dir": env.get("ZHITONG_FAX_INCOMING_DIR") or "/var/spool/asterisk/zhitong/fax",
+        "fax_incoming_dir": env.get("ZHITONG_FAX_INCOMING_DIR") or DEFAULT_FAX_INCOMING_DIR,
         "fax_store_dir": env.get("ZHITONG_FAX_STORE_DIR") or "var/fax",
         "fax_ocr": _choice(env, "ZHITONG_FAX_OCR", ("on", "off"), "on"),
     }

@@ -77,7 +77,7 @@ async def start_telephony(settings: Settings, services: Services, *, demo: bool 
         ami = AmiConfig(host=settings.ami_host or "", port=settings.ami_port, username=settings.ami_username,
                         secret=settings.ami_secret, auth=settings.ami_auth)
         if demo and not settings.ami_host:
-            ami = await _start_simulator(tel, ami)
+            ami = await _start_simulator(tel, ami, Path(settings.fax_incoming_dir))
         if ami.host:
             tel.ami = AmiClient(ami, calls.on_event, on_session=calls.on_session, on_disconnect=calls.on_disconnect)
             tel.tasks.append(asyncio.create_task(tel.ami.run(), name="ami-client"))
@@ -136,13 +136,14 @@ async def _start_speech(tel: Telephony, settings: Settings, services: Services) 
         logger.info("AudioSocket (live transcription) on %s:%d", settings.audiosocket_host, settings.audiosocket_port)
 
 
-async def _start_simulator(tel: Telephony, ami: AmiConfig) -> AmiConfig:
+async def _start_simulator(tel: Telephony, ami: AmiConfig, spool: Path) -> AmiConfig:
     from callcenter.pbxsim import PbxSimulator  # demo only: a production node never loads it
 
     secret = secrets.token_hex(8)
     assert tel.agi_port is not None
+    spool.mkdir(parents=True, exist_ok=True)  # the simulated Asterisk's fax spool, shared with the app
     tel.simulator = PbxSimulator(agi_target=("127.0.0.1", tel.agi_port), username=ami.username, secret=secret,
-                                 time_scale=1.0)
+                                 time_scale=1.0, fax_dir=spool)
     await tel.simulator.start()
     logger.info("demo: simulated Asterisk (AMI) on 127.0.0.1:%d", tel.simulator.ami_port)
     return AmiConfig(host="127.0.0.1", port=tel.simulator.ami_port, username=ami.username, secret=secret,
@@ -179,6 +180,27 @@ async def _demo_loop(tel: Telephony) -> None:
     # The simulated Asterisk writes the caller's message where the app can read it.
     message = replace(IVR_LEAVE_MESSAGE, audio_file=await _demo_voice(),
                       variables=(("ZT_RECDIR", str((DEMO_DIR / "recordings").resolve())),))
+    fax = replace(FAX_RECEIVED, fax_file=await asyncio.to_thread(_demo_fax))
     await tel.ami.connected.wait()
     with contextlib.suppress(asyncio.CancelledError):
-        await tel.simulator.run_forever([message, QUEUE_CALL, IVR_HANGUP_MID_MENU, FAX_RECEIVED], DEMO_INTERVAL_S)
+        await tel.simulator.run_forever([message, QUEUE_CALL, IVR_HANGUP_MID_MENU, fax], DEMO_INTERVAL_S)
+
+
+DEMO_FAX = ("绵阳华翔物流有限公司", "反映：华翔路道路施工，货车无法进出园区。", "请相关部门尽快协调处理。",
+            "联系人：王经理 电话：13800138000")
+
+
+def _demo_fax() -> str | None:
+    """The page the simulated fax machine sends (needs a CJK font, e.g. Debian's fonts-wqy-zenhei)."""
+    from callcenter.fax.sample import CjkFontMissing, render_fax_tiff
+
+    path = DEMO_DIR / "sample-fax.tif"
+    if not path.exists():
+        try:
+            data = render_fax_tiff(DEMO_FAX)
+        except CjkFontMissing as exc:
+            logger.info("demo: no fax page to send (%s)", exc)
+            return None
+        DEMO_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return str(path)

@@ -20,6 +20,7 @@ from callcenter.sms.port import OutboundSms
 from callcenter.sms.services import SmsService
 from callcenter.sms.twilio_adapter import TwilioSms
 from callcenter.sms.webhooks import DeliveryStatus
+from tests.api_helpers import FakeClock
 from tests.fake_twilio import FakeTwilio
 from worksheet import commands as c
 from worksheet.intake import NewOrder
@@ -34,17 +35,9 @@ UNIT = Actor("h", Role.UNIT_HANDLER, "jtj")
 
 
 @dataclass
-class Clock:
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
 class Stack:
     services: Services
-    clock: Clock
+    clock: FakeClock
     fake: FakeTwilio
 
     @property
@@ -65,7 +58,7 @@ def twilio_settings(db_url: str, fake: FakeTwilio, **more: Any) -> Settings:
 async def stack(db_url: str) -> AsyncIterator[Stack]:
     await upgrade(db_url)
     async with FakeTwilio() as fake:
-        clock = Clock()
+        clock = FakeClock(NOW)
         services = build_services(twilio_settings(db_url, fake), clock=clock)
         await services.units.upsert_many([{"code": "jtj", "name": "交通运输局"}])
         yield Stack(services, clock, fake)
@@ -187,7 +180,7 @@ async def test_gives_up_after_the_last_attempt(stack: Stack) -> None:
 async def test_no_answer_from_the_provider_is_never_resent(db_url: str) -> None:
     await upgrade(db_url)
     async with FakeTwilio() as fake:
-        services = build_services(twilio_settings(db_url, fake), clock=Clock())
+        services = build_services(twilio_settings(db_url, fake), clock=FakeClock(NOW))
         services.sms.provider = TwilioSms(fake.account_sid, fake.auth_token, "+15005550006",
                                           base_url=fake.base_url, timeout=0.5)
         await services.orders.create(spec(), AGENT)
@@ -246,3 +239,16 @@ async def test_logs_show_neither_the_number_nor_the_text(stack: Stack, caplog: p
     assert "138****8000" in ours and "retry" in ours
     assert PHONE not in ours and E164 not in ours and "已受理" not in ours
     assert order.number in ours  # the order is named, so an operator can find the message
+
+
+async def test_reconcile_queues_what_a_crash_lost_and_nothing_twice(stack: Stack) -> None:
+    orders = stack.services.orders
+    orders.observers.remove(stack.services.sms_triggers.on_order_changed)  # the node "dies" before queueing
+    order = await orders.create(spec(), AGENT)
+    await to_callback(stack.services, order.number)
+    assert await stack.queued() == []
+    await stack.services.sms_triggers.reconcile(orders.orders, NOW - timedelta(hours=2))
+    await stack.services.sms_triggers.reconcile(orders.orders, NOW - timedelta(hours=2))
+    assert [m.template for m in await stack.queued()] == ["order_accepted", "order_replied"]
+    await stack.services.sms_triggers.reconcile(orders.orders, NOW + timedelta(minutes=1))  # nothing that recent
+    assert len(await stack.queued()) == 2

@@ -21,6 +21,7 @@ from callcenter.ami.connection import AmiConnectionLost
 from callcenter.calls.times import parse_local
 from callcenter.calls.tracker import CallTracker
 from callcenter.db.calls import CallRecordRepository
+from callcenter.sms.privacy import mask_phone
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,6 @@ class CallService:
 
 def _log_call(record: dict[str, object]) -> None:
     logger.info("call %s from %s ended %s after %ss; dtmf %r, path %s, order %s", record.get("linkedid"),
-                record.get("caller") or "?", record.get("disposition"), record.get("duration_s"),
+                mask_phone(str(record.get("caller") or "?")), record.get("disposition"), record.get("duration_s"),
                 record.get("dtmf"), " > ".join(map(str, record.get("ivr_path") or [])) or "-",  # type: ignore[call-overload]
                 record.get("order_number") or "-")

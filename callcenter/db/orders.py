@@ -205,6 +205,12 @@ class OrderRepository:
         query = select(orders.c.snapshot, orders.c.version).where(orders.c.status.in_(list(statuses)))
         return await self._load(query.order_by(orders.c.number), with_history=with_history)
 
+    async def changed_since(self, since: datetime, *, limit: int = 5000) -> list[WorkOrder]:
+        """Orders saved since ``since`` (oldest first), with history: for passes that replay recent events."""
+        query = (select(orders.c.snapshot, orders.c.version).where(orders.c.updated_at >= since)
+                 .order_by(orders.c.updated_at).limit(limit))
+        return await self._load(query)
+
     async def with_cards(self) -> list[WorkOrder]:
         """Orders that ever received a card (snapshots without history)."""
         query = select(orders.c.snapshot, orders.c.version).where(orders.c.has_cards.is_(True))

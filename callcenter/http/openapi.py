@@ -52,6 +52,8 @@ _ACTION = {
     "properties": {"note": {"type": "string"}, "version": {"type": "integer"}, "rating": _enum(Rating)},
 }
 
+_FAX_ID = {"name": "fax_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Zhitong (直通) work-order API", "version": "1"},
@@ -70,7 +72,7 @@ DOCUMENT: dict[str, Any] = {
             "OrderList": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}},
                                                            "total": {"type": "integer"}}},
             "Supervision": {"type": "object"}, "Units": {"type": "object"}, "Token": {"type": "object"},
-            "Calls": {"type": "object"},
+            "Calls": {"type": "object"}, "Messages": {"type": "object"}, "Faxes": {"type": "object"},
             "NewOrder": _NEW_ORDER,
         },
     },
@@ -115,6 +117,27 @@ DOCUMENT: dict[str, Any] = {
         "/api/v1/live": {"get": {"summary": "Server-sent events: live partial/final transcripts and DTMF",
                                  "responses": {"200": {"description": "text/event-stream",
                                                        "content": {"text/event-stream": {}}}}}},
+        "/api/v1/sms/outbox": {"get": {"summary": "Outbound SMS, newest first (numbers masked, no bodies)",
+                                       "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                                                      for n in ("order_number", "status", "limit", "offset")],
+                                       "responses": _ok("messages", "Messages")}},
+        "/api/v1/sms/inbound": {"get": {"summary": "Inbound SMS and what became of each (draft, supplement, survey…)",
+                                        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                                                       for n in ("limit", "offset")],
+                                        "responses": _ok("messages", "Messages")}},
+        "/api/v1/faxes": {"get": {"summary": "Received faxes (drafted, failed, error…)",
+                                  "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                                                 for n in ("status", "limit")],
+                                  "responses": _ok("faxes", "Faxes")}},
+        "/api/v1/faxes/{fax_id}": {"get": {"summary": "One received fax", "parameters": [_FAX_ID],
+                                           "responses": _ok("fax", "Faxes")}},
+        "/api/v1/faxes/{fax_id}/document.pdf": {"get": {
+            "summary": "The fax as a PDF", "parameters": [_FAX_ID],
+            "responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}}}}},
+        "/api/v1/faxes/{fax_id}/pages/{page}.png": {"get": {
+            "summary": "One page of the fax as a PNG",
+            "parameters": [_FAX_ID, {"name": "page", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}}}},
     },
     "x-card-colors": [c.value for c in CardColor],
 }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import uuid as _uuid
+from pathlib import PurePosixPath
 
 from callcenter.pbxsim import events as ev
 from callcenter.pbxsim.audiosocket_client import stream_call, tone
@@ -11,6 +14,7 @@ from callcenter.pbxsim.channel import Channel
 from callcenter.pbxsim.voice import caller_audio
 
 RECDIR = "/var/spool/asterisk/monitor"
+FAX_SPOOL = "/var/spool/asterisk/zhitong/fax"  # ZT_FAXDIR in docker/asterisk/conf/extensions.conf
 
 
 def inbound_leg(call: Call) -> Channel:
@@ -84,14 +88,20 @@ async def queue(call: Call, ch: Channel) -> None:
 async def fax(call: Call) -> None:
     sc = call.sc
     ch = inbound_leg(call)
-    path = f"/var/spool/asterisk/fax/rx-{ch.uniqueid}.tif"
+    path = f"{FAX_SPOOL}/fax-{ch.uniqueid}.tif"
     call.step(ch, "ReceiveFAX", f"{path},f")
     for status in ("Allocating Resources", "FAX Transmission In Progress"):
         call.emit(ev.fax_status(ch, "receive", status, "ZHITONG", path))
     await call.pause(10.0)
-    call.emit(ev.receive_fax(ch, "ZHITONG", sc.caller_num, sc.fax_pages, path))
-    call.emit(ev.user_event(ch, "FaxResult", [("Status", "SUCCESS"), ("StatusStr", "OK"), ("Error", ""),
-                                              ("Pages", str(sc.fax_pages)), ("Rate", "14400")]))
+    pages = 0 if sc.fax_failed else sc.fax_pages
+    if not sc.fax_failed and sc.fax_file and call.sim.fax_dir is not None:
+        # Asterisk writes the spool file before ReceiveFAX reports; the app reads it by its name.
+        await asyncio.to_thread(shutil.copyfile, sc.fax_file, call.sim.fax_dir / PurePosixPath(path).name)
+    call.emit(ev.receive_fax(ch, "ZHITONG", sc.caller_num, pages, path))
+    # The hangup handler's UserEvent (see docker/asterisk/conf/extensions.conf [fax-result]).
+    result = [("Status", "FAILED"), ("StatusStr", "Disconnected after permitted retries"), ("Error", "RETRY_ERROR")] \
+        if sc.fax_failed else [("Status", "SUCCESS"), ("StatusStr", "OK"), ("Error", "")]
+    call.emit(ev.user_event(ch, "FaxResult", [*result, ("Pages", str(pages)), ("Rate", "14400"), ("File", path)]))
     call.step(ch, "Hangup", "16")
     call.close(ch, 16, soft=True)
     call.finish(ch)

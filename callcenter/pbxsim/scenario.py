@@ -44,8 +44,11 @@ class Scenario:
     originate: Outcome = "answered"
     dial: str = "PJSIP/13800138000@trunk"
     ring_timeout_s: float = 30.0
-    # Fax.
+    # Fax. ``fax_file``: the TIFF the sender transmits (written into the simulator's ``fax_dir``,
+    # as Asterisk's ReceiveFAX writes its spool); ``fax_failed``: the transfer breaks off (no pages).
     fax_pages: int = 1
+    fax_file: str | None = None
+    fax_failed: bool = False
     # AudioSocket: seconds of caller audio and the digit pressed part-way.
     audio_s: float = 1.0
     audio_dtmf: str | None = "5"

@@ -8,6 +8,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 
 from callcenter.ami.codec import Message
@@ -36,11 +37,12 @@ class PbxSimulator:
                  audiosocket_target: tuple[str, int] | None = None, username: str = "hotline",
                  secret: str = "hotline-secret", clock: Clock = time.time, auth_fail_delay: float = 1.0,
                  time_scale: float | None = 0.0, agi_timeout: float = 30.0,
-                 default_originate: Scenario = ORIGINATE_ANSWERED) -> None:
+                 default_originate: Scenario = ORIGINATE_ANSWERED, fax_dir: Path | None = None) -> None:
         self.host, self._port = host, ami_port
         self.agi_target, self.audiosocket_target = agi_target, audiosocket_target
         self.clock, self.time_scale, self.agi_timeout = clock, time_scale, agi_timeout
         self.default_originate = default_originate
+        self.fax_dir = fax_dir  # the fax spool the app shares with "Asterisk" (ZHITONG_FAX_INCOMING_DIR)
         self.ids = Ids(clock)
         self.live: dict[str, Channel] = {}
         self.results: list[CallResult] = []

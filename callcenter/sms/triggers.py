@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from callcenter.db.orders import OrderRepository
 from worksheet.callbacks import CallingWindows
 from worksheet.deadlines import Policy, expected_answer
 from worksheet.model import Event, Status, WorkOrder
@@ -78,9 +79,10 @@ class SmsTriggers:
                                  key=survey_key(job.order_number, job.cycle), order_number=job.order_number,
                                  not_before=self.windows.next_open(job.updated_at))
 
-    async def reconcile(self, orders: list[WorkOrder], since: datetime) -> None:
-        """Queue what recent events should have queued (a crash between saving and queueing)."""
-        for order in orders:
+    async def reconcile(self, orders: OrderRepository, since: datetime) -> None:
+        """Queue what the events since ``since`` should have queued: a node that stopped between
+        saving an order and queueing its message loses nothing (the keys make this idempotent)."""
+        for order in await orders.changed_since(since):
             for event in order.history:
                 if event.at >= since:
                     await self.on_event(order, event)

@@ -19,6 +19,7 @@ from callcenter.calls.services import CallService
 from callcenter.orders.services import SYSTEM, OrderService
 from callcenter.speech.drafts import draft_changes
 from callcenter.speech.jobs import Job, JobRepository, TranscriptRepository
+from callcenter.workers import drain_forever
 from worksheet import commands as c
 from worksheet.intake import NewOrder
 from worksheet.model import Category, Channel, Enterprise, Status
@@ -70,13 +71,7 @@ class SpeechService:
         requeued = await self.jobs.requeue_running(self.clock())
         if requeued:
             logger.warning("%d transcription job(s) interrupted by a restart were queued again", requeued)
-        while True:
-            if not await self.run_once():
-                self._wakeup.clear()
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), IDLE_POLL_S)
-                except TimeoutError:
-                    pass
+        await drain_forever(self.run_once, self._wakeup, IDLE_POLL_S)
 
     async def run_once(self) -> bool:
         """Process one queued job; False when there was none."""

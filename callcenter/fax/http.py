@@ -1,0 +1,70 @@
+"""HTTP: received faxes for agents and supervisors (the list, and each fax's PDF and page images)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from callcenter.auth.http import require_roles
+from callcenter.http.json_body import json_response
+from callcenter.http.problems import NotFound
+from callcenter.keys import FAXES
+from worksheet.errors import ValidationError
+from worksheet.model import Role
+
+from .receipts import STATUSES, FaxReceipt
+
+routes = web.RouteTableDef()
+_READERS = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+
+
+@routes.get("/api/v1/faxes")
+async def list_faxes(request: web.Request) -> web.Response:
+    require_roles(request, *_READERS)
+    status = request.query.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise ValidationError(f"status must be one of {', '.join(STATUSES)}")
+    raw = request.query.get("limit", "100")
+    if not raw.isdigit() or not 0 < int(raw) <= 500:
+        raise ValidationError("limit must be an integer between 1 and 500")
+    items = await request.app[FAXES].receipts.list(status=status, limit=int(raw))
+    return json_response({"items": [r.to_json() for r in items]})
+
+
+async def _receipt(request: web.Request) -> FaxReceipt:
+    require_roles(request, *_READERS)
+    raw = request.match_info["fax_id"]
+    receipt = await request.app[FAXES].receipts.get(int(raw)) if raw.isdigit() else None
+    if receipt is None:
+        raise NotFound(f"no fax {raw}", error_id="fax-not-found")
+    return receipt
+
+
+@routes.get("/api/v1/faxes/{fax_id}")
+async def get_fax(request: web.Request) -> web.Response:
+    return json_response((await _receipt(request)).to_json())
+
+
+def _stored_file(receipt: FaxReceipt, name: str) -> Path:
+    if receipt.stored is None:
+        raise NotFound(f"fax {receipt.id} has no stored document ({receipt.status})", error_id="fax-not-stored")
+    path = Path(receipt.stored) / name
+    if not path.is_file():
+        raise NotFound(f"fax {receipt.id} has no {name}", error_id="fax-not-stored")
+    return path
+
+
+@routes.get("/api/v1/faxes/{fax_id}/document.pdf")
+async def fax_pdf(request: web.Request) -> web.FileResponse:
+    path = _stored_file(await _receipt(request), "fax.pdf")
+    return web.FileResponse(path, headers={"Content-Type": "application/pdf"})
+
+
+@routes.get("/api/v1/faxes/{fax_id}/pages/{page}.png")
+async def fax_page(request: web.Request) -> web.FileResponse:
+    receipt = await _receipt(request)
+    page = request.match_info["page"]
+    if not page.isdigit() or not 1 <= int(page) <= receipt.pages:
+        raise NotFound(f"fax {receipt.id} has pages 1–{receipt.pages}", error_id="fax-page-not-found")
+    return web.FileResponse(_stored_file(receipt, f"page-{int(page)}.png"), headers={"Content-Type": "image/png"})
