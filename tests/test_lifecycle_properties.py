@@ -43,6 +43,7 @@ def _commands(unit: str) -> list[c.Command]:
         c.ClosePolicyLimited(actor=SUPERVISOR, explanation="政策限制"),
         c.Merge(actor=AGENT, into="20261120-0099"),
         c.AddSupplement(actor=SYSTEM, text="补充：现场照片已发送", source="sms:SM1"),
+        c.Discard(actor=AGENT, reason="空白留言"),
         c.IssueCard(actor=SYSTEM, color=CardColor.YELLOW, clock="handling", cycle=1),
     ]
 

@@ -154,6 +154,14 @@ class FlagDuplicates(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Discard(Command):
+    """An agent throws a draft away (an empty message, a misdial, spam), saying why; it stays on record."""
+
+    name: ClassVar[str] = "discard"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AddSupplement(Command):
     """More from the caller about an open order (a follow-up SMS, a second fax page, a note an
     agent took on a repeat call): appended to the order's history, the status is unchanged."""
@@ -168,5 +176,6 @@ PERSON_COMMANDS: dict[str, type[Command]] = {
     for c in (
         Confirm, AmendDraft, AnswerDirectly, Dispatch, Accept, Return, Redispatch, RequestExtension,
         DecideExtension, Reply, Check, RecordCallback, Review, ClosePolicyLimited, Merge, AddSupplement,
+        Discard,
     )
 }

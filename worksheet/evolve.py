@@ -133,6 +133,7 @@ _APPLY: dict[str, Callable[[Any, Event], WorkOrder]] = {
     "decide-extension": _decide_extension, "reply": _reply, "check": _nothing, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,
     "issue-card": _card, "flag-duplicates": _flag, "supplement": _nothing,
+    "discard": _nothing,
 }
 
 

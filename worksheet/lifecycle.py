@@ -229,6 +229,10 @@ def _supplement(cmd: c.AddSupplement, order: WorkOrder, now: datetime, policy: P
     return order.status, data
 
 
+def _discard(cmd: c.Discard, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    return Status.DISCARDED, {"reason": text(cmd.reason, "reason")}
+
+
 def _issue_card(cmd: c.IssueCard, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
     if any(k.color == cmd.color and k.cycle == cmd.cycle and k.clock == cmd.clock for k in order.cards):
         raise InvalidTransition(order.status.value, cmd.name, "this card was already issued")
@@ -245,5 +249,6 @@ _DECIDE: dict[str, Callable[[Any, WorkOrder, datetime, Policy], Decision]] = {
     "decide-extension": _decide_extension, "reply": _reply, "check": _check, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,
     "issue-card": _issue_card, "flag-duplicates": _flag, "supplement": _supplement,
+    "discard": _discard,
 }
 

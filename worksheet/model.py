@@ -49,9 +49,10 @@ class Status(StrEnum):
     UNDER_REVIEW = "under_review"  # 审核中 (twice unsatisfied)
     CLOSED = "closed"  # 已办结
     MERGED = "merged"  # 已合并 into another order
+    DISCARDED = "discarded"  # 已作废: a draft that is not a matter (silence, a wrong number, spam)
 
 
-OPEN_STATUSES = frozenset(Status) - {Status.CLOSED, Status.MERGED, Status.DRAFT}
+OPEN_STATUSES = frozenset(Status) - {Status.CLOSED, Status.MERGED, Status.DRAFT, Status.DISCARDED}
 
 
 class Role(StrEnum):

@@ -43,6 +43,7 @@ TRANSITIONS: dict[str, dict[Status, tuple[Status, ...]]] = {
     "flag-duplicates": {s: (s,) for s in (S.DRAFT, *_CLOSABLE)},
     # Follow-ups from the caller: any order that is still someone's work.
     "supplement": {s: (s,) for s in (S.DRAFT, *_CLOSABLE)},
+    "discard": {S.DRAFT: (S.DISCARDED,)},
 }
 
 _PLATFORM = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
@@ -69,6 +70,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "issue-card": frozenset({Role.SYSTEM}),
     "flag-duplicates": frozenset({Role.SYSTEM}),
     "supplement": _PLATFORM | {Role.SYSTEM},
+    "discard": _PLATFORM,
 }
 
 # Commands a unit handler may only issue for an order whose lead unit is theirs.

@@ -47,7 +47,7 @@ _ACTION = {
     "return {reason, basis}; request-extension {reason}; decide-extension {approve}; reply {content}; "
     "check {passed, note}; callback-result {rating}; review {decision: close|redo, explanation}; "
     "close-policy-limited {explanation}; merge {into}; answer-directly {answer}; confirm {changes}; "
-    "supplement {text, source}. "
+    "supplement {text, source}; discard {reason}. "
     "Optional `version` (or an If-Match header) for optimistic concurrency.",
     "properties": {"note": {"type": "string"}, "version": {"type": "integer"}, "rating": _enum(Rating)},
 }

@@ -103,6 +103,8 @@ def command(action: str, body: dict[str, Any], actor: Actor) -> c.Command:
             return c.ClosePolicyLimited(**common, explanation=_get(body, "explanation", str))
         case "merge":
             return c.Merge(**common, into=_get(body, "into", str))
+        case "discard":
+            return c.Discard(**common, reason=_get(body, "reason", str))
         case "supplement":
             return c.AddSupplement(**common, text=_get(body, "text", str), source=_get(body, "source", str, ""))
     return c.Accept(**common)
