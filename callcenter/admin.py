@@ -30,6 +30,9 @@ from callcenter.db.migrate import upgrade
 from callcenter.db.users import DuplicateUser
 from callcenter.enterprises.cli import draft_command, enterprises_load_command
 from callcenter.enterprises.service import DEMO_DIRECTORY, directory_from_db, load_enterprises
+from callcenter.knowledge.cli import DEMO_FILE as KB_DEMO_FILE
+from callcenter.knowledge.cli import kb_command, load_articles
+from callcenter.reports.cli import report_command
 from callcenter.settings import Settings
 from callcenter.sms.cli import faxes_command, sms_command
 from callcenter.supervision.http import card_view, flag_view
@@ -99,6 +102,9 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool,
             if demo and not (await directory_from_db(services.engine)).entries:
                 report = await load_enterprises(services.engine, DEMO_DIRECTORY)
                 log.info("loaded the demo enterprise directory (%s enterprises)", report["rows_ok"])
+            if demo and not (await services.knowledge.list(status=None))[1]:
+                report = await load_articles(services.knowledge, KB_DEMO_FILE)
+                log.info("loaded the demo knowledge base: %s", report)
         finally:
             await services.engine.dispose()
 
@@ -161,6 +167,7 @@ async def run_async(settings: Settings, args: argparse.Namespace) -> int:
     await upgrade(settings.database_url)
     services = build_services(settings)
     try:
+        await services.calendar.refresh()  # the supervisors' calendar edits count for commands too
         return await _dispatch(settings, services, args)
     finally:
         await services.engine.dispose()
@@ -192,6 +199,10 @@ async def _dispatch(settings: Settings, services: Any, args: argparse.Namespace)
         if args.callbacks_command == "run-due":
             return await _callbacks_run_due(settings, services, args)
         return await callbacks_command(args, services)
+    if args.command == "kb":
+        return await kb_command(args, services)
+    if args.command == "report":
+        return await report_command(args, services)
     if args.command == "sms":
         return await sms_command(args, services)
     if args.command == "faxes":

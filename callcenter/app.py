@@ -13,14 +13,17 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter import policy as policy_files
+from callcenter.audit import AuditLog
 from callcenter.auth import http as auth_http
 from callcenter.auth.services import AuthService
+from callcenter.calendar_overrides import CalendarOverrides
 from callcenter.callbacks.jobs import CallbackJobRepository
 from callcenter.callbacks.services import CallbackService
 from callcenter.calls import http as calls_http
@@ -40,7 +43,10 @@ from callcenter.http import openapi
 from callcenter.http.json_body import json_response
 from callcenter.http.problems import problem_middleware
 from callcenter.keys import (
+    AUDIT,
     AUTH,
+    CALENDAR,
+    CALLBACKS,
     CALLS,
     CLOCK,
     FAXES,
@@ -54,8 +60,14 @@ from callcenter.keys import (
     SUPERVISION,
     UNITS,
 )
+from callcenter.knowledge import http as knowledge_http
+from callcenter.knowledge.keys import KNOWLEDGE
+from callcenter.knowledge.service import KnowledgeService
 from callcenter.orders import http as orders_http
 from callcenter.orders.services import OrderService
+from callcenter.reports import http as reports_http
+from callcenter.reports.keys import REPORTS
+from callcenter.reports.service import ReportService
 from callcenter.settings import Settings
 from callcenter.sms import http as sms_http
 from callcenter.sms.inbound import InboundSmsService
@@ -72,10 +84,25 @@ from callcenter.speech.services import SpeechService
 from callcenter.supervision import http as supervision_http
 from callcenter.supervision.services import SupervisionService
 from callcenter.telephony import start_telephony
+from callcenter.web import events as web_events
+from callcenter.web import (
+    views_admin,
+    views_agent,
+    views_auth,
+    views_calendar,
+    views_knowledge,
+    views_orders,
+    views_reports,
+    views_work,
+)
+from callcenter.web.errors import page_errors_middleware
+from callcenter.web.events import order_event
+from callcenter.web.session import session_middleware
 from worksheet.callbacks import CallingWindows, RetryPolicy
 from worksheet.deadlines import Policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+STATIC = Path(__file__).resolve().parent / "web" / "static"
 SMS_RECONCILE_WINDOW = timedelta(hours=2)  # at start-up: order events whose SMS may have been lost
 Clock = Callable[[], datetime]
 
@@ -110,6 +137,8 @@ class Services:
     sms_triggers: SmsTriggers
     sms_inbound: InboundSmsService
     faxes: FaxService
+    knowledge: KnowledgeService
+    calendar: CalendarOverrides
 
 
 def build_services(settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None) -> Services:
@@ -139,14 +168,18 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
                        incoming_dir=Path(settings.fax_incoming_dir), store_dir=Path(settings.fax_store_dir),
                        ocr=settings.fax_ocr == "on")
     calls.ended_hooks.append(faxes.on_call_ended)
+    live = LiveHub()  # live transcripts, order changes and ended calls, for the pages' event streams
+    order_service.observers.append(lambda order: _publish(live, order_event(order)))
+    calls.ended_hooks.append(lambda record: _publish(live, {"kind": "call", "linkedid": record.get("linkedid")}))
     return Services(
         engine=engine,
         orders=order_service,
         supervision=SupervisionService(orders, policy, clock),
         auth=AuthService(UserRepository(engine), units, token_lifetime=settings.token_lifetime),
         units=units, policy=policy, clock=clock,
-        calls=calls, speech=speech, live=LiveHub(), callbacks=callbacks, sms=sms, sms_triggers=triggers,
-        sms_inbound=sms_inbound, faxes=faxes,
+        calls=calls, speech=speech, live=live, callbacks=callbacks, sms=sms, sms_triggers=triggers,
+        sms_inbound=sms_inbound, faxes=faxes, knowledge=KnowledgeService(engine, clock),
+        calendar=CalendarOverrides(engine, policy.calendar, clock),
     )
 
 
@@ -163,10 +196,13 @@ def build_app(
             await upgrade(settings.database_url)
         services = build_services(settings, clock=clock, policy=policy)
         attach_services(app, services, settings)
+        await services.calendar.refresh()  # before anything computes a deadline
         await services.sms_triggers.reconcile(services.orders.orders, services.clock() - SMS_RECONCILE_WINDOW)
         workers = [asyncio.create_task(sms_loop(services.sms), name="sms-sender"),
-                   asyncio.create_task(services.faxes.run(), name="fax-intake")]
-        _warn_if_no_ocr(settings)
+                   asyncio.create_task(services.faxes.run(), name="fax-intake"),
+                   asyncio.create_task(services.calendar.run(), name="calendar-refresh"),
+                   asyncio.create_task(services.supervision.run_forever(), name="supervision-sweep")]
+        await _warn_if_no_ocr(settings)
         tel = await start_telephony(settings, services, demo=demo) if telephony else None
         try:
             yield
@@ -187,9 +223,15 @@ def build_app(
 
 def build_web() -> web.Application:
     """The HTTP side alone: middlewares and routes; services come from `attach_services`."""
-    app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware], client_max_size=1 << 20)
-    for module in (auth_http, orders_http, supervision_http, calls_http, sms_http, fax_http, openapi):
+    app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware, page_errors_middleware,
+                                       session_middleware], client_max_size=1 << 20)
+    api = (auth_http, orders_http, supervision_http, calls_http, sms_http, fax_http, reports_http, knowledge_http,
+           openapi)
+    pages = (views_auth, views_orders, views_agent, views_work, views_reports, views_knowledge, views_calendar,
+             views_admin, web_events)
+    for module in (*api, *pages):
         app.router.add_routes(module.routes)
+    app.router.add_static("/static", STATIC, append_version=True)
     app.router.add_get("/healthz", _health)
     return app
 
@@ -200,11 +242,18 @@ def attach_services(app: web.Application, services: Services, settings: Settings
     app[CALLS], app[SPEECH], app[LIVE] = services.calls, services.speech, services.live
     app[SMS], app[SMS_INBOUND], app[FAXES] = services.sms, services.sms_inbound, services.faxes
     app[SMS_WEBHOOK] = WebhookConfig(settings.twilio_auth_token, settings.public_url)
+    app[AUDIT], app[CALLBACKS] = AuditLog(services.engine), services.callbacks
+    app[REPORTS] = ReportService(services.engine, services.policy, services.clock)
+    app[KNOWLEDGE], app[CALENDAR] = services.knowledge, services.calendar
 
 
-def _warn_if_no_ocr(settings: Settings) -> None:
-    if settings.fax_ocr == "on" and (problem := check_tesseract()) is not None:
+async def _warn_if_no_ocr(settings: Settings) -> None:
+    if settings.fax_ocr == "on" and (problem := await asyncio.to_thread(check_tesseract)) is not None:
         logging.getLogger("zhitong").warning("fax OCR unavailable, faxes are drafted without text: %s", problem)
+
+
+async def _publish(hub: LiveHub, event: dict[str, Any]) -> None:
+    hub.publish(event)
 
 
 async def _health(request: web.Request) -> web.Response:

@@ -19,6 +19,8 @@ from callcenter.callbacks.cli import add_callbacks_arguments
 from callcenter.calls.replay import replay_files
 from callcenter.cli_args import iso_time
 from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
+from callcenter.knowledge.cli import add_kb_arguments
+from callcenter.reports.cli import add_report_arguments
 from callcenter.settings import Settings, SettingsError
 from callcenter.sms.cli import add_faxes_arguments, add_sms_arguments
 from ivr import prompts
@@ -75,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_callbacks_arguments(sub.add_parser("callbacks", help="satisfaction-callback jobs: list, run-due --at"))
     add_sms_arguments(sub.add_parser("sms", help="the SMS outbox: list, run-due"))
     add_faxes_arguments(sub.add_parser("faxes", help="received faxes: list, run"))
+    add_kb_arguments(sub.add_parser("kb", help="the knowledge base (知识库): load FILE|demo, search QUERY"))
+    add_report_arguments(sub.add_parser("report", help="a period's report: JSON, or --output x.csv/x.xlsx"))
     add_draft_arguments(sub.add_parser("draft", help="extract a draft work order from a transcript (or a file of them)"))
 
     prompts_cmd = sub.add_parser("prompts", help="IVR prompts").add_subparsers(dest="prompts_command", required=True)

@@ -7,7 +7,10 @@ from datetime import datetime
 
 from aiohttp import web
 
+from callcenter.audit import AuditLog
 from callcenter.auth.services import AuthService
+from callcenter.calendar_overrides import CalendarOverrides
+from callcenter.callbacks.services import CallbackService
 from callcenter.calls.services import CallService
 from callcenter.db.units import UnitRepository
 from callcenter.fax.services import FaxService
@@ -33,3 +36,6 @@ SMS = web.AppKey("sms", SmsService)
 SMS_INBOUND = web.AppKey("sms_inbound", InboundSmsService)
 SMS_WEBHOOK = web.AppKey("sms_webhook", WebhookConfig)
 FAXES = web.AppKey("faxes", FaxService)
+AUDIT = web.AppKey("audit", AuditLog)
+CALLBACKS = web.AppKey("callbacks", CallbackService)
+CALENDAR = web.AppKey("calendar", CalendarOverrides)

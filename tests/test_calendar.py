@@ -140,3 +140,25 @@ def test_results_are_memoised() -> None:
     first = cal.add_working_days(D("2026-02-13"), 7)
     assert cal.add_working_days(D("2026-02-13"), 7) is first
     assert cal.next_working_day_on_or_after(D("2026-02-15")) is cal.next_working_day_on_or_after(D("2026-02-15"))
+
+
+def test_overrides_replaced_in_place_forget_cached_answers() -> None:
+    from datetime import date
+
+    from worksheet.calendar import WorkingCalendar
+    from worksheet.errors import ValidationError
+
+    cal = WorkingCalendar()
+    tuesday = date(2026, 11, 24)
+    assert cal.is_working_day(tuesday) and cal.add_working_days(date(2026, 11, 23), 1)[0] == tuesday
+    cal.set_overrides([tuesday], [])
+    assert not cal.is_working_day(tuesday) and cal.add_working_days(date(2026, 11, 23), 1)[0] == date(2026, 11, 25)
+    try:
+        cal.set_overrides([tuesday], [tuesday])
+    except ValidationError as exc:
+        assert "both as holiday and as workday" in str(exc)
+    else:
+        raise AssertionError("a day cannot be both")
+    assert not cal.is_working_day(tuesday)  # a rejected change leaves the calendar as it was
+    cal.set_overrides([], [])
+    assert cal.is_working_day(tuesday)

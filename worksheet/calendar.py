@@ -57,13 +57,7 @@ class WorkingCalendar:
         extra_workdays: Iterable[date] = (),
         covered_years: Iterable[int] = (),
     ) -> None:
-        holidays = frozenset(_plain_date(d, "extra_holidays") for d in extra_holidays)
-        workdays = frozenset(_plain_date(d, "extra_workdays") for d in extra_workdays)
-        clash = sorted(holidays & workdays)
-        if clash:
-            raise ValidationError(
-                f"dates listed both as holiday and as workday: {', '.join(d.isoformat() for d in clash)}"
-            )
+        holidays, workdays = _override_days(extra_holidays, extra_workdays)
         years = frozenset(covered_years)
         for y in years:
             if isinstance(y, bool) or not isinstance(y, int) or not 1 <= y <= 9999:
@@ -75,6 +69,22 @@ class WorkingCalendar:
         self._official_years: dict[int, bool] = {}
         self._added: dict[tuple[date, int], tuple[date, bool]] = {}
         self._on_or_after: dict[date, tuple[date, bool]] = {}
+
+    @property
+    def extra_holidays(self) -> frozenset[date]:
+        return self._extra_holidays
+
+    @property
+    def extra_workdays(self) -> frozenset[date]:
+        return self._extra_workdays
+
+    def set_overrides(self, extra_holidays: Iterable[date], extra_workdays: Iterable[date]) -> None:
+        """Replace the override days in place (a supervisor edited them), forgetting every cached
+        answer. In place, because every Policy and service holds this one shared instance."""
+        self._extra_holidays, self._extra_workdays = _override_days(extra_holidays, extra_workdays)
+        self._days.clear()
+        self._added.clear()
+        self._on_or_after.clear()
 
     # --- construction from a deployment override file -----------------------
 
@@ -189,6 +199,15 @@ class WorkingCalendar:
 
 
 # --- parsing helpers -----------------------------------------------------------
+
+
+def _override_days(extra_holidays: Iterable[date], extra_workdays: Iterable[date]) -> tuple[frozenset[date], frozenset[date]]:
+    holidays = frozenset(_plain_date(d, "extra_holidays") for d in extra_holidays)
+    workdays = frozenset(_plain_date(d, "extra_workdays") for d in extra_workdays)
+    clash = sorted(holidays & workdays)
+    if clash:
+        raise ValidationError(f"dates listed both as holiday and as workday: {', '.join(d.isoformat() for d in clash)}")
+    return holidays, workdays
 
 
 def _plain_date(value: object, field: str) -> date:

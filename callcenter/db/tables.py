@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Double,
     ForeignKey,
@@ -135,6 +136,7 @@ order_events = Table(
     Column("to_status", String(32), nullable=False),
     Column("note", Text, nullable=False),
     Column("data", Json, nullable=False),
+    Index("ix_order_events_at", "at"),  # reports find a period's events by time (migration 0011)
 )
 
 # One row per call (Asterisk Linkedid); `record` is the full call record as JSON, the other
@@ -290,5 +292,45 @@ fax_receipts = Table(
     Column("order_number", String(32), nullable=True),
     Column("attempts", Integer, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Views of data that is masked by default (migration 0010): one row per unmasked phone number shown.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("subject", String(64), nullable=False, index=True),  # e.g. the order number
+    Column("detail", String(300), nullable=False),
+)
+
+# Knowledge-base articles (知识库, migration 0009). status: published | draft | archived (only published
+# ones are searched); keywords: JSON list of synonyms/spoken forms; version: optimistic concurrency.
+kb_articles = Table(
+    "kb_articles", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("category", String(32), nullable=False, index=True),
+    Column("keywords", Json, nullable=False),
+    Column("unit", String(64), nullable=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+)
+
+# Working-calendar overrides edited in the UI (migration 0011), on top of the official data and
+# the deployment's override file: kind "holiday" (a day off) or "workday" (调休, a working weekend).
+calendar_overrides = Table(
+    "calendar_overrides", metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("updated_by", String(64), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )

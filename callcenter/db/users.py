@@ -54,6 +54,21 @@ class UserRepository:
             row = (await conn.execute(select(users).where(users.c.username == username))).first()
         return User(row.id, row.username, row.password_hash, row.role, row.unit_code, row.active) if row else None
 
+    async def list(self) -> list[User]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(users).order_by(users.c.role, users.c.username))
+            return [User(r.id, r.username, r.password_hash, r.role, r.unit_code, r.active) for r in rows]
+
+    async def set_active(self, username: str, active: bool) -> bool:
+        """Disable (or re-enable) an account; disabling also revokes its sessions and tokens."""
+        async with write_transaction(self.engine) as conn:
+            result = await conn.execute(update(users).where(users.c.username == username).values(active=active))
+            if result.rowcount and not active:
+                user_id = select(users.c.id).where(users.c.username == username).scalar_subquery()
+                await conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id).values(
+                    revoked_at=_utcnow()))
+            return bool(result.rowcount)
+
     async def count(self) -> int:
         async with self.engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(users))).scalar_one())

@@ -52,6 +52,9 @@ _ACTION = {
     "properties": {"note": {"type": "string"}, "version": {"type": "integer"}, "rating": _enum(Rating)},
 }
 
+_ARTICLE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_PERIOD = [{"name": "period", "in": "query", "schema": {"type": "string", "enum": ["day", "week", "month", "quarter"]}},
+           {"name": "date", "in": "query", "schema": {"type": "string"}, "description": "2026-11-23, 2026-11, 2026-Q4"}]
 _FAX_ID = {"name": "fax_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 DOCUMENT: dict[str, Any] = {
@@ -73,6 +76,7 @@ DOCUMENT: dict[str, Any] = {
                                                            "total": {"type": "integer"}}},
             "Supervision": {"type": "object"}, "Units": {"type": "object"}, "Token": {"type": "object"},
             "Calls": {"type": "object"}, "Messages": {"type": "object"}, "Faxes": {"type": "object"},
+            "Articles": {"type": "object"}, "Report": {"type": "object"},
             "NewOrder": _NEW_ORDER,
         },
     },
@@ -125,6 +129,27 @@ DOCUMENT: dict[str, Any] = {
                                         "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
                                                        for n in ("limit", "offset")],
                                         "responses": _ok("messages", "Messages")}},
+        "/api/v1/kb": {
+            "get": {"summary": "Search the knowledge base (q=…) or list it; agents see published articles",
+                    "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                                   for n in ("q", "limit", "status", "category")],
+                    "responses": _ok("articles", "Articles")},
+            "post": {"summary": "Add an article (supervisor)", "requestBody": _body({"type": "object"}),
+                     "responses": _ok("article", "Articles", "201")}},
+        "/api/v1/kb/{id}": {
+            "get": {"summary": "One article", "parameters": [_ARTICLE_ID], "responses": _ok("article", "Articles")},
+            "put": {"summary": "Edit an article (supervisor; `version` required)", "parameters": [_ARTICLE_ID],
+                    "requestBody": _body({"type": "object"}), "responses": _ok("article", "Articles")},
+            "delete": {"summary": "Archive an article (supervisor)", "parameters": [_ARTICLE_ID],
+                       "responses": _ok("article", "Articles")}},
+        "/api/v1/reports": {"get": {"summary": "A period's report: counts, rates with their definitions, unit ranking",
+                                    "parameters": _PERIOD, "responses": _ok("report", "Report")}},
+        "/api/v1/reports/export.csv": {"get": {"summary": "The report as CSV (UTF-8 with BOM)", "parameters": _PERIOD,
+                                               "responses": {"200": {"description": "CSV",
+                                                                     "content": {"text/csv": {}}}}}},
+        "/api/v1/reports/export.xlsx": {"get": {"summary": "The report as an Excel workbook", "parameters": _PERIOD,
+                                                "responses": {"200": {"description": "XLSX", "content": {
+                                                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}}}},
         "/api/v1/faxes": {"get": {"summary": "Received faxes (drafted, failed, error…)",
                                   "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
                                                  for n in ("status", "limit")],

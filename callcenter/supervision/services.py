@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from worksheet.supervision import SUPERVISED, CardIssue, UnitFlag, month_of, new
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor("supervision-sweep", Role.SYSTEM)
+SWEEP_INTERVAL_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,18 @@ class SupervisionService:
         self.orders = orders
         self.policy = policy
         self.clock = clock
+
+    async def run_forever(self, interval: float = SWEEP_INTERVAL_S) -> None:
+        """The automatic sweep (自动发函督办): cards are issued without anyone pressing a button.
+        Safe on several nodes at once: a card is recorded once per order, cycle, clock and colour."""
+        while True:
+            try:
+                report = await self.run()
+                if report.cards:
+                    log.info("supervision sweep: %d card(s), %d flag(s)", len(report.cards), len(report.flags))
+            except Exception:
+                log.exception("supervision sweep failed; trying again next round")
+            await asyncio.sleep(interval)
 
     async def run(self, at: datetime | None = None) -> SweepReport:
         now = at or self.clock()

@@ -1,0 +1,58 @@
+"""Chinese labels for the domain's values (the UI speaks Chinese; the code and API speak English)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from worksheet.model import Category, Channel, Rating, Role, Status, Urgency
+
+STATUS: Mapping[str, str] = {
+    Status.DRAFT: "草稿", Status.REGISTERED: "已登记", Status.DISPATCHED: "已派单", Status.RETURNED: "已回退",
+    Status.HANDLING: "办理中", Status.EXTENSION_REQUESTED: "延期申请中", Status.REPLIED: "已答复待审核",
+    Status.CALLBACK_PENDING: "待回访", Status.UNDER_REVIEW: "审核中", Status.CLOSED: "已办结",
+    Status.MERGED: "已合并", Status.DISCARDED: "已作废",
+}
+CATEGORY: Mapping[str, str] = {
+    Category.CONSULTATION: "咨询", Category.HELP: "求助", Category.COMPLAINT: "投诉",
+    Category.SUGGESTION: "意见建议", Category.REPORT: "举报反映",
+}
+CHANNEL: Mapping[str, str] = {
+    Channel.PHONE: "电话", Channel.SMS: "短信", Channel.FAX: "传真", Channel.WEB: "网站", Channel.WECHAT: "微信",
+    Channel.EMAIL: "邮件", Channel.WINDOW: "窗口", Channel.CITY_PLATFORM: "市级平台",
+}
+URGENCY: Mapping[str, str] = {Urgency.NORMAL: "一般", Urgency.URGENT: "紧急"}
+RATING: Mapping[str, str] = {Rating.SATISFIED: "满意", Rating.BASICALLY_SATISFIED: "基本满意",
+                             Rating.UNSATISFIED: "不满意"}
+ROLE: Mapping[str, str] = {Role.AGENT: "受理员", Role.UNIT_HANDLER: "承办单位", Role.SUPERVISOR: "督办员",
+                           Role.ADMIN: "管理员", Role.SYSTEM: "系统"}
+ACTION: Mapping[str, str] = {
+    "create": "登记", "confirm": "确认登记", "amend-draft": "补充草稿", "answer-directly": "即时答复",
+    "dispatch": "派单", "redispatch": "重新派单", "accept": "签收", "return": "退回", "request-extension": "申请延期",
+    "decide-extension": "审批延期", "reply": "答复", "check": "审核答复", "callback-result": "回访结果",
+    "review": "复核", "close-policy-limited": "政策限制办结", "merge": "合并", "issue-card": "亮灯督办",
+    "flag-duplicates": "疑似重复", "supplement": "补充信息", "discard": "作废",
+}
+CLOCK: Mapping[str, str] = {"handling": "办理时限", "return": "退回时限", "redispatch": "重派时限",
+                            "contact": "联系时限", "answer": "答复时限", "redo": "重办时限"}
+FIELD: Mapping[str, str] = {
+    "category": "类别", "urgency": "紧急程度", "enterprise_name": "企业名称", "contact_phone": "联系电话",
+    "order_number": "工单号", "subject": "标题", "summary": "摘要", "suggested_unit": "建议承办单位",
+}
+
+
+def label(table: Mapping[str, str], value: object) -> str:
+    """The Chinese label, or the value itself for anything the table does not know."""
+    return table.get(str(value), str(value)) if value is not None else ""
+
+# The report's definitions as a supervisor reads them (the API carries the English ones).
+RATE_DEFINITION: Mapping[str, str] = {
+    "answer_rate": "本期呼入电话中，进入人工队列并由坐席接起的通话 ÷（进入人工队列的通话 + 未被交换机接通的通话）。"
+                   "回访外呼、传真和仅在语音菜单中完成的通话不计入。",
+    "on_time_rate": "本期办结、且经承办单位办理的工单中，每次答复（以及停止办理时限的办结）都不晚于当时有效办理时限的比例；"
+                    "批准的延期和重办时限均计入。即时答复办结的工单不计入。",
+    "satisfaction_rate": "本期记录的回访评价中，“满意”与“基本满意”所占比例（同一工单两次回访计两次）。",
+    "return_rate": "本期退回次数 ÷ 本期派单与重新派单次数。",
+    "extension_rate": "本期延期申请次数 ÷ 本期派单与重新派单次数。",
+    "repeat_call_rate": "本期呼入语音通话中，号码在本期内此前已来电的通话所占比例（按号码后 11 位比对）。",
+    "duplicate_order_rate": "本期受理工单中，被标记为疑似重复或已合并的工单所占比例。",
+}

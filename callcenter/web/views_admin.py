@@ -1,0 +1,60 @@
+"""Accounts (用户管理) for the administrator: who may sign in, in which role and unit."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from callcenter.db.errors import DuplicateUser
+from callcenter.keys import AUTH, UNITS
+from worksheet.errors import ValidationError
+from worksheet.model import Role
+
+from .render import render
+from .session import web_actor
+
+routes = web.RouteTableDef()
+ROLES = (Role.AGENT, Role.UNIT_HANDLER, Role.SUPERVISOR, Role.ADMIN)
+
+
+async def _page(request: web.Request, *, status: int = 200, flash: str = "", flash_kind: str = "ok") -> web.Response:
+    users = await request.app[AUTH].users.list()
+    units = await request.app[UNITS].list()
+    return render(request, "users.html", status=status, users=users, units=units, roles=ROLES,
+                  unit_names={u["code"]: u["name"] for u in units}, flash=flash, flash_kind=flash_kind)
+
+
+def _admin(request: web.Request) -> None:
+    if web_actor(request).role != Role.ADMIN:
+        raise web.HTTPForbidden(text="仅管理员可以管理用户")
+
+
+@routes.get("/admin/users")
+async def users(request: web.Request) -> web.Response:
+    _admin(request)
+    return await _page(request)
+
+
+@routes.post("/admin/users")
+async def add(request: web.Request) -> web.Response:
+    _admin(request)
+    form = await request.post()
+    name = str(form.get("username", "")).strip()
+    try:
+        await request.app[AUTH].add_user(name, str(form.get("password", "")), str(form.get("role", "")),
+                                         str(form.get("unit", "")).strip() or None)
+    except DuplicateUser:
+        return await _page(request, status=409, flash=f"用户名 {name} 已存在", flash_kind="error")
+    except ValidationError as exc:
+        return await _page(request, status=422, flash=f"填写有误（{exc}）", flash_kind="error")
+    return await _page(request, flash=f"已添加用户 {name}")
+
+
+@routes.post("/admin/users/{username}/active")
+async def set_active(request: web.Request) -> web.Response:
+    _admin(request)
+    name, active = request.match_info["username"], (await request.post()).get("active") == "true"
+    if name == web_actor(request).id and not active:
+        return await _page(request, status=422, flash="不能停用自己的账号", flash_kind="error")
+    if not await request.app[AUTH].users.set_active(name, active):
+        raise web.HTTPNotFound(text=f"没有用户 {name}")
+    return await _page(request, flash=f"已{'启用' if active else '停用'}用户 {name}（其登录已失效）")

@@ -1,0 +1,142 @@
+"""The agent's workspace (受理工作台): live calls with a screen pop, the draft queue, and a draft's
+evidence (transcript or text with each extracted field marked, the recording) beside its form."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.db.errors import VersionConflict
+from callcenter.keys import CALLS, CLOCK, ORDERS, POLICY, SPEECH
+from callcenter.orders import schemas
+from callcenter.orders.services import SearchQuery
+from callcenter.sms.phone import phone_key
+from worksheet import commands as c
+from worksheet.errors import WorksheetError
+from worksheet.model import Category, Role, Status, Urgency, WorkOrder
+
+from .forms import draft_changes, expected_version
+from .render import render
+from .session import web_actor
+from .views_orders import error_text, load
+
+routes = web.RouteTableDef()
+AGENTS = (Role.AGENT, Role.SUPERVISOR)
+ALL_STATUSES = [s.value for s in Status]
+
+
+async def screen_pop(request: web.Request, call: dict[str, Any]) -> dict[str, Any]:
+    """Who is calling: their open and past orders by number (the enterprise comes with them)."""
+    caller = str(call.get("caller") or "")
+    past = []
+    if caller:
+        since = request.app[CLOCK]() - timedelta(days=365)
+        past = await request.app[ORDERS].orders.find_recent(since=since, enterprise_name=None,
+                                                            phone=phone_key(caller), statuses=ALL_STATUSES)
+    enterprise = next((p.enterprise_name for p in past if p.enterprise_name), "")
+    entry = None
+    if caller:  # the enterprise directory knows registered contacts' mobiles
+        directory = await request.app[SPEECH].extract.directory()
+        key = phone_key(caller)
+        entry = next((e for e in (directory.entries if directory else ()) if e.mobile and phone_key(e.mobile) == key),
+                     None)
+        enterprise = entry.name if entry else enterprise
+    return {"call": call, "enterprise": enterprise, "entry": entry, "orders": past[:10],
+            "open": [p for p in past if p.status.value not in ("closed", "merged", "discarded", "draft")]}
+
+
+async def live_calls(request: web.Request) -> list[dict[str, Any]]:
+    tracker = request.app[CALLS].tracker
+    calls = [r for r in tracker.records() if not r.get("ended_at") and not r.get("originate")]
+    return [await screen_pop(request, call) for call in calls[-10:]]
+
+
+async def _drafts(request: web.Request) -> tuple[list[WorkOrder], int]:
+    return await request.app[ORDERS].search(SearchQuery(status=[Status.DRAFT.value], limit=100),
+                                            web_actor(request, *AGENTS))
+
+
+@routes.get("/agent")
+async def workspace(request: web.Request) -> web.Response:
+    drafts, total = await _drafts(request)
+    return render(request, "agent.html", drafts=drafts, total=total, calls=await live_calls(request))
+
+
+@routes.get("/agent/drafts")
+async def drafts_fragment(request: web.Request) -> web.Response:
+    drafts, total = await _drafts(request)
+    return render(request, "drafts_panel.html", drafts=drafts, total=total)
+
+
+@routes.get("/agent/calls")
+async def calls_fragment(request: web.Request) -> web.Response:
+    """The live-calls panel alone: the page's script swaps it in when a call starts or ends."""
+    web_actor(request, *AGENTS)
+    return render(request, "calls_panel.html", calls=await live_calls(request))
+
+
+def _evidence(order: WorkOrder) -> dict[str, Any]:
+    """The newest suggestion's source text and fields, and the recording if there is one."""
+    suggestion = next((e.data["suggestion"] for e in reversed(order.history)
+                       if e.type == "amend-draft" and "suggestion" in e.data), None) or {}
+    transcript = suggestion.get("transcript") or {}
+    text = transcript.get("text") if isinstance(transcript, dict) else None
+    audio = [i for i, a in enumerate(order.attachments) if a.endswith((".wav", ".WAV", ".gsm", ".mp3"))]
+    return {"text": text if text is not None else suggestion.get("text") or "", "fields": suggestion.get("fields") or {},
+            "source": suggestion.get("source") or "", "audio": audio[0] if audio else None,
+            "empty": bool(suggestion.get("empty"))}
+
+
+async def draft_page(request: web.Request, order: WorkOrder, *, status: int = 200, flash: str = "",
+                     flash_kind: str = "ok") -> web.Response:
+    actor = web_actor(request, *AGENTS)
+    view = schemas.order_view(order, request.app[POLICY], request.app[CLOCK](), actor)
+    return render(request, "draft.html", status=status, order=view, evidence=_evidence(order),
+                  categories=list(Category), urgencies=list(Urgency), flash=flash, flash_kind=flash_kind)
+
+
+@routes.get("/agent/drafts/{number}")
+async def draft(request: web.Request) -> web.Response:
+    web_actor(request, *AGENTS)
+    order = await load(request, request.match_info["number"])
+    if order.status != Status.DRAFT:
+        raise web.HTTPSeeOther(f"/orders/{order.number}")
+    return await draft_page(request, order)
+
+
+@routes.post("/agent/drafts/{number}/{decision}")
+async def decide(request: web.Request) -> web.StreamResponse:
+    """confirm (with the agent's edits), merge into an existing order, or discard."""
+    actor = web_actor(request, *AGENTS)
+    number, decision = request.match_info["number"], request.match_info["decision"]
+    form = await request.post()
+    commands: dict[str, Any] = {
+        "confirm": lambda: c.Confirm(actor=actor, changes=draft_changes(form), note=str(form.get("note", ""))),
+        "merge": lambda: c.Merge(actor=actor, into=str(form.get("into", "")).strip()),
+        "discard": lambda: c.Discard(actor=actor, reason=str(form.get("reason", ""))),
+    }
+    if decision not in commands:
+        raise web.HTTPNotFound(text="未知操作")
+    try:
+        order = await request.app[ORDERS].act(number, commands[decision](), expected_version(form))
+    except (WorksheetError, VersionConflict) as exc:
+        current = await load(request, number)
+        return await draft_page(request, current, status=409 if isinstance(exc, VersionConflict) else 422,
+                                flash=error_text(exc), flash_kind="error")
+    raise web.HTTPSeeOther(f"/orders/{order.number}?done={decision}")
+
+
+@routes.get("/orders/{number}/attachments/{index}")
+async def attachment(request: web.Request) -> web.FileResponse:
+    """A recording (or fax) of an order the person may see; only files the order names are served."""
+    order = await load(request, request.match_info["number"])
+    raw = request.match_info["index"]
+    if not raw.isdigit() or int(raw) >= len(order.attachments):
+        raise web.HTTPNotFound(text="没有这个附件")
+    path = Path(order.attachments[int(raw)])
+    if not path.is_file():
+        raise web.HTTPNotFound(text="附件文件不存在（可能仍在传输）")
+    return web.FileResponse(path)

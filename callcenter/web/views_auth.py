@@ -1,0 +1,56 @@
+"""Signing in and out, and the landing page of each role."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from callcenter.auth.services import BadCredentials
+from callcenter.keys import AUTH
+from worksheet.model import Role
+
+from .render import render
+from .session import WEB_TOKEN, clear_session_cookie, set_session_cookie, web_actor
+
+routes = web.RouteTableDef()
+HOME = {Role.AGENT: "/agent", Role.UNIT_HANDLER: "/unit", Role.SUPERVISOR: "/supervisor", Role.ADMIN: "/supervisor"}
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: "next=https://evil.example" must not become an open redirect."""
+    parts = urlsplit(target)
+    return target if target.startswith("/") and not target.startswith("//") and not parts.netloc else ""
+
+
+@routes.get("/login")
+async def login_page(request: web.Request) -> web.Response:
+    return render(request, "login.html", error="", username="", next=_safe_next(request.query.get("next", "")))
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "")))
+    try:
+        session = await request.app[AUTH].login(username, password, label="web")
+    except BadCredentials:
+        return render(request, "login.html", status=401, error="用户名或密码错误", username=username, next=target)
+    response = web.HTTPSeeOther(target or HOME.get(session.actor.role, "/"))
+    lifetime = int(request.app[AUTH].token_lifetime.total_seconds())
+    set_session_cookie(response, session.token, secure=request.secure, max_age=lifetime)
+    raise response
+
+
+@routes.post("/logout")
+async def logout(request: web.Request) -> web.Response:
+    await request.app[AUTH].revoke(request[WEB_TOKEN])
+    response = web.HTTPSeeOther("/login")
+    clear_session_cookie(response)
+    raise response
+
+
+@routes.get("/")
+async def home(request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther(HOME.get(web_actor(request).role, "/login"))

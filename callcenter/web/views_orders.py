@@ -1,0 +1,141 @@
+"""One order: its details, deadlines and history, and the actions the signed-in role may take."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.db.errors import OrderNotFound, VersionConflict
+from callcenter.keys import AUDIT, CLOCK, ORDERS, POLICY, UNITS
+from callcenter.knowledge.keys import KNOWLEDGE
+from callcenter.orders import schemas
+from callcenter.orders.services import SearchQuery
+from worksheet.errors import InvalidTransition, NotPermitted, ValidationError, WindowClosed, WorksheetError
+from worksheet.model import Category, Channel, Role, Urgency, WorkOrder
+
+from .forms import command_body, expected_version
+from .labels import STATUS as STATUS_LABELS
+from .render import render
+from .session import web_actor
+
+routes = web.RouteTableDef()
+ORDER_NUMBER = re.compile(r"^\d{8}-\d{4}$")
+
+# Chinese first, the domain's own (English) detail after it for the record.
+ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (VersionConflict, "工单已被他人更新，请刷新页面后重试"), (WindowClosed, "已超过时限，不能执行此操作"),
+    (NotPermitted, "您无权执行此操作"), (InvalidTransition, "工单当前状态不允许此操作"),
+    (ValidationError, "填写有误"), (WorksheetError, "操作未完成"),
+)
+
+
+def error_text(exc: Exception) -> str:
+    prefix = next(text for kind, text in ERRORS if isinstance(exc, kind))
+    return f"{prefix}（{exc}）"
+
+
+async def order_page(request: web.Request, order: WorkOrder, *, status: int = 200, flash: str = "",
+                     flash_kind: str = "ok", reveal: bool = False) -> web.Response:
+    actor = web_actor(request)
+    view = schemas.order_view(order, request.app[POLICY], request.app[CLOCK](), actor)
+    units = await request.app[UNITS].list()
+    related = await related_calls(request, order)
+    kb_hits = []
+    if "answer-directly" in view["allowed_actions"] and order.category == Category.CONSULTATION:
+        kb_hits = await request.app[KNOWLEDGE].search(f"{order.subject} {order.content}", 3)
+    return render(request, "order.html", status=status, order=view, units=units, calls=related, flash=flash,
+                  flash_kind=flash_kind, reveal=reveal, preset=request.app[POLICY].preset(order.preset),
+                  kb_hits=kb_hits, names={u["code"]: u["name"] for u in units})
+
+
+async def unit_names(request: web.Request) -> dict[str, str]:
+    return {str(u["code"]): str(u["name"]) for u in await request.app[UNITS].list()}
+
+
+async def related_calls(request: web.Request, order: WorkOrder) -> list[dict[str, Any]]:
+    from callcenter.keys import CALLS
+
+    return list(await request.app[CALLS].repo.list(limit=20, offset=0, order_number=order.number, caller=None))
+
+
+async def load(request: web.Request, number: str) -> WorkOrder:
+    try:
+        return await request.app[ORDERS].get(number, web_actor(request))
+    except OrderNotFound:
+        raise web.HTTPNotFound(text=f"没有工单 {number}，或您无权查看") from None
+
+
+@routes.get("/orders/{number:\\d{8}-\\d{4}}")
+async def show(request: web.Request) -> web.Response:
+    order = await load(request, request.match_info["number"])
+    done = request.query.get("done", "")
+    return await order_page(request, order, flash=f"已完成：{done}" if done else "")
+
+
+@routes.post("/orders/{number:\\d{8}-\\d{4}}/act/{action}")
+async def act(request: web.Request) -> web.StreamResponse:
+    actor = web_actor(request)
+    number, action = request.match_info["number"], request.match_info["action"]
+    form = await request.post()
+    try:
+        command = schemas.command(action, command_body(action, form), actor)
+        order = await request.app[ORDERS].act(number, command, expected_version(form))
+    except OrderNotFound:
+        raise web.HTTPNotFound(text=f"没有工单 {number}，或您无权查看") from None
+    except (WorksheetError, VersionConflict) as exc:
+        current = await load(request, number)
+        return await order_page(request, current, status=409 if isinstance(exc, VersionConflict | InvalidTransition)
+                                else 422, flash=error_text(exc), flash_kind="error")
+    target = str(form.get("next", "")) or f"/orders/{order.number}"
+    raise web.HTTPSeeOther(f"{target}?done={action}" if target.startswith("/") else f"/orders/{order.number}")
+
+
+@routes.post("/orders/{number:\\d{8}-\\d{4}}/reveal")
+async def reveal(request: web.Request) -> web.Response:
+    """The full phone number, once, for this person; every view is written to the audit log."""
+    actor = web_actor(request)
+    order = await load(request, request.match_info["number"])
+    await request.app[AUDIT].record(actor, "reveal-phone", order.number, request.app[CLOCK]())
+    return await order_page(request, order, reveal=True, flash="已显示完整号码（本次查看已记录）")
+
+
+@routes.get("/orders")
+async def search(request: web.Request) -> web.Response:
+    """Find orders: by number, words in the subject or content, status. Unit handlers see their own."""
+    actor = web_actor(request)
+    q = request.query.get("q", "").strip()
+    status = request.query.get("status", "")
+    if ORDER_NUMBER.match(q):
+        raise web.HTTPSeeOther(f"/orders/{q}")
+    query = SearchQuery(text=q or None, status=[status] if status in STATUS_LABELS else None, limit=100)
+    orders, total = await request.app[ORDERS].search(query, actor)
+    now, policy = request.app[CLOCK](), request.app[POLICY]
+    rows = [schemas.order_view(o, policy, now, actor, full=False) for o in orders]
+    return render(request, "orders.html", rows=rows, total=total, q=q, status_filter=status, statuses=STATUS_LABELS,
+                  unit_names=await unit_names(request))
+
+
+@routes.get("/orders/new")
+async def new_page(request: web.Request) -> web.Response:
+    web_actor(request, Role.AGENT, Role.SUPERVISOR)
+    return render(request, "new_order.html", error="", form={}, channels=list(Channel), categories=list(Category),
+                  urgencies=list(Urgency))
+
+
+@routes.post("/orders/new")
+async def create(request: web.Request) -> web.Response:
+    """An agent registers what a caller says on the phone (or a letter, a walk-in) directly."""
+    actor = web_actor(request, Role.AGENT, Role.SUPERVISOR)
+    form = await request.post()
+    body = {key: str(form.get(key, "")).strip() for key in ("channel", "category", "urgency", "subject", "content")}
+    body["enterprise"] = {k: str(form.get(f"enterprise_{k}", "")).strip() or None
+                          for k in ("name", "credit_code", "contact_person", "phone")}
+    body["enterprise"]["name"] = body["enterprise"]["name"] or ""
+    try:
+        order = await request.app[ORDERS].create(schemas.new_order(body, request.app[CLOCK]()), actor)
+    except WorksheetError as exc:
+        return render(request, "new_order.html", status=422, error=error_text(exc), form=dict(form),
+                      channels=list(Channel), categories=list(Category), urgencies=list(Urgency))
+    raise web.HTTPSeeOther(f"/orders/{order.number}?done=create")

@@ -1,0 +1,57 @@
+"""The reports page (统计报表): the API's report rendered, charts as inline SVG, downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.reports import export
+from callcenter.reports.keys import REPORTS
+from callcenter.reports.metrics import Report
+from worksheet.errors import ValidationError
+from worksheet.model import Role
+
+from . import labels
+from .render import render
+from .session import web_actor
+
+routes = web.RouteTableDef()
+KINDS = (("day", "日报"), ("week", "周报"), ("month", "月报"), ("quarter", "季报"))
+
+
+def bars(rows: list[dict[str, Any]], *, width: int = 420, row_h: int = 22) -> dict[str, Any]:
+    """Geometry of a horizontal bar chart (drawn by the template as SVG, so no script is needed)."""
+    top = max((int(r["count"]) for r in rows), default=0) or 1
+    label_w = 110
+    return {"width": width, "height": row_h * max(len(rows), 1), "bars": [
+        {"y": i * row_h, "label": r["label"], "count": r["count"], "label_w": label_w,
+         "w": round((width - label_w - 40) * int(r["count"]) / top, 1)} for i, r in enumerate(rows)]}
+
+
+async def _report(request: web.Request) -> Report:
+    web_actor(request, Role.SUPERVISOR)
+    service = request.app[REPORTS]
+    return await service.report(service.period(request.query.get("period"), request.query.get("date")))
+
+
+@routes.get("/reports")
+async def page(request: web.Request) -> web.Response:
+    try:
+        report = await _report(request)
+    except ValidationError as exc:
+        return render(request, "error.html", status=422, title="报表周期有误", detail=str(exc))
+    data = report.to_json()
+    received = data["received"]
+    charts = {"channel": bars(received["by_channel"]), "category": bars(received["by_category"])}
+    return render(request, "reports.html", report=data, charts=charts, kinds=KINDS,
+                  query=request.query_string, definitions=labels.RATE_DEFINITION)
+
+
+@routes.get("/reports/export.{ext:csv|xlsx}")
+async def download(request: web.Request) -> web.Response:
+    report = await _report(request)
+    ext = request.match_info["ext"]
+    body, kind = (export.to_csv(report), export.CSV_TYPE) if ext == "csv" else (export.to_xlsx(report), export.XLSX_TYPE)
+    return web.Response(body=body, content_type=kind,
+                        headers={"Content-Disposition": export.content_disposition(report, ext)})

@@ -1,0 +1,90 @@
+"""The unit handler's inbox (单位待办) and the supervisor's board (督办台)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.keys import CALLBACKS, CLOCK, ORDERS, POLICY, SUPERVISION
+from callcenter.orders import schemas
+from callcenter.orders.services import SearchQuery
+from worksheet.model import Role, Status, WorkOrder
+from worksheet.supervision import SHANGHAI
+
+from .render import render
+from .session import web_actor
+from .views_orders import unit_names
+
+routes = web.RouteTableDef()
+INBOX = [Status.DISPATCHED, Status.HANDLING, Status.EXTENSION_REQUESTED]
+BOARD = {  # section → (title, statuses)
+    "returned": ("待重新派单（已退回）", [Status.RETURNED]),
+    "extensions": ("延期申请待审批", [Status.EXTENSION_REQUESTED]),
+    "replied": ("答复待审核", [Status.REPLIED]),
+    "review": ("两次不满意待复核", [Status.UNDER_REVIEW]),
+    "registered": ("已登记待派单", [Status.REGISTERED]),
+}
+
+
+def _views(request: web.Request, orders: list[WorkOrder]) -> list[dict[str, Any]]:
+    actor, now, policy = web_actor(request), request.app[CLOCK](), request.app[POLICY]
+    return [schemas.order_view(o, policy, now, actor, full=False) for o in orders]
+
+
+def _by_deadline(view: dict[str, Any]) -> str:
+    due = (view["deadlines"].get("handling") or view["deadlines"].get("redo") or {}).get("due")
+    return due or "9999"
+
+
+async def _inbox(request: web.Request) -> tuple[list[dict[str, Any]], int]:
+    actor = web_actor(request, Role.UNIT_HANDLER)
+    orders, total = await request.app[ORDERS].search(
+        SearchQuery(status=[s.value for s in INBOX], unit=actor.unit, limit=200), actor)
+    return sorted(_views(request, orders), key=_by_deadline), total
+
+
+@routes.get("/unit")
+async def inbox(request: web.Request) -> web.Response:
+    views, total = await _inbox(request)
+    return render(request, "unit.html", orders=views, total=total, unit_names=await unit_names(request))
+
+
+@routes.get("/unit/rows")
+async def inbox_rows(request: web.Request) -> web.Response:
+    """The inbox table alone: the page's script swaps it in when an order changes."""
+    views, _ = await _inbox(request)
+    return render(request, "order_rows.html", rows=views, empty="暂无待办工单。", unit_names=await unit_names(request))
+
+
+@routes.get("/supervisor")
+async def board(request: web.Request) -> web.Response:
+    actor = web_actor(request, Role.SUPERVISOR)
+    sections = []
+    for key, (title, statuses) in BOARD.items():
+        orders, total = await request.app[ORDERS].search(
+            SearchQuery(status=[s.value for s in statuses], limit=100), actor)
+        sections.append({"key": key, "title": title, "orders": _views(request, orders), "total": total})
+    overdue, overdue_total = await request.app[ORDERS].search(SearchQuery(overdue=True, limit=100), actor)
+    red, red_total = await request.app[ORDERS].search(SearchQuery(card="red", limit=100), actor)
+    yellow, yellow_total = await request.app[ORDERS].search(SearchQuery(card="yellow", limit=100), actor)
+    unreachable = await request.app[CALLBACKS].repo.list("unreachable", limit=100)
+    month = request.app[CLOCK]().astimezone(SHANGHAI).strftime("%Y-%m")
+    cards, flags = await request.app[SUPERVISION].month(month)
+    per_unit: dict[str, dict[str, int]] = {}
+    for card in cards:
+        per_unit.setdefault(card.unit, {"yellow": 0, "red": 0})[card.color.value] += 1
+    return render(request, "supervisor.html", sections=sections, overdue=_views(request, overdue),
+                  overdue_total=overdue_total, red=_views(request, red), red_total=red_total,
+                  yellow=_views(request, yellow), yellow_total=yellow_total, unreachable=unreachable,
+                  month=month, per_unit=sorted(per_unit.items()), flags=flags,
+                  unit_names=await unit_names(request),
+                  swept=request.query.get("swept"))
+
+
+@routes.post("/supervisor/sweep")
+async def sweep(request: web.Request) -> web.Response:
+    """Run the card sweep now (it also runs by itself every few minutes)."""
+    web_actor(request, Role.SUPERVISOR)
+    report = await request.app[SUPERVISION].run()
+    raise web.HTTPSeeOther(f"/supervisor?swept={len(report.cards)}")
