@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from callcenter.keys import AUDIT, AUTH, LIVE, POLICY
+from callcenter.ami.codec import AmiDecoder
+from callcenter.keys import AUDIT, AUTH, CALLS, LIVE, POLICY
 from callcenter.knowledge.cli import DEMO_FILE as KB_DEMO
 from callcenter.knowledge.cli import load_articles
 from callcenter.knowledge.keys import KNOWLEDGE
@@ -300,3 +302,23 @@ async def test_the_sweep_lights_a_yellow_card_on_the_board(site: Site) -> None:
     assert await page.locator(f"#overdue tr[data-number='{number}']").count() == 1
     assert "区交通运输局" in await page.inner_text("#month")
     await screenshot(page, "supervisor-board")
+
+
+async def test_a_call_in_the_queue_pops_up_with_the_callers_orders(site: Site, shared_dir: Path) -> None:
+    """The real Asterisk capture of a queued call, fed up to the moment the agent answers."""
+    raw = (shared_dir / "fixtures" / "asterisk" / "ami" / "queue-answered.rx.bin").read_bytes()
+    messages = list(AmiDecoder().feed(raw))
+    answered = next(i for i, m in enumerate(messages) if m.name == "AgentConnect")
+    caller = next(m.get("CallerIDNum") for m in messages if m.name == "QueueCallerJoin")
+    known = NewOrder(channel=Channel.PHONE, category=Category.HELP, received_at=site.clock(),
+                     enterprise=Enterprise(name="绵阳华翔物流有限公司", phone=caller), subject="上次反映的施工问题",
+                     content="华翔路施工。")
+    number = (await site.orders.create(known, AGENT)).number
+    page = await site.login("agent")
+    assert "当前没有通话" in await page.inner_text("#live")
+    for message in messages[: answered + 1]:
+        site.app[CALLS].tracker.feed(message)
+    await page.wait_for_selector("#live li.call", timeout=15_000)  # the panel refreshes itself
+    pop = await page.inner_text("#live li.call")
+    assert "+15*****0002" in pop and "绵阳华翔物流有限公司" in pop and number in pop and caller not in pop
+    await screenshot(page, "agent-screen-pop")

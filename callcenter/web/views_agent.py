@@ -50,7 +50,8 @@ async def screen_pop(request: web.Request, call: dict[str, Any]) -> dict[str, An
 
 async def live_calls(request: web.Request) -> list[dict[str, Any]]:
     tracker = request.app[CALLS].tracker
-    calls = [r for r in tracker.records() if not r.get("ended_at") and not r.get("originate")]
+    # Our survey callbacks are originated for an order; everything else in progress is a caller.
+    calls = [r for r in tracker.records() if not r.get("ended_at") and not (r.get("originate") and r.get("order_number"))]
     return [await screen_pop(request, call) for call in calls[-10:]]
 
 
