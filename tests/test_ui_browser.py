@@ -322,3 +322,22 @@ async def test_a_call_in_the_queue_pops_up_with_the_callers_orders(site: Site, s
     pop = await page.inner_text("#live li.call")
     assert "+15*****0002" in pop and "绵阳华翔物流有限公司" in pop and number in pop and caller not in pop
     await screenshot(page, "agent-screen-pop")
+
+
+async def test_an_agent_adds_a_callers_follow_up_and_records_a_manual_callback(site: Site) -> None:
+    boss, unit = Actor("boss", Role.SUPERVISOR), Actor("jtj", Role.UNIT_HANDLER, site.units["区交通运输局"])
+    number = await dispatched_to(site, "区交通运输局")
+    for command in (c.Accept(actor=unit), c.Reply(actor=unit, content="已协调解决"), c.Check(actor=boss, passed=True)):
+        await site.orders.act(number, command)
+    page = await site.login("agent")
+    await page.goto(site.url(f"/orders/{number}"))
+    await page.fill("form[data-action=supplement] textarea[name=text]", "来电人补充：限高杆已拆除")
+    await page.click("form[data-action=supplement] button[type=submit]")
+    await page.wait_for_url(f"**/orders/{number}?done=supplement")
+    assert "来电人补充：限高杆已拆除" in await page.inner_text(".history")
+    await page.check("form[data-action=callback-result] input[value=satisfied]")
+    await page.click("form[data-action=callback-result] button[type=submit]")
+    await page.wait_for_url(f"**/orders/{number}?done=callback-result")
+    assert "已办结" in await page.inner_text("h1")
+    order = await site.orders.get(number, SYSTEM)
+    assert order.status == Status.CLOSED and order.callbacks[-1].rating == Rating.SATISFIED

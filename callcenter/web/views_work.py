@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.keys import CALLBACKS, CLOCK, ORDERS, POLICY, SUPERVISION
+from callcenter.keys import CALLBACKS, CLOCK, FAXES, ORDERS, POLICY, SMS, SUPERVISION
 from callcenter.orders import schemas
 from callcenter.orders.services import SearchQuery
 from worksheet.model import Role, Status, WorkOrder
@@ -74,7 +74,12 @@ async def board(request: web.Request) -> web.Response:
     per_unit: dict[str, dict[str, int]] = {}
     for card in cards:
         per_unit.setdefault(card.unit, {"yellow": 0, "red": 0})[card.color.value] += 1
-    return render(request, "supervisor.html", sections=sections, overdue=_views(request, overdue),
+    sms = [m for status in ("failed", "rejected", "undelivered", "unknown")
+           for m in await request.app[SMS].outbox.list(status=status, limit=20)]
+    faxes = [f for status in ("failed", "error")
+             for f in await request.app[FAXES].receipts.list(status=status, limit=20)]
+    return render(request, "supervisor.html", sections=sections, sms_problems=sms, fax_problems=faxes,
+                  overdue=_views(request, overdue),
                   overdue_total=overdue_total, red=_views(request, red), red_total=red_total,
                   yellow=_views(request, yellow), yellow_total=yellow_total, unreachable=unreachable,
                   month=month, per_unit=sorted(per_unit.items()), flags=flags,
