@@ -55,6 +55,7 @@ async def test_an_agent_confirms_a_draft_with_an_edit(site: Site) -> None:
     page = await site.login("agent")
     assert page.url.endswith("/agent")
     await page.click(f"tr[data-number='{number}'] a")
+    assert [e["action"] for e in await site.app[AUDIT].list(subject=number)] == ["view-phone"]  # full number in the form
     await page.fill("input[name=subject]", "华翔路施工致货车无法通行")
     await page.select_option("select[name=category]", "complaint")
     await screenshot(page, "agent-draft")

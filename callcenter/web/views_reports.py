@@ -43,7 +43,9 @@ async def page(request: web.Request) -> web.Response:
         return render(request, "error.html", status=422, title="报表周期有误", detail=str(exc))
     data = report.to_json()
     received = data["received"]
-    charts = {"channel": bars(received["by_channel"]), "category": bars(received["by_category"])}
+    top_units = sorted(received["by_unit"], key=lambda u: -int(u["count"]))[:15]
+    charts = {"channel": bars(received["by_channel"]), "category": bars(received["by_category"]),
+              "unit": bars(top_units)}
     return render(request, "reports.html", report=data, charts=charts, kinds=KINDS,
                   query=request.query_string, definitions=labels.RATE_DEFINITION)
 
