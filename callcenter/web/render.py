@@ -47,10 +47,16 @@ def deadline_state(due: datetime | str | None, now: datetime) -> str:
     return "overdue" if left < 0 else "soon" if left < SOON_S else "ok"
 
 
+# Fields found at one place in the text; the subject and summary are drawn from all of it.
+HIGHLIGHTED = ("enterprise_name", "contact_phone", "order_number", "category", "urgency", "suggested_unit")
+
+
 def highlight(text: str, fields: dict[str, Any] | None) -> Markup:
     """``text`` with each extracted field's source span marked (<mark data-field=...>)."""
     spans = []
     for name, found in (fields or {}).items():
+        if name not in HIGHLIGHTED:
+            continue
         span = found.get("span") if isinstance(found, dict) else None
         if span and isinstance(span.get("start"), int) and isinstance(span.get("end"), int):
             spans.append((span["start"], span["end"], name, found.get("confidence", 0.0)))

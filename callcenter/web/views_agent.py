@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.db.errors import VersionConflict
-from callcenter.keys import AUDIT, CALLS, CLOCK, ORDERS, POLICY, SPEECH
+from callcenter.keys import AUDIT, CALLS, CLOCK, ORDERS, POLICY, SPEECH, UNITS
 from callcenter.orders import schemas
 from callcenter.orders.services import SearchQuery
 from callcenter.sms.phone import phone_key
@@ -97,7 +97,8 @@ async def draft_page(request: web.Request, order: WorkOrder, *, status: int = 20
     view = schemas.order_view(order, request.app[POLICY], request.app[CLOCK](), actor)
     if order.enterprise.phone:  # the form shows the number in full so it can be corrected: a view to audit
         await request.app[AUDIT].record(actor, "view-phone", order.number, request.app[CLOCK](), "draft form")
-    return render(request, "draft.html", status=status, order=view, evidence=_evidence(order),
+    names = {str(u["code"]): str(u["name"]) for u in await request.app[UNITS].list()}
+    return render(request, "draft.html", status=status, order=view, evidence=_evidence(order), unit_names=names,
                   categories=list(Category), urgencies=list(Urgency), flash=flash, flash_kind=flash_kind)
 
 

@@ -1,0 +1,44 @@
+"""The page helpers that build HTML by hand or decide colours: escaping, spans, deadlines."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from callcenter.web.render import deadline_state, highlight
+from callcenter.web.views_knowledge import mark_terms
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def field(start: int, end: int, confidence: float = 0.8) -> dict[str, object]:
+    return {"value": "x", "confidence": confidence, "span": {"start": start, "end": end}}
+
+
+def test_fields_are_marked_at_their_spans_and_everything_else_is_escaped() -> None:
+    text = "<b>华翔物流</b>电话13800138000"
+    html = str(highlight(text, {"enterprise_name": field(3, 7), "contact_phone": field(13, 24),
+                                "summary": field(0, len(text))}))
+    assert html.startswith("&lt;b&gt;<mark data-field=\"enterprise_name\"")
+    assert ">华翔物流</mark>&lt;/b&gt;电话<mark data-field=\"contact_phone\"" in html
+    assert "summary" not in html  # drawn from the whole text: marking it would mark everything
+
+
+def test_overlapping_out_of_range_and_malformed_spans_are_skipped() -> None:
+    text = "华翔路施工"
+    html = str(highlight(text, {"enterprise_name": field(0, 3), "category": field(2, 4), "urgency": field(3, 99),
+                                "order_number": {"value": "x", "span": {"start": "0", "end": 2}}, "contact_phone": None}))
+    assert html == '<mark data-field="enterprise_name" title="企业名称 · 置信度 80%">华翔路</mark>施工'
+
+
+def test_deadline_colours() -> None:
+    assert deadline_state(NOW - timedelta(minutes=1), NOW) == "overdue"
+    assert deadline_state((NOW + timedelta(hours=5)).isoformat(), NOW) == "soon"
+    assert deadline_state(NOW + timedelta(days=2), NOW) == "ok"
+    assert deadline_state(None, NOW) == "none"
+
+
+def test_search_terms_are_marked_longest_first_and_escaped() -> None:
+    html = str(mark_terms("<i>高新技术企业</i>认定：高新", ["高新", "高新技术企业"]))
+    assert html == "&lt;i&gt;<mark>高新技术企业</mark>&lt;/i&gt;认定：<mark>高新</mark>"
+    assert str(mark_terms("a<b", [])) == "a&lt;b"
