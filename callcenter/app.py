@@ -171,6 +171,7 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
     live = LiveHub()  # live transcripts, order changes and ended calls, for the pages' event streams
     order_service.observers.append(lambda order: _publish(live, order_event(order)))
     calls.ended_hooks.append(lambda record: _publish(live, {"kind": "call", "linkedid": record.get("linkedid")}))
+    calls.started_hooks.append(lambda linkedid: _publish(live, {"kind": "call", "linkedid": linkedid}))
     return Services(
         engine=engine,
         orders=order_service,

@@ -39,6 +39,9 @@ class CallService:
         self._announced: set[str] = set()  # ended calls already logged
         # Run (in the background) once per call when it ends, e.g. transcribing an agent call.
         self.ended_hooks: list[Callable[[dict[str, Any]], Awaitable[None]]] = []
+        # Run (in the background) once per call when its first event arrives (the agents' screen pop).
+        self.started_hooks: list[Callable[[str], Awaitable[None]]] = []
+        self._started: set[str] = set()
         # Run (in the background) for every OriginateResponse: (ActionID, Reason).
         self.originate_hooks: list[Callable[[str, str], Awaitable[object]]] = []
         self._background: set[asyncio.Task[None]] = set()
@@ -60,6 +63,10 @@ class CallService:
         if not changed:
             return
         self._dirty |= changed
+        for lid in changed - self._started:
+            self._started.add(lid)
+            for started_hook in self.started_hooks:
+                self._spawn(started_hook(lid))
         ended = [lid for lid in changed if self.tracker.is_ended(lid)]
         for lid in ended:
             if lid not in self._announced:
@@ -156,6 +163,7 @@ class CallService:
             for lid in self.tracker.evict(self.clock(), keep=self._dirty):
                 self._written.discard(lid)
                 self._announced.discard(lid)
+                self._started.discard(lid)
 
 
 def _log_call(record: dict[str, object]) -> None:

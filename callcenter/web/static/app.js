@@ -3,6 +3,12 @@
 "use strict";
 
 (function () {
+  var pending = null;
+  function refreshSoon(panels) {  // a burst of events (a call's first events, a sweep) → one fetch per panel
+    if (pending) { return; }
+    pending = setTimeout(function () { pending = null; panels.forEach(refresh); }, 300);
+  }
+
   function refresh(panel) {
     fetch(panel.dataset.refresh, {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.text() : null; })
@@ -28,7 +34,7 @@
     var partial = null;
     var banner = null;
     source.addEventListener("order", function (e) {
-      panels.forEach(refresh);
+      refreshSoon(panels);
       var here = document.querySelector("[data-order]");
       var data = JSON.parse(e.data);
       if (here && here.dataset.order === data.number && String(data.version) !== here.dataset.version && !banner) {
@@ -40,7 +46,7 @@
       var list = document.querySelector("table.list");
       if (list && !here && !panels.length) { document.body.dataset.stale = "1"; }
     });
-    source.addEventListener("call", function () { panels.forEach(refresh); });
+    source.addEventListener("call", function () { refreshSoon(panels); });
     if (box) {
       source.addEventListener("partial", function (e) {
         var data = JSON.parse(e.data);
