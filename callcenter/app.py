@@ -199,7 +199,7 @@ def build_app(
         attach_services(app, services, settings)
         await services.calendar.refresh()  # before anything computes a deadline
         await services.sms_triggers.reconcile(services.orders.orders, services.clock() - SMS_RECONCILE_WINDOW)
-        workers = [asyncio.create_task(sms_loop(services.sms), name="sms-sender"),
+        workers = [asyncio.create_task(sms_loop(services.sms, services.sms_inbound), name="sms-sender"),
                    asyncio.create_task(services.faxes.run(), name="fax-intake"),
                    asyncio.create_task(services.calendar.run(), name="calendar-refresh"),
                    asyncio.create_task(services.supervision.run_forever(), name="supervision-sweep")]

@@ -252,3 +252,14 @@ async def test_reconcile_queues_what_a_crash_lost_and_nothing_twice(stack: Stack
     assert [m.template for m in await stack.queued()] == ["order_accepted", "order_replied"]
     await stack.services.sms_triggers.reconcile(orders.orders, NOW + timedelta(minutes=1))  # nothing that recent
     assert len(await stack.queued()) == 2
+
+
+async def test_a_message_that_could_not_go_out_for_days_is_cancelled_not_sent_late(stack: Stack) -> None:
+    provider, stack.sms.provider = stack.sms.provider, None  # SMS switched off
+    await stack.services.orders.create(spec(), AGENT)
+    assert (await stack.sms.run_due()).sent == 0
+    stack.sms.provider = provider  # switched on four days later
+    report = await stack.sms.run_due(NOW + timedelta(days=4))
+    assert report.sent == 0 and report.failed[0]["error_id"] == "sms-expired"
+    [message] = await stack.queued()
+    assert message.status == "cancelled" and stack.fake.requests == 0

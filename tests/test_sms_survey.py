@@ -106,3 +106,26 @@ async def test_a_text_that_is_not_a_rating_is_a_supplement_not_a_vote(stack: Sta
     job = await stack.services.callbacks.repo.for_cycle(order.number, order.cycle)
     assert job.status == "waiting_sms"
     assert job.last_outcome == Outcome.BUSY.value
+
+
+async def test_a_message_whose_handling_failed_is_routed_again_later(stack: Stack) -> None:
+    inbound = stack.services.sms_inbound
+    real = inbound._route
+    calls = 0
+
+    async def failing_once(sms_: InboundSms, now: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("database went away")
+        return await real(sms_, now)
+
+    inbound._route = failing_once  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await inbound.receive(sms("华翔路施工，货车出不去", "SM9"))
+    assert (await inbound.receive(sms("华翔路施工，货车出不去", "SM9"))).outcome == "pending"  # a redelivery
+    assert await inbound.retry_stuck(stack.clock.now) == 0  # too fresh: maybe still being handled
+    assert await inbound.retry_stuck(stack.clock.now + timedelta(minutes=3)) == 1
+    [row] = await inbound.list()
+    assert row["outcome"] == "draft" and row["order_number"]
+    assert await inbound.retry_stuck(stack.clock.now + timedelta(minutes=10)) == 0  # settled once

@@ -33,6 +33,7 @@ from .webhooks import InboundSms, parse_survey_reply
 
 log = logging.getLogger(__name__)
 DEFAULT_APPEND_WINDOW = timedelta(days=3)
+STUCK_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,41 @@ class InboundSmsService:
         try:
             result = await self._route(sms, now)
         except Exception:
-            # Stored, not acted on: the row (outcome NULL) is listed for an agent; nothing is lost.
+            # Stored, not acted on (outcome NULL): `retry_stuck` routes it again later; nothing is lost.
             log.exception("inbound SMS %s from %s stored but not processed", sms.message_sid, mask_phone(sms.sender))
             raise
         await self._settle(row_id, result)
         log.info("inbound SMS %s from %s: %s %s", sms.message_sid, mask_phone(sms.sender), result.outcome,
                  result.order_number or "")
         return result
+
+    async def retry_stuck(self, now: datetime | None = None) -> int:
+        """Route again the messages stored but never settled (the database or a bug failed mid-way).
+        Only rows older than STUCK_AFTER, so a delivery being handled right now is left alone; each
+        row is claimed ("processing") before it is routed, so two nodes never route it twice."""
+        now = now or self.clock()
+        t = sms_inbound
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(t).where(t.c.outcome.is_(None), t.c.received_at <= now - STUCK_AFTER)
+                                       .order_by(t.c.id).limit(50))).all()
+        done = 0
+        for row in rows:
+            async with write_transaction(self.engine) as conn:
+                claimed = await conn.execute(update(t).where(t.c.id == row.id, t.c.outcome.is_(None))
+                                             .values(outcome="processing"))
+            if not claimed.rowcount:
+                continue
+            sms = InboundSms(message_sid=row.message_sid, sender=row.sender, recipient=row.recipient, body=row.body)
+            try:
+                result = await self._route(sms, row.received_at)
+            except Exception:
+                log.exception("inbound SMS %s still cannot be processed; trying again later", row.message_sid)
+                async with write_transaction(self.engine) as conn:
+                    await conn.execute(update(t).where(t.c.id == row.id).values(outcome=None))
+                continue
+            await self._settle(row.id, result)
+            done += 1
+        return done
 
     async def _route(self, sms: InboundSms, now: datetime) -> InboundResult:
         if not sms.body.strip():

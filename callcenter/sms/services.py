@@ -34,6 +34,9 @@ class SmsLimits:
     per_number: int = 5
     period: timedelta = timedelta(hours=1)
     max_attempts: int = len(RETRY_DELAYS) + 1
+    # A confirmation that could not go out for this long (SMS was off, the provider was down for
+    # days) is cancelled: "your order was accepted" a week late confuses more than it helps.
+    max_age: timedelta = timedelta(hours=72)
 
 
 @dataclass
@@ -100,6 +103,13 @@ class SmsService:
 
     async def _send(self, message: OutboxMessage, now: datetime, report: SendReport) -> None:
         assert self.provider is not None
+        if now - message.next_attempt_at > self.limits.max_age:
+            error = ("sms-expired", None, f"not sent within {self.limits.max_age} of when it was due")
+            await self.outbox.give_up(message, "cancelled", error, now)
+            report.failed.append({"id": message.id, "template": message.template, "status": "cancelled",
+                                  "error_id": "sms-expired", "provider_code": None})
+            log.warning("SMS %s to %s cancelled: too late to send", message.template, mask_phone(message.to_phone))
+            return
         since = now - self.limits.period
         spent = await self.outbox.spent_since(message.to_phone, since, exclude=message.id)
         release = rate_limit_release(spent, now, capacity=self.limits.per_number, period=self.limits.period)

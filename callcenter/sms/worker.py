@@ -1,5 +1,6 @@
 """The background sender: sends due messages at once when woken, and every ``interval`` anyway
-(retries, rate-limit releases, messages another node queued)."""
+(retries, rate-limit releases, messages another node queued); each round also routes inbound
+messages whose first handling failed."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import asyncio
 import contextlib
 import logging
 
+from .inbound import InboundSmsService
 from .services import SmsService
 
 log = logging.getLogger(__name__)
 
 
-async def sms_loop(sms: SmsService, interval: float = 15.0) -> None:
+async def sms_loop(sms: SmsService, inbound: InboundSmsService | None = None, interval: float = 15.0) -> None:
     while True:
         try:
+            if inbound is not None:
+                await inbound.retry_stuck()
             report = await sms.run_due()
             if report.sent or report.failed:
                 log.debug("SMS round: %s", report.to_json())
