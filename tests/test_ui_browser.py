@@ -342,3 +342,29 @@ async def test_an_agent_adds_a_callers_follow_up_and_records_a_manual_callback(s
     assert "已办结" in await page.inner_text("h1")
     order = await site.orders.get(number, SYSTEM)
     assert order.status == Status.CLOSED and order.callbacks[-1].rating == Rating.SATISFIED
+
+
+async def test_a_fax_drafts_pages_open_from_the_draft(site: Site, tmp_path: Path) -> None:
+    pdf = tmp_path / "fax.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n% a fax\n")
+    draft = NewOrder(channel=Channel.FAX, category=Category.HELP, received_at=site.clock(), draft=True,
+                     enterprise=Enterprise(name="来信 02088886666", phone="02088886666"), subject="传真来件（待确认）",
+                     content="华翔路施工", attachments=(str(pdf), str(tmp_path / "missing.tif")))
+    number = (await site.orders.create(draft, SYSTEM)).number
+    page = await site.login("agent")
+    await page.goto(site.url(f"/agent/drafts/{number}"))
+    assert await page.inner_text(".attachments") == "传真原件（PDF）\n传真原件（TIFF）"
+    kinds = await page.evaluate("""async (n) => Promise.all([0, 1, 2].map(async i => {
+        const r = await fetch(`/orders/${n}/attachments/${i}`); return [r.status, r.headers.get("content-type")]; }))""",
+                                number)
+    assert kinds == [[200, "application/pdf"], [404, "text/html; charset=utf-8"], [404, "text/html; charset=utf-8"]]
+
+
+async def test_search_results_are_paged(site: Site) -> None:
+    for i in range(53):
+        await create(site, subject=f"园区道路积水第{i}次反映")
+    page = await site.login("agent")
+    await page.goto(site.url("/orders?q=园区道路积水"))
+    assert await page.locator("tr[data-number]").count() == 50 and "第 1 / 2 页" in await page.inner_text(".pager")
+    await page.click("text=下一页")
+    assert await page.locator("tr[data-number]").count() == 3 and "第 2 / 2 页" in await page.inner_text(".pager")

@@ -26,6 +26,9 @@ from .views_orders import error_text, load
 routes = web.RouteTableDef()
 AGENTS = (Role.AGENT, Role.SUPERVISOR)
 ALL_STATUSES = [s.value for s in Status]
+# Served with a fixed type: a file an order names must never be rendered as a page of ours.
+MEDIA_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".gsm": "audio/x-gsm", ".pdf": "application/pdf",
+               ".tif": "image/tiff", ".tiff": "image/tiff", ".png": "image/png"}
 
 
 async def screen_pop(request: web.Request, call: dict[str, Any]) -> dict[str, Any]:
@@ -143,4 +146,5 @@ async def attachment(request: web.Request) -> web.FileResponse:
     path = Path(order.attachments[int(raw)])
     if not path.is_file():
         raise web.HTTPNotFound(text="附件文件不存在（可能仍在传输）")
-    return web.FileResponse(path)
+    kind = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    return web.FileResponse(path, headers={"Content-Type": kind, "X-Content-Type-Options": "nosniff"})

@@ -21,6 +21,7 @@ from .render import render
 from .session import web_actor
 
 routes = web.RouteTableDef()
+PAGE_SIZE = 50
 ORDER_NUMBER = re.compile(r"^\d{8}-\d{4}$")
 
 # Chinese first, the domain's own (English) detail after it for the record.
@@ -109,12 +110,16 @@ async def search(request: web.Request) -> web.Response:
     status = request.query.get("status", "")
     if ORDER_NUMBER.match(q):
         raise web.HTTPSeeOther(f"/orders/{q}")
-    query = SearchQuery(text=q or None, status=[status] if status in STATUS_LABELS else None, limit=100)
+    raw_page = request.query.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else 1
+    query = SearchQuery(text=q or None, status=[status] if status in STATUS_LABELS else None, limit=PAGE_SIZE,
+                        offset=(page - 1) * PAGE_SIZE)
     orders, total = await request.app[ORDERS].search(query, actor)
     now, policy = request.app[CLOCK](), request.app[POLICY]
     rows = [schemas.order_view(o, policy, now, actor, full=False) for o in orders]
+    pages = max(1, -(-total // PAGE_SIZE))
     return render(request, "orders.html", rows=rows, total=total, q=q, status_filter=status, statuses=STATUS_LABELS,
-                  unit_names=await unit_names(request))
+                  unit_names=await unit_names(request), page=page, pages=pages)
 
 
 @routes.get("/orders/new")
