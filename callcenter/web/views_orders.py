@@ -8,13 +8,14 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.db.errors import OrderNotFound, VersionConflict
-from callcenter.keys import AUDIT, CLOCK, ORDERS, POLICY, UNITS
+from callcenter.keys import AUDIT, CALLS, CLOCK, ORDERS, POLICY, UNITS
 from callcenter.knowledge.keys import KNOWLEDGE
 from callcenter.orders import schemas
 from callcenter.orders.services import SearchQuery
 from worksheet.errors import InvalidTransition, NotPermitted, ValidationError, WindowClosed, WorksheetError
 from worksheet.model import Category, Channel, Role, Urgency, WorkOrder
 
+from . import labels
 from .forms import command_body, expected_version
 from .labels import STATUS as STATUS_LABELS
 from .render import render
@@ -56,8 +57,6 @@ async def unit_names(request: web.Request) -> dict[str, str]:
 
 
 async def related_calls(request: web.Request, order: WorkOrder) -> list[dict[str, Any]]:
-    from callcenter.keys import CALLS
-
     return list(await request.app[CALLS].repo.list(limit=20, offset=0, order_number=order.number, caller=None))
 
 
@@ -72,7 +71,7 @@ async def load(request: web.Request, number: str) -> WorkOrder:
 async def show(request: web.Request) -> web.Response:
     order = await load(request, request.match_info["number"])
     done = request.query.get("done", "")
-    return await order_page(request, order, flash=f"已完成：{done}" if done else "")
+    return await order_page(request, order, flash=f"已完成：{labels.label(labels.ACTION, done)}" if done else "")
 
 
 @routes.post("/orders/{number:\\d{8}-\\d{4}}/act/{action}")
