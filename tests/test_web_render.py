@@ -42,3 +42,15 @@ def test_search_terms_are_marked_longest_first_and_escaped() -> None:
     html = str(mark_terms("<i>高新技术企业</i>认定：高新", ["高新", "高新技术企业"]))
     assert html == "&lt;i&gt;<mark>高新技术企业</mark>&lt;/i&gt;认定：<mark>高新</mark>"
     assert str(mark_terms("a<b", [])) == "a&lt;b"
+
+
+def test_common_validation_messages_are_explained_in_chinese() -> None:
+    from callcenter.db.errors import VersionConflict
+    from callcenter.web.views_orders import error_text
+    from worksheet.errors import InvalidTransition, ValidationError
+
+    assert error_text(ValidationError("basis is required")) == "填写有误：请填写政策依据"
+    assert error_text(ValidationError("content is longer than 4000 characters")) == "填写有误：内容不能超过 4000 个字"
+    assert error_text(VersionConflict("20261123-0001", 3)).startswith("工单已被他人更新")
+    assert error_text(InvalidTransition("closed", "reply")).startswith("工单当前状态不允许此操作")
+    assert error_text(ValidationError("unknown unit 'x'")) == "填写有误：unknown unit 'x'"  # kept as written

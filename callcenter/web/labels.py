@@ -40,6 +40,15 @@ FIELD: Mapping[str, str] = {
 }
 
 
+# Form fields as the domain's messages name them, for the Chinese explanation of an error.
+FORM_FIELD: Mapping[str, str] = {
+    "reason": "理由", "basis": "政策依据", "content": "内容", "answer": "答复内容", "explanation": "说明",
+    "text": "补充内容", "subject": "标题", "enterprise.name": "企业名称", "enterprise.phone": "联系电话",
+    "enterprise.contact_person": "联系人", "lead_unit": "主办单位", "into": "合并目标工单", "note": "备注",
+    "decision": "复核结论", "rating": "回访结果", "approve": "审批意见", "passed": "审核结论", "kind": "办理类型",
+}
+
+
 def label(table: Mapping[str, str], value: object) -> str:
     """The Chinese label, or the value itself for anything the table does not know."""
     return table.get(str(value), str(value)) if value is not None else ""

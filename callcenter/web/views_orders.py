@@ -33,9 +33,24 @@ ERRORS: tuple[tuple[type[Exception], str], ...] = (
 )
 
 
+_REQUIRED = re.compile(r"^(\S+) (?:is required|must be chosen)$")
+_TOO_LONG = re.compile(r"^(\S+) is longer than (\d+) characters$")
+
+
+def explain(message: str) -> str:
+    """The common validation messages in Chinese; anything else as the domain wrote it."""
+    if m := _REQUIRED.match(message):
+        return f"请填写{labels.label(labels.FORM_FIELD, m.group(1))}"
+    if m := _TOO_LONG.match(message):
+        return f"{labels.label(labels.FORM_FIELD, m.group(1))}不能超过 {m.group(2)} 个字"
+    if message.startswith("credit code"):
+        return f"统一社会信用代码有误：{message}"
+    return message
+
+
 def error_text(exc: Exception) -> str:
     prefix = next(text for kind, text in ERRORS if isinstance(exc, kind))
-    return f"{prefix}（{exc}）"
+    return f"{prefix}：{explain(str(exc))}"
 
 
 async def order_page(request: web.Request, order: WorkOrder, *, status: int = 200, flash: str = "",
