@@ -215,6 +215,8 @@ def build_app(
                     await worker
             if tel is not None:
                 await tel.stop()
+            if (close := getattr(services.sms.provider, "close", None)) is not None:
+                await close()  # the Aliyun adapter's HTTP session
             await services.calls.close()
             await services.engine.dispose()
 
@@ -242,7 +244,7 @@ def attach_services(app: web.Application, services: Services, settings: Settings
     app[UNITS], app[POLICY], app[CLOCK] = services.units, services.policy, services.clock
     app[CALLS], app[SPEECH], app[LIVE] = services.calls, services.speech, services.live
     app[SMS], app[SMS_INBOUND], app[FAXES] = services.sms, services.sms_inbound, services.faxes
-    app[SMS_WEBHOOK] = WebhookConfig(settings.twilio_auth_token, settings.public_url)
+    app[SMS_WEBHOOK] = WebhookConfig(settings.twilio_auth_token, settings.public_url, settings.aliyun_report_token)
     app[AUDIT], app[CALLBACKS] = AuditLog(services.engine), services.callbacks
     app[REPORTS] = ReportService(services.engine, services.policy, services.clock)
     app[KNOWLEDGE], app[CALENDAR] = services.knowledge, services.calendar

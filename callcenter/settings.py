@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -52,6 +53,13 @@ class Settings:
     twilio_auth_token: str = field(default="", repr=False)
     twilio_from: str | None = None
     twilio_api_base: str | None = None  # another Messages API base (a local fake in tests)
+    # Aliyun (mainland numbers): registered templates by our template name, e.g. {"survey": "SMS_1234"}.
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: str = field(default="", repr=False)
+    aliyun_sign_name: str | None = None
+    aliyun_templates: Mapping[str, str] = field(default_factory=dict)
+    aliyun_endpoint: str | None = None
+    aliyun_report_token: str = field(default="", repr=False)  # the secret path segment of the report webhook
     # The public base URL Twilio calls (https://hotline.example.gov.cn): signatures are computed
     # over it, and status callbacks point at it. Unset: the URL the request arrived on.
     public_url: str | None = None
@@ -141,7 +149,7 @@ def _timezone(name: str) -> str:
 
 
 def _messaging(env: Mapping[str, str], number: Callable[[str, int], int]) -> dict[str, Any]:
-    sms = _choice(env, "ZHITONG_SMS", ("auto", "twilio", "log", "off"), "auto")
+    sms = _choice(env, "ZHITONG_SMS", ("auto", "twilio", "aliyun", "log", "off"), "auto")
     sid = env.get("ZHITONG_TWILIO_ACCOUNT_SID") or None
     sender = env.get("ZHITONG_TWILIO_FROM") or None
     if (sms == "twilio" or (sms == "auto" and sid)) and not (sid and env.get("ZHITONG_TWILIO_AUTH_TOKEN") and sender):
@@ -153,6 +161,7 @@ def _messaging(env: Mapping[str, str], number: Callable[[str, int], int]) -> dic
     if per_number < 1:
         raise SettingsError("ZHITONG_SMS_PER_NUMBER_HOUR must be at least 1")
     return {
+        **_aliyun(env, sms),
         "sms": sms, "twilio_account_sid": sid, "twilio_auth_token": env.get("ZHITONG_TWILIO_AUTH_TOKEN") or "",
         "twilio_from": sender, "twilio_api_base": env.get("ZHITONG_TWILIO_API_BASE") or None, "public_url": public,
         "sms_append_window": timedelta(hours=number("ZHITONG_SMS_APPEND_HOURS", 72)),
@@ -161,3 +170,31 @@ def _messaging(env: Mapping[str, str], number: Callable[[str, int], int]) -> dic
         "fax_store_dir": env.get("ZHITONG_FAX_STORE_DIR") or "var/fax",
         "fax_ocr": _choice(env, "ZHITONG_FAX_OCR", ("on", "off"), "on"),
     }
+
+
+def _aliyun(env: Mapping[str, str], sms: str) -> dict[str, Any]:
+    """Aliyun SMS settings; with ZHITONG_SMS=aliyun every one of our templates must have its code."""
+    raw = env.get("ZHITONG_ALIYUN_TEMPLATES") or "{}"
+    try:
+        templates = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"ZHITONG_ALIYUN_TEMPLATES is not JSON: {exc.msg}") from None
+    if not isinstance(templates, dict) or not all(isinstance(v, str) and v for v in templates.values()):
+        raise SettingsError('ZHITONG_ALIYUN_TEMPLATES must map template names to codes, e.g. {"survey": "SMS_1"}')
+    values = {
+        "aliyun_access_key_id": env.get("ZHITONG_ALIYUN_ACCESS_KEY_ID") or None,
+        "aliyun_access_key_secret": env.get("ZHITONG_ALIYUN_ACCESS_KEY_SECRET") or "",
+        "aliyun_sign_name": env.get("ZHITONG_ALIYUN_SIGN_NAME") or None,
+        "aliyun_templates": {str(k): str(v) for k, v in templates.items()},
+        "aliyun_endpoint": env.get("ZHITONG_ALIYUN_ENDPOINT") or None,
+        "aliyun_report_token": env.get("ZHITONG_ALIYUN_REPORT_TOKEN") or "",
+    }
+    if sms == "aliyun":
+        from callcenter.sms.templates import TEMPLATES  # the names a deployment must register
+
+        if not (values["aliyun_access_key_id"] and values["aliyun_access_key_secret"] and values["aliyun_sign_name"]):
+            raise SettingsError("Aliyun SMS needs ZHITONG_ALIYUN_ACCESS_KEY_ID, _ACCESS_KEY_SECRET and _SIGN_NAME")
+        missing = sorted(set(TEMPLATES) - set(values["aliyun_templates"]))
+        if missing:
+            raise SettingsError(f"ZHITONG_ALIYUN_TEMPLATES has no code for: {', '.join(missing)}")
+    return values

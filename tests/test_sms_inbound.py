@@ -135,3 +135,22 @@ async def test_the_outbox_lists_masked_numbers_without_bodies(api: Api) -> None:
     status, _ = await api.call("zjj", "GET", "/api/v1/sms/outbox")
     assert status == 403
     assert api.client.server.app[SMS_INBOUND] is not None
+
+
+async def test_aliyun_delivery_reports_need_the_secret_path_token(db_url: str) -> None:
+    async for api in start_api(db_url, aliyun_report_token="s3cret-token"):
+        outbox = api.client.server.app[SMS].outbox
+        await api.call("agent", "POST", "/api/v1/orders", ORDER)  # queues order_accepted
+        [queued] = await outbox.claim_due(api.clock.now, 10)
+        await outbox.mark_sent(queued, "aliyun", "900619746936498440^0", api.clock.now)
+        report = [{"phone_number": "13800138000", "send_time": "2026-11-23 09:00:01", "report_time":
+                   "2026-11-23 09:00:05", "success": True, "err_code": "DELIVERED", "err_msg": "用户接收成功",
+                   "sms_size": "1", "biz_id": "900619746936498440^0", "out_id": queued.idempotency_key}]
+        wrong = await api.client.post("/webhooks/aliyun/sms-report/guess", json=report)
+        assert wrong.status == 404
+        bad = await api.client.post("/webhooks/aliyun/sms-report/s3cret-token", json={"not": "a list"})
+        assert bad.status == 400
+        ok = await api.client.post("/webhooks/aliyun/sms-report/s3cret-token", json=report)
+        assert ok.status == 200 and (await ok.json())["code"] == 0
+        [message] = await outbox.list()
+        assert message.status == "delivered" and message.error_code is None

@@ -6,6 +6,7 @@ or wrong X-Twilio-Signature is answered 403 and nothing is stored.
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from aiohttp import web
@@ -17,12 +18,14 @@ from callcenter.keys import SMS, SMS_INBOUND, SMS_WEBHOOK
 from worksheet.errors import ValidationError
 from worksheet.model import Role
 
+from .aliyun_adapter import parse_report_batch
 from .webhooks import SIGNATURE_HEADER, WebhookError, is_valid_signature, parse_inbound, parse_status_callback
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 INBOUND_PATH = "/webhooks/twilio/sms"
 STATUS_PATH = "/webhooks/twilio/sms-status"
+ALIYUN_REPORT_PATH = "/webhooks/aliyun/sms-report"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -67,6 +70,22 @@ def _page(request: web.Request) -> tuple[int, int]:
     if not (0 < limit <= 500 and offset >= 0):
         raise ValidationError("limit must be 1–500 and offset non-negative")
     return limit, offset
+
+
+@routes.post(ALIYUN_REPORT_PATH + "/{token}")
+async def aliyun_report(request: web.Request) -> web.Response:
+    """Aliyun's SmsReport push (a JSON array). Aliyun does not sign it, so the URL carries a secret
+    token (ZHITONG_ALIYUN_REPORT_TOKEN); a wrong one is a 404, as if the route did not exist."""
+    expected = request.app[SMS_WEBHOOK].aliyun_token
+    if not expected or not hmac.compare_digest(request.match_info["token"], expected):
+        raise web.HTTPNotFound()
+    try:
+        statuses = parse_report_batch(await request.json())
+    except (ValueError, WebhookError) as exc:
+        raise BadRequest(f"not an SmsReport batch: {exc}", error_id="sms-webhook-invalid") from None
+    for status in statuses:
+        await request.app[SMS].on_status(status)
+    return web.json_response({"code": 0, "msg": "成功"})
 
 
 @routes.get("/api/v1/sms/outbox")

@@ -103,3 +103,4 @@ def parse_survey_reply(body: str) -> Rating | None:
 class WebhookConfig:
     auth_token: str  # the Twilio auth token the signatures are made with ("" rejects every request)
     public_url: str | None  # the base URL Twilio calls, when the app sits behind a proxy
+    aliyun_token: str = ""  # the secret last path segment of Aliyun's report push ("" = route off)
