@@ -202,6 +202,9 @@ async def test_a_full_phone_number_is_shown_on_request_and_audited(site: Site) -
     assert await page.inner_text(".phone") == "13800138000"
     [entry] = await site.app[AUDIT].list(subject=number)
     assert (entry["actor"], entry["action"]) == ("agent", "reveal-phone")
+    boss = await site.login("boss")
+    await boss.goto(site.url(f"/orders/{number}"))
+    assert "agent（受理员）查看完整号码" in await boss.inner_text(".audit")
 
 
 async def test_a_unit_inbox_updates_itself_when_an_order_arrives(site: Site) -> None:

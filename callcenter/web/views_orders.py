@@ -62,9 +62,11 @@ async def order_page(request: web.Request, order: WorkOrder, *, status: int = 20
     kb_hits = []
     if "answer-directly" in view["allowed_actions"] and order.category == Category.CONSULTATION:
         kb_hits = await request.app[KNOWLEDGE].search(f"{order.subject} {order.content}", 3)
+    # Who saw this order's full phone number: for supervisors, the other half of masking.
+    audit = await request.app[AUDIT].list(subject=order.number) if actor.role in (Role.SUPERVISOR, Role.ADMIN) else []
     return render(request, "order.html", status=status, order=view, units=units, calls=related, flash=flash,
                   flash_kind=flash_kind, reveal=reveal, preset=request.app[POLICY].preset(order.preset),
-                  kb_hits=kb_hits, names={u["code"]: u["name"] for u in units})
+                  kb_hits=kb_hits, names={u["code"]: u["name"] for u in units}, audit=audit)
 
 
 async def unit_names(request: web.Request) -> dict[str, str]:
