@@ -1,8 +1,5 @@
-"""The knowledge-base routes on a real server: roles, validation, conflicts, verbatim content.
-
-The app is `build_app` (as tests/api_helpers.start_api builds it) with the knowledge routes added
-and the service attached by one more cleanup context, which is what the composition root will do.
-"""
+"""The knowledge-base routes on a real server (tests.api_helpers.start_api): roles, validation,
+conflicts, verbatim content."""
 
 from __future__ import annotations
 
@@ -10,18 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
-from callcenter.admin import read_units
-from callcenter.app import build_app
-from callcenter.db.engine import create_engine
-from callcenter.keys import AUTH, CLOCK, UNITS
-from callcenter.knowledge import http as knowledge_http
-from callcenter.knowledge.keys import KNOWLEDGE
-from callcenter.knowledge.service import KnowledgeService
-from callcenter.settings import Settings
-from tests.api_helpers import PASSWORD, Api, FakeClock
+from tests.api_helpers import Api, start_api
 
 ARTICLE = {"title": "高新技术企业认定需要准备哪些材料", "body": "通过认定管理工作网在线提交申请材料。",
            "category": "惠企政策", "keywords": ["高企"], "unit": "kjj"}
@@ -29,33 +16,8 @@ ARTICLE = {"title": "高新技术企业认定需要准备哪些材料", "body": 
 
 @pytest.fixture
 async def api(db_url: str) -> AsyncIterator[Api]:
-    clock = FakeClock()
-    app = build_app(Settings(database_url=db_url), clock=clock, telephony=False)
-    app.router.add_routes(knowledge_http.routes)
-
-    async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
-        engine = create_engine(db_url)  # runs after build_app's context, so the schema is migrated
-        app[KNOWLEDGE] = KnowledgeService(engine, app[CLOCK], recheck_s=0)
-        yield
-        await engine.dispose()
-
-    app.cleanup_ctx.append(knowledge_ctx)
-    client = TestClient(TestServer(app, host="127.0.0.1"))
-    await client.start_server()
-    try:
-        units = read_units("demo")
-        await app[UNITS].upsert_many(units)
-        by_name = {u["name"]: u["code"] for u in units}
-        for name, role, unit in (("admin", "admin", None), ("agent", "agent", None), ("boss", "supervisor", None),
-                                 ("zjj", "unit_handler", by_name["区住建局"])):
-            await app[AUTH].add_user(name, PASSWORD, role, unit)
-        tokens = {}
-        for name in ("admin", "agent", "boss", "zjj"):
-            resp = await client.post("/api/v1/auth/token", json={"username": name, "password": PASSWORD})
-            tokens[name] = (await resp.json())["token"]
-        yield Api(client, clock, tokens, by_name)
-    finally:
-        await client.close()
+    async for api in start_api(db_url):
+        yield api
 
 
 async def _create(api: Api, who: str = "boss", **extra: Any) -> dict[str, Any]:

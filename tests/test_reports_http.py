@@ -1,4 +1,4 @@
-"""The report routes on the real app (routes added here until the composition root registers them)."""
+"""The report routes on the real app (tests.api_helpers.start_api)."""
 
 from __future__ import annotations
 
@@ -8,47 +8,14 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
-from api_helpers import ORDER, PASSWORD, Api, FakeClock
+from api_helpers import ORDER, Api, start_api
 from openpyxl import load_workbook
-
-from callcenter.admin import read_units
-from callcenter.app import build_app
-from callcenter.keys import AUTH, CLOCK, ORDERS, POLICY, UNITS
-from callcenter.reports import http as reports_http
-from callcenter.reports.keys import REPORTS
-from callcenter.reports.service import ReportService
-from callcenter.settings import Settings
-
-
-async def _attach_reports(app: web.Application) -> None:
-    """What the composition root will do: one service on its typed key (runs after the services exist)."""
-    app[REPORTS] = ReportService(app[ORDERS].orders.engine, app[POLICY], app[CLOCK])
 
 
 @pytest.fixture
 async def api(db_url: str) -> AsyncIterator[Api]:
-    """tests.api_helpers.start_api, with the report routes and service added before the server starts."""
-    clock = FakeClock()
-    app = build_app(Settings(database_url=db_url), clock=clock, telephony=False)
-    app.router.add_routes(reports_http.routes)
-    app.on_startup.append(_attach_reports)  # after cleanup_ctx (services_ctx) has attached the services
-    client = TestClient(TestServer(app, host="127.0.0.1"))
-    await client.start_server()
-    try:
-        units = read_units("demo")
-        await app[UNITS].upsert_many(units)
-        for name, role, unit in (("admin", "admin", None), ("agent", "agent", None), ("boss", "supervisor", None),
-                                 ("zjj", "unit_handler", "区住建局")):
-            await app[AUTH].add_user(name, PASSWORD, role, {u["name"]: u["code"] for u in units}.get(unit or ""))
-        tokens = {}
-        for name in ("admin", "agent", "boss", "zjj"):
-            resp = await client.post("/api/v1/auth/token", json={"username": name, "password": PASSWORD})
-            tokens[name] = (await resp.json())["token"]
-        yield Api(client, clock, tokens, {u["name"]: u["code"] for u in units})
-    finally:
-        await client.close()
+    async for api in start_api(db_url):
+        yield api
 
 
 async def _one_dispatched_order(api: Api) -> str:
