@@ -109,7 +109,7 @@ orders = Table(
     Column("content", Text, nullable=False),
     Column("received_at", UtcDateTime, nullable=False, index=True),
     Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False, index=True),  # start-up SMS reconcile (0012)
     Column("version", Integer, nullable=False),
     Column("card", String(16), nullable=True, index=True),  # highest card of the current cycle: red > yellow
     Column("has_cards", Boolean, nullable=False, default=False, index=True),  # any card in any cycle
