@@ -23,13 +23,18 @@ from callcenter import policy as policy_files
 from callcenter.audit import AuditLog
 from callcenter.auth import http as auth_http
 from callcenter.auth.services import AuthService
+from callcenter.blobs import http as blobs_http
+from callcenter.blobs.files import BlobFiles
+from callcenter.blobs.keys import BLOBS
+from callcenter.blobs.repository import BlobRepository
+from callcenter.blobs.service import BlobService
 from callcenter.calendar_overrides import CalendarOverrides
 from callcenter.callbacks.jobs import CallbackJobRepository
 from callcenter.callbacks.services import CallbackService
 from callcenter.calls import http as calls_http
 from callcenter.calls.services import CallService
 from callcenter.db.calls import CallRecordRepository
-from callcenter.db.engine import create_engine
+from callcenter.db.engine import create_engine, sqlite_path
 from callcenter.db.migrate import upgrade
 from callcenter.db.orders import OrderRepository
 from callcenter.db.units import UnitRepository
@@ -139,6 +144,16 @@ class Services:
     faxes: FaxService
     knowledge: KnowledgeService
     calendar: CalendarOverrides
+    blobs: BlobService
+
+
+def build_blobs(settings: Settings, engine: AsyncEngine, clock: Clock) -> BlobService:
+    """The file store: our blobs, Asterisk's recordings, the faxes kept before blobs; never the database."""
+    roots = {"store": Path(settings.blob_dir), "recordings": Path(settings.recordings_dir),
+             "fax": Path(settings.fax_store_dir)}
+    database = sqlite_path(settings.database_url)
+    files = BlobFiles(roots, protected=[database] if database else [])
+    return BlobService(BlobRepository(engine), files, clock, upload_max=settings.upload_max_bytes)
 
 
 def build_services(settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None) -> Services:
@@ -146,11 +161,12 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
     engine = create_engine(settings.database_url)
     orders = OrderRepository(engine)
     units = UnitRepository(engine)
-    order_service = OrderService(orders, units, policy, clock, settings.duplicate_window)
+    blobs = build_blobs(settings, engine, clock)
+    order_service = OrderService(orders, units, policy, clock, settings.duplicate_window, attachments=blobs)
     calls = CallService(CallRecordRepository(engine), clock, tz=ZoneInfo(settings.pbx_timezone))
     # The speech engine (a loaded model) is attached when telephony starts; until then jobs queue.
     speech = SpeechService(JobRepository(engine), TranscriptRepository(engine), order_service, calls, clock,
-                           engine=None, extract=DraftExtractor(lambda: directory_from_db(engine)))
+                           engine=None, extract=DraftExtractor(lambda: directory_from_db(engine)), blobs=blobs)
     # Satisfaction callbacks: scheduled when a reply passes the check; the dialer (AMI) is
     # attached when telephony starts.
     windows = CallingWindows(policy.calendar)
@@ -165,7 +181,7 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
     sms_inbound = InboundSmsService(engine, order_service, callbacks, speech.extract, clock,
                                     append_window=settings.sms_append_window)
     faxes = FaxService(FaxReceiptRepository(engine), order_service, calls, sms, speech.extract, clock,
-                       incoming_dir=Path(settings.fax_incoming_dir), store_dir=Path(settings.fax_store_dir),
+                       incoming_dir=Path(settings.fax_incoming_dir), blobs=blobs,
                        ocr=settings.fax_ocr == "on")
     calls.ended_hooks.append(faxes.on_call_ended)
     live = LiveHub()  # live transcripts, order changes and ended calls, for the pages' event streams
@@ -180,7 +196,7 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
         units=units, policy=policy, clock=clock,
         calls=calls, speech=speech, live=live, callbacks=callbacks, sms=sms, sms_triggers=triggers,
         sms_inbound=sms_inbound, faxes=faxes, knowledge=KnowledgeService(engine, clock),
-        calendar=CalendarOverrides(engine, policy.calendar, clock),
+        calendar=CalendarOverrides(engine, policy.calendar, clock), blobs=blobs,
     )
 
 
@@ -202,7 +218,8 @@ def build_app(
         workers = [asyncio.create_task(sms_loop(services.sms, services.sms_inbound), name="sms-sender"),
                    asyncio.create_task(services.faxes.run(), name="fax-intake"),
                    asyncio.create_task(services.calendar.run(), name="calendar-refresh"),
-                   asyncio.create_task(services.supervision.run_forever(), name="supervision-sweep")]
+                   asyncio.create_task(services.supervision.run_forever(), name="supervision-sweep"),
+                   asyncio.create_task(services.blobs.run_sweeps(), name="upload-sweep")]
         await _warn_if_no_ocr(settings)
         tel = await start_telephony(settings, services, demo=demo) if telephony else None
         try:
@@ -228,8 +245,8 @@ def build_web() -> web.Application:
     """The HTTP side alone: middlewares and routes; services come from `attach_services`."""
     app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware, page_errors_middleware,
                                        session_middleware], client_max_size=1 << 20)
-    api = (auth_http, orders_http, supervision_http, calls_http, sms_http, fax_http, reports_http, knowledge_http,
-           openapi)
+    api = (auth_http, orders_http, blobs_http, supervision_http, calls_http, sms_http, fax_http, reports_http,
+           knowledge_http, openapi)
     pages = (views_auth, views_orders, views_agent, views_work, views_reports, views_knowledge, views_calendar,
              views_admin, web_events)
     for module in (*api, *pages):
@@ -247,7 +264,7 @@ def attach_services(app: web.Application, services: Services, settings: Settings
     app[SMS_WEBHOOK] = WebhookConfig(settings.twilio_auth_token, settings.public_url, settings.aliyun_report_token)
     app[AUDIT], app[CALLBACKS] = AuditLog(services.engine), services.callbacks
     app[REPORTS] = ReportService(services.engine, services.policy, services.clock)
-    app[KNOWLEDGE], app[CALENDAR] = services.knowledge, services.calendar
+    app[KNOWLEDGE], app[CALENDAR], app[BLOBS] = services.knowledge, services.calendar, services.blobs
 
 
 async def _warn_if_no_ocr(settings: Settings) -> None:

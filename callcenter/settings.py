@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/zhitong.sqlite3"
 DEFAULT_FAX_INCOMING_DIR = "/var/spool/asterisk/zhitong/fax"  # ZT_FAXDIR in the Asterisk dialplan
+DEFAULT_RECORDINGS_DIR = "/var/spool/asterisk/zhitong/recordings"  # ZT_RECDIR in the Asterisk dialplan
+DEMO_RECORDINGS_DIR = "var/demo/recordings"
 
 
 class SettingsError(Exception):
@@ -69,6 +71,11 @@ class Settings:
     fax_incoming_dir: str = DEFAULT_FAX_INCOMING_DIR
     fax_store_dir: str = "var/fax"
     fax_ocr: str = "on"
+    # Files: where Asterisk's recordings are visible to us (only file names it reports are used),
+    # where we keep our own blobs (uploads, faxes), and the largest upload accepted.
+    recordings_dir: str = DEFAULT_RECORDINGS_DIR
+    blob_dir: str = "var/blobs"
+    upload_max_bytes: int = 20 << 20
 
     def for_demo(self) -> Settings:
         """The demo with its simulated PBX: SMS go to the log unless a provider is configured, and
@@ -76,7 +83,9 @@ class Settings:
         if self.ami_host is not None:
             return self
         spool = "var/demo/fax-spool" if self.fax_incoming_dir == DEFAULT_FAX_INCOMING_DIR else self.fax_incoming_dir
-        return replace(self, sms="log" if self.sms_provider == "off" else self.sms, fax_incoming_dir=spool)
+        recordings = DEMO_RECORDINGS_DIR if self.recordings_dir == DEFAULT_RECORDINGS_DIR else self.recordings_dir
+        return replace(self, sms="log" if self.sms_provider == "off" else self.sms, fax_incoming_dir=spool,
+                       recordings_dir=recordings)
 
     @property
     def sms_provider(self) -> str:
@@ -123,6 +132,9 @@ class Settings:
             audiosocket_host=env.get("ZHITONG_AUDIOSOCKET_HOST") or "127.0.0.1",
             audiosocket_port=number("ZHITONG_AUDIOSOCKET_PORT", 9092),
             callback_channel=_dial_template(env.get("ZHITONG_CALLBACK_CHANNEL") or "Local/{phone}@outbound"),
+            recordings_dir=env.get("ZHITONG_RECORDINGS_DIR") or DEFAULT_RECORDINGS_DIR,
+            blob_dir=env.get("ZHITONG_BLOB_DIR") or "var/blobs",
+            upload_max_bytes=_upload_limit(number("ZHITONG_UPLOAD_MAX_MB", 20)),
             **_messaging(env, number),
         )
 
@@ -132,6 +144,12 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default
     if value not in allowed:
         raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
+
+
+def _upload_limit(megabytes: int) -> int:
+    if not 1 <= megabytes <= 500:
+        raise SettingsError(f"ZHITONG_UPLOAD_MAX_MB must be between 1 and 500, got {megabytes}")
+    return megabytes << 20
 
 
 def _dial_template(value: str) -> str:

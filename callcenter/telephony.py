@@ -68,7 +68,8 @@ async def start_telephony(settings: Settings, services: Services, *, demo: bool 
     try:
         if speech:
             await _start_speech(tel, settings, services)
-        desk = OrderDesk(services.orders, calls, services.clock, services.speech, services.callbacks)
+        desk = OrderDesk(services.orders, calls, services.clock, services.speech, services.callbacks,
+                         blobs=services.blobs)
         if settings.agi_port or demo:
             tel.agi = AgiServer(build_routes(desk))
             server = await tel.agi.start(settings.agi_host, settings.agi_port)
@@ -87,7 +88,7 @@ async def start_telephony(settings: Settings, services: Services, *, demo: bool 
             calls.originate_hooks.append(callbacks.on_originate_result)
             tel.tasks.append(asyncio.create_task(_callback_loop(tel.ami, callbacks), name="callbacks"))
         if tel.simulator is not None and demo_loop:
-            tel.tasks.append(asyncio.create_task(_demo_loop(tel), name="pbxsim-demo"))
+            tel.tasks.append(asyncio.create_task(_demo_loop(tel, Path(settings.recordings_dir)), name="pbxsim-demo"))
     except BaseException:
         await tel.stop()
         raise
@@ -171,7 +172,7 @@ async def _demo_voice() -> str | None:
     return str(path) if proc.returncode == 0 and path.exists() else None
 
 
-async def _demo_loop(tel: Telephony) -> None:
+async def _demo_loop(tel: Telephony, recordings: Path) -> None:
     from dataclasses import replace
 
     from callcenter.pbxsim.scenarios import FAX_RECEIVED, IVR_HANGUP_MID_MENU, IVR_LEAVE_MESSAGE, QUEUE_CALL
@@ -179,7 +180,7 @@ async def _demo_loop(tel: Telephony) -> None:
     assert tel.ami is not None
     # The simulated Asterisk writes the caller's message where the app can read it.
     message = replace(IVR_LEAVE_MESSAGE, audio_file=await _demo_voice(),
-                      variables=(("ZT_RECDIR", str((DEMO_DIR / "recordings").resolve())),))
+                      variables=(("ZT_RECDIR", str(recordings.resolve())),))
     fax = replace(FAX_RECEIVED, fax_file=await asyncio.to_thread(_demo_fax))
     await tel.ami.connected.wait()
     with contextlib.suppress(asyncio.CancelledError):

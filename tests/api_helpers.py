@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +64,8 @@ ORDER = {
 
 async def start_api(db_url: str, **settings: Any) -> AsyncIterator[Api]:
     clock = FakeClock()
+    files = tempfile.mkdtemp(prefix="zt-files-")  # blobs and recordings of this server only
+    settings = {"blob_dir": f"{files}/blobs", "recordings_dir": f"{files}/recordings", **settings}
     app = build_app(Settings(database_url=db_url, **settings), clock=clock, telephony=False)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
@@ -83,3 +87,4 @@ async def start_api(db_url: str, **settings: Any) -> AsyncIterator[Api]:
         yield Api(client, clock, tokens, by_name)
     finally:
         await client.close()
+        shutil.rmtree(files, ignore_errors=True)

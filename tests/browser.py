@@ -8,6 +8,8 @@ Screenshots go to test-artifacts/screenshots/ (kept by CI as artefacts, ignored 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from callcenter.admin import read_units
 from callcenter.app import build_app
+from callcenter.blobs.keys import BLOBS
 from callcenter.keys import AUTH, ORDERS, UNITS
 from callcenter.settings import Settings
 from tests.api_helpers import PASSWORD, FakeClock
@@ -47,6 +50,10 @@ class Site:
     def orders(self) -> Any:
         return self.app[ORDERS]
 
+    @property
+    def blobs(self) -> Any:
+        return self.app[BLOBS]
+
     async def login(self, username: str) -> Page:
         context = await self.browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
         page = await context.new_page()
@@ -67,6 +74,8 @@ async def screenshot(page: Page, name: str) -> Path:
 
 async def start_site(db_url: str, **settings: Any) -> AsyncIterator[Site]:
     clock = FakeClock()
+    files = tempfile.mkdtemp(prefix="zt-files-")  # blobs and recordings of this server only
+    settings = {"blob_dir": f"{files}/blobs", "recordings_dir": f"{files}/recordings", **settings}
     app = build_app(Settings(database_url=db_url, **settings), clock=clock, telephony=False)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
@@ -84,3 +93,4 @@ async def start_site(db_url: str, **settings: Any) -> AsyncIterator[Site]:
                 await browser.close()
     finally:
         await server.close()
+        shutil.rmtree(files, ignore_errors=True)

@@ -649,7 +649,9 @@ def test_compose_services_volumes_and_env():
     assert env["ZHITONG_AMI_PORT"] == '"5038"' and env["ZHITONG_AGI_PORT"] == '"4573"'
     assert env["ZHITONG_AGI_HOST"] == "0.0.0.0", "FastAGI must listen beyond the app container's loopback"
     assert env["ZHITONG_AMI_USERNAME"] == "zhitong" and env["ZHITONG_AMI_AUTH"] == "md5"
-    assert env["ZHITONG_RECORDINGS_DIR"] == "/var/spool/asterisk/zhitong"
+    # The app reads recordings where the dialplan writes them (ZT_RECDIR), by file name only.
+    assert env["ZHITONG_RECORDINGS_DIR"] == "/var/spool/asterisk/zhitong/recordings"
+    assert env["ZHITONG_BLOB_DIR"].startswith("/var/lib/zhitong/")  # the app's own volume
     assert env["ZHITONG_DATABASE_URL"].startswith("postgresql+asyncpg://")
     ast_env = yaml_block(asterisk, "environment", 4)
     secret = re.search(r"ZT_AMI_SECRET:\s*(\S+)", ast_env).group(1)

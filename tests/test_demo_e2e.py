@@ -78,11 +78,13 @@ async def test_a_caller_leaves_a_message_and_gets_a_draft_linked_to_the_call(
     assert total == 1
     (draft,) = orders
     assert draft.status == Status.DRAFT and draft.category == Category.HELP  # menu 2: 反映问题/求助
-    assert draft.attachments and draft.attachments[0].endswith(f"msg-{result.uniqueid}.wav")
+    [recording] = await services.blobs.for_order(draft)  # the recording, by id; its path stays server-side
+    assert recording.kind == "recording" and recording.location == f"msg-{result.uniqueid}.wav"
     assert draft.enterprise.phone == IVR_LEAVE_MESSAGE.caller_num
+    assert IVR_LEAVE_MESSAGE.caller_num not in draft.content and "/" not in draft.content
     assert record["order_number"] == draft.number
     assert record["dtmf"].startswith("21")
-    assert record["recordings"] and record["recordings"][-1] == draft.attachments[0]
+    assert record["recordings"] and record["recordings"][-1].endswith("/" + recording.location)
     assert record["ivr_path"] == ["hotline-in", "welcome", "main", "report", "leave-message", "message-thanks"]
     assert record["disposition"] == "ANSWERED"
 

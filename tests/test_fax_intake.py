@@ -22,6 +22,7 @@ from callcenter.keys import FAXES
 from callcenter.orders.services import SYSTEM
 from callcenter.settings import Settings
 from tests.api_helpers import FakeClock, start_api
+from tests.blob_helpers import read_blob
 from worksheet.model import Channel, Status
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -43,7 +44,7 @@ async def stack(db_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     spool, store = tmp_path / "spool", tmp_path / "store"
     spool.mkdir()
     clock = FakeClock(NOW)
-    settings = Settings(database_url=db_url, sms="log", fax_incoming_dir=str(spool), fax_store_dir=str(store))
+    settings = Settings(database_url=db_url, sms="log", fax_incoming_dir=str(spool), blob_dir=str(store))
     services = build_services(settings, clock=clock)
     await load_enterprises(services.engine, DEMO_DIRECTORY)  # the extractor matches names against it
     yield Stack(services, clock, spool, store)
@@ -78,9 +79,12 @@ async def test_the_captured_fax_becomes_a_draft_with_its_text_pages_and_a_confir
     assert order.status == Status.DRAFT and order.channel == Channel.FAX
     assert "华翔路道路施工" in order.content and "【传真识别文本】" in order.content
     assert order.enterprise.name == "绵阳华翔物流有限公司"  # the OCR text matched in the directory
-    pdf, tif = (Path(a) for a in order.attachments)
-    assert pdf.read_bytes().startswith(b"%PDF") and tif.read_bytes()[:2] in (b"II", b"MM")
-    assert (pdf.parent / "page-1.png").read_bytes().startswith(b"\x89PNG")
+    pdf, tif = await stack.services.blobs.for_order(order)
+    assert (pdf.kind, pdf.content_type, tif.kind, tif.content_type) == ("fax", "application/pdf", "fax", "image/tiff")
+    assert (await read_blob(stack.services, pdf.id)).startswith(b"%PDF")
+    assert (await read_blob(stack.services, tif.id))[:2] in (b"II", b"MM")
+    [page] = receipt.documents["pages"]
+    assert (await read_blob(stack.services, page)).startswith(b"\x89PNG")
     [sms] = await stack.services.sms.outbox.list(order_number=order.number)
     assert sms.template == "fax_received" and order.number in sms.body and sms.to_phone == "+8613800138000"
 
@@ -168,7 +172,7 @@ async def test_agents_see_the_fax_list_pdf_and_pages(db_url: str, tmp_path: Path
     spool = tmp_path / "spool"
     spool.mkdir()
     (spool / Path(capture_record["fax"]["file"]).name).write_bytes(render_fax_tiff(PAGE))
-    async for api in start_api(db_url, fax_incoming_dir=str(spool), fax_store_dir=str(tmp_path / "store")):
+    async for api in start_api(db_url, fax_incoming_dir=str(spool)):
         faxes = api.client.server.app[FAXES]
         faxes.ocr = False  # the HTTP side is what is tested here
         await faxes.on_call_ended(mobile(capture_record))

@@ -27,9 +27,9 @@ CLIP = "common_voice_zh-CN_18627003.wav"  # 这种现象在一些过渡金属或
 
 
 @pytest.fixture
-async def services(db_url: str, shared_dir: Path) -> AsyncIterator[Any]:
+async def services(db_url: str, shared_dir: Path, tmp_path: Path) -> AsyncIterator[Any]:
     await upgrade(db_url)
-    svc = build_services(Settings(database_url=db_url), clock=lambda: NOW)
+    svc = build_services(Settings(database_url=db_url, recordings_dir=str(tmp_path)), clock=lambda: NOW)
     await load_enterprises(svc.engine, DEMO_DIRECTORY)
     engine = AsrEngine.load(shared_dir / "asr_models" / "vosk-model-small-cn-0.22", mode="thread", workers=1)
     svc.speech.engine = engine
@@ -42,9 +42,11 @@ async def test_a_recorded_message_becomes_a_filled_draft_with_spans(services: An
                                                                      tmp_path: Path) -> None:
     recording = tmp_path / "msg-1795435368.0.wav"
     shutil.copy(shared_dir / "asr_testset" / CLIP, recording)
-    spec = NewOrder(channel=Channel.PHONE, category=Category.HELP, enterprise=Enterprise("来电 13800138000",
+    blob = await services.blobs.register_recording(f"/var/spool/asterisk/elsewhere/{recording.name}")
+    assert blob.size == recording.stat().st_size and blob.sha256  # complete already: digested at once
+    spec = NewOrder(channel=Channel.PHONE, category=Category.HELP, enterprise=Enterprise("来电 138****8000",
                     phone="13800138000"), subject="电话留言（待转写）", content="待转写", received_at=NOW,
-                    attachments=(str(recording),), draft=True)
+                    attachments=(blob.id,), draft=True)
     number = (await services.orders.create(spec, SYSTEM)).number
     await services.speech.enqueue(kind="message", path=str(recording), linkedid="1795435368.0",
                                   order_number=number, caller="13800138000")

@@ -77,20 +77,22 @@ async def fake_extract(text: str, caller: str | None, words: Sequence[Any]) -> d
 @pytest.fixture
 async def stack(db_url: str) -> AsyncIterator[tuple[Any, AsyncEngine]]:
     await upgrade(db_url)
-    services = build_services(Settings(database_url=db_url), clock=lambda: NOW)
+    # Recordings are read from our folder by the name Asterisk reports (here, one that needs no files).
+    services = build_services(Settings(database_url=db_url, recordings_dir="/rec"), clock=lambda: NOW)
     yield services, services.engine
     await services.engine.dispose()
 
 
 def speech(services: Any, engine: FakeEngine | None) -> SpeechService:
     return SpeechService(JobRepository(services.engine), TranscriptRepository(services.engine), services.orders,
-                         services.calls, lambda: NOW, engine=engine, extract=fake_extract)
+                         services.calls, lambda: NOW, engine=engine, extract=fake_extract, blobs=services.blobs)
 
 
 async def draft(services: Any, recording: str) -> str:
-    spec = NewOrder(channel=Channel.PHONE, category=Category.HELP, enterprise=Enterprise("来电 13800138000",
+    blob = await services.blobs.register_recording(recording)
+    spec = NewOrder(channel=Channel.PHONE, category=Category.HELP, enterprise=Enterprise("来电 138****8000",
                     phone="13800138000"), subject="反映问题留言（待转写）", content="待转写", received_at=NOW,
-                    attachments=(recording,), draft=True)
+                    attachments=(blob.id,), draft=True)
     return (await services.orders.create(spec, SYSTEM)).number
 
 
@@ -131,7 +133,9 @@ async def test_a_missing_recording_is_retried_then_the_draft_says_so(stack: tupl
     assert not await svc.run_once()
     assert await svc.jobs.counts() == {"failed": 1}
     order = await services.orders.get(number, SYSTEM)
-    assert order.status == Status.DRAFT and "recording not found" in order.history[-1].data["suggestion"]["error"]
+    suggestion = order.history[-1].data["suggestion"]
+    assert order.status == Status.DRAFT and "recording not found: gone.wav" in suggestion["error"]
+    assert suggestion["source"] == "gone.wav" and "/rec" not in str(suggestion)  # no server path for agents
 
 
 async def test_jobs_survive_a_restart_and_wait_while_speech_is_disabled(stack: tuple[Any, AsyncEngine]) -> None:
@@ -158,6 +162,24 @@ async def test_an_agent_call_becomes_a_draft_linked_to_the_call(stack: tuple[Any
     assert await svc.run_once() and not await svc.run_once()
     orders, total = await services.orders.search(SearchQuery(status=["draft"]), SYSTEM)
     assert total == 1 and orders[0].enterprise.name == "绵阳华翔物流有限公司"
+    [recording] = await services.blobs.for_order(orders[0])
+    assert (recording.kind, recording.location, recording.order_number) == ("recording", "call-9.wav", orders[0].number)
+    assert "13900139000" not in orders[0].content and "/rec" not in orders[0].content
+
+
+async def test_a_recording_path_outside_our_folder_is_never_read(stack: tuple[Any, AsyncEngine]) -> None:
+    """Asterisk (or anyone reaching AMI/FastAGI) reports paths: only the file name counts."""
+    services, _ = stack
+    engine = FakeEngine({"/rec/passwd.wav": TEXT, "/etc/passwd": TEXT})
+    svc = speech(services, engine)
+    record = {"linkedid": "9.3", "caller": "13900139000", "order_number": None,
+              "queue": {"name": "hotline-q", "agent": "Agent 1001"}, "recordings": ["/etc/../etc/passwd"]}
+    await svc.on_call_ended(record)  # not a recording's name at all: nothing queued
+    await svc.on_call_ended({**record, "linkedid": "9.4", "recordings": ["/etc/../../passwd.wav"]})
+    jobs = []
+    while (job := await svc.jobs.claim(NOW)) is not None:
+        jobs.append(job.path)
+    assert jobs == ["/rec/passwd.wav"]
 
 
 async def test_a_draft_confirmed_meanwhile_is_left_alone(stack: tuple[Any, AsyncEngine]) -> None:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from callcenter.ami.codec import AmiDecoder
+from callcenter.blobs import sniff
 from callcenter.keys import AUDIT, AUTH, CALLS, LIVE, POLICY
 from callcenter.knowledge.cli import DEMO_FILE as KB_DEMO
 from callcenter.knowledge.cli import load_articles
@@ -271,6 +272,52 @@ async def test_an_agent_registers_a_call_and_finds_it_again(site: Site) -> None:
     assert await page.input_value("input[name=subject]") == "测试"  # nothing typed is lost
 
 
+async def test_an_agent_registers_a_letter_with_its_scans_and_a_unit_opens_them(site: Site) -> None:
+    page = await site.login("agent")
+    await page.goto(site.url("/orders/new"))
+    await page.select_option("select[name=channel]", "window")
+    await page.fill("input[name=enterprise_name]", "绵阳华翔物流有限公司")
+    await page.fill("input[name=subject]", "营业执照变更材料")
+    await page.fill("textarea[name=content]", "来访提交变更材料，请核查。")
+    await page.set_input_files("input[name=file]", [
+        {"name": "营业执照.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% scan\n"},
+        {"name": "现场.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(32)}])
+    await page.click("form.draft-form button[type=submit]")
+    await page.wait_for_url("**/orders/*?done=create")
+    number = page.url.split("/orders/")[1].split("?")[0]
+    assert await page.inner_text(".attachments") == "营业执照.pdf 16 字节\n现场.png 40 字节"
+    files = await site.blobs.for_order(await site.orders.get(number, SYSTEM))
+    assert [(f.name, f.order_number, f.created_by) for f in files] == [
+        ("营业执照.pdf", number, "agent"), ("现场.png", number, "agent")]
+    await site.orders.act(number, c.Dispatch(actor=AGENT, lead_unit=site.units["区交通运输局"]))
+    unit = await site.login("jtj")
+    status = await unit.evaluate("async (u) => (await fetch(u)).status", f"/orders/{number}/attachments/{files[0].id}")
+    other = await site.login("zjj")
+    hidden = await other.evaluate("async (u) => (await fetch(u)).status", f"/orders/{number}/attachments/{files[0].id}")
+    assert (status, hidden) == (200, 404)
+    # A file of a kind the hotline does not take: the form comes back, in Chinese, with what was typed.
+    await page.goto(site.url("/orders/new"))
+    await page.fill("input[name=enterprise_name]", "某公司")
+    await page.fill("input[name=subject]", "测试附件")
+    await page.fill("textarea[name=content]", "测试")
+    await page.set_input_files("input[name=file]", [
+        {"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"<html><script>alert(1)</script>"}])
+    await page.click("form.draft-form button[type=submit]")
+    assert "不支持的文件类型" in await page.inner_text(".flash.error")
+
+
+async def test_a_forged_upload_from_another_site_stores_nothing(site: Site) -> None:
+    page = await site.login("agent")
+    status = await page.evaluate("""async () => {
+        const form = new FormData();
+        form.append("subject", "伪造");
+        form.append("file", new Blob(["%PDF-1.4 forged"], {type: "application/pdf"}), "forged.pdf");
+        return (await fetch("/orders/new", {method: "POST", body: form})).status; }""")
+    assert status == 403
+    async with site.blobs.repo.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM blobs"))).scalar_one() == 0
+
+
 async def test_an_admin_adds_a_unit_handler_who_can_then_sign_in_until_disabled(site: Site) -> None:
     await site.app[AUTH].add_user("root", "correct-horse-battery", "admin")
     page = await site.login("root")
@@ -347,20 +394,22 @@ async def test_an_agent_adds_a_callers_follow_up_and_records_a_manual_callback(s
     assert order.status == Status.CLOSED and order.callbacks[-1].rating == Rating.SATISFIED
 
 
-async def test_a_fax_drafts_pages_open_from_the_draft(site: Site, tmp_path: Path) -> None:
-    pdf = tmp_path / "fax.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n% a fax\n")
+async def test_a_fax_drafts_pages_open_from_the_draft(site: Site) -> None:
+    pdf = await site.blobs.store(b"%PDF-1.4\n% a fax\n", kind="fax", media=sniff.PDF, name="传真.pdf")
+    tif = await site.blobs.store(b"II*\x00 a fax page", kind="fax", media=sniff.TIFF, name="传真.tif")
+    (site.blobs.files.roots["store"] / tif.location).unlink()  # written, then lost from the disk
     draft = NewOrder(channel=Channel.FAX, category=Category.HELP, received_at=site.clock(), draft=True,
-                     enterprise=Enterprise(name="来信 02088886666", phone="02088886666"), subject="传真来件（待确认）",
-                     content="华翔路施工", attachments=(str(pdf), str(tmp_path / "missing.tif")))
+                     enterprise=Enterprise(name="来信 020****6666", phone="02088886666"), subject="传真来件（待确认）",
+                     content="华翔路施工", attachments=(pdf.id, tif.id))
     number = (await site.orders.create(draft, SYSTEM)).number
     page = await site.login("agent")
     await page.goto(site.url(f"/agent/drafts/{number}"))
-    assert await page.inner_text(".attachments") == "传真原件（PDF）\n传真原件（TIFF）"
-    kinds = await page.evaluate("""async (n) => Promise.all([0, 1, 2].map(async i => {
+    assert await page.inner_text(".attachments") == f"传真原件（PDF） {pdf.size} 字节\n传真原件（TIFF） {tif.size} 字节"
+    kinds = await page.evaluate("""async ([n, ids]) => Promise.all(ids.map(async i => {
         const r = await fetch(`/orders/${n}/attachments/${i}`); return [r.status, r.headers.get("content-type")]; }))""",
-                                number)
-    assert kinds == [[200, "application/pdf"], [404, "text/html; charset=utf-8"], [404, "text/html; charset=utf-8"]]
+                                [number, [pdf.id, tif.id, "0", "x" * 24]])
+    assert kinds == [[200, "application/pdf"], [404, "text/html; charset=utf-8"], [404, "text/html; charset=utf-8"],
+                     [404, "text/html; charset=utf-8"]]
 
 
 async def test_search_results_are_paged(site: Site) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .attachments import attachment_ids
 from .errors import ValidationError
 from .intake import NewOrder, parse_enum, validate
 from .model import Category, Channel, Enterprise, Urgency, WorkOrder
@@ -30,9 +31,7 @@ def confirmed_changes(order: WorkOrder, changes: dict[str, Any], now: datetime) 
             received = datetime.fromisoformat(received)
         except ValueError:
             raise ValidationError("received_at must be an ISO 8601 date-time") from None
-    attachments = changes.get("attachments", order.attachments)
-    if not isinstance(attachments, list | tuple):
-        raise ValidationError("attachments must be a list")
+    attachments = attachment_ids(changes.get("attachments", order.attachments))
     spec = validate(
         NewOrder(
             channel=parse_enum(Channel, changes.get("channel", order.channel), "channel"),
@@ -40,7 +39,7 @@ def confirmed_changes(order: WorkOrder, changes: dict[str, Any], now: datetime) 
             urgency=parse_enum(Urgency, changes.get("urgency", order.urgency), "urgency"),
             enterprise=Enterprise(**{k: merged_ent.get(k) for k in ("name", "credit_code", "contact_person", "phone")}),
             subject=changes.get("subject", order.subject), content=changes.get("content", order.content),
-            received_at=received, attachments=tuple(attachments),
+            received_at=received, attachments=attachments,
         ),
         now,
     )

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from .attachments import attachment_ids
 from .credit_code import normalize_credit_code
 from .errors import ValidationError
 from .model import Category, Channel, Enterprise, Urgency
@@ -27,7 +28,7 @@ class NewOrder:
     content: str
     received_at: datetime
     urgency: Urgency = Urgency.NORMAL
-    attachments: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()  # ids of stored files (worksheet.attachments)
     draft: bool = False
     preset: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +96,6 @@ def validate(spec: NewOrder, now: datetime) -> NewOrder:
         channel=spec.channel, category=spec.category, urgency=spec.urgency, enterprise=ent,
         subject=text(spec.subject, "subject", required=not spec.draft, limit=200),
         content=text(spec.content, "content", required=not spec.draft),
-        received_at=received, attachments=tuple(text(a, "attachments[]", limit=500) for a in spec.attachments),
+        received_at=received, attachments=attachment_ids(spec.attachments),
         draft=spec.draft, preset=spec.preset, extra=spec.extra,
     )

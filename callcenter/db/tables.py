@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -287,7 +288,8 @@ fax_receipts = Table(
     Column("fax_status", String(32), nullable=True),  # Asterisk's FAXOPT(status), e.g. SUCCESS/FAILED
     Column("error", String(300), nullable=True),
     Column("file", String(300), nullable=True),  # as Asterisk named it
-    Column("stored", String(300), nullable=True),  # our copy (TIFF), and PDF/PNG beside it
+    Column("stored", String(300), nullable=True),  # before blobs (0013): the folder of our copies
+    Column("documents", Json, nullable=True),  # blob ids: {"pdf": id, "tiff": id, "pages": [id, …]}
     Column("text", Text, nullable=True),
     Column("order_number", String(32), nullable=True),
     Column("attempts", Integer, nullable=False),
@@ -333,4 +335,25 @@ calendar_overrides = Table(
     Column("name", String(100), nullable=False),
     Column("updated_by", String(64), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Files the server stored itself (migration 0013): recordings, faxes, uploads. Orders name them
+# by `id` (an opaque random token); `area` + `location` say where the bytes are and never leave
+# the server. `order_number`: the order that owns the file (NULL for an upload not yet attached).
+# `size`/`sha256` are NULL until a recording Asterisk is still writing has been seen whole.
+blobs = Table(
+    "blobs", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_number", String(32), nullable=True, index=True),
+    Column("kind", String(16), nullable=False),  # recording | fax | fax-page | upload
+    Column("content_type", String(100), nullable=False),
+    Column("name", String(200), nullable=False),  # the name shown and offered on download
+    Column("size", BigInteger, nullable=True),
+    Column("sha256", String(64), nullable=True),
+    Column("area", String(16), nullable=False),  # store | recordings | fax | rejected
+    Column("location", String(300), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_blobs_uploader_unattached", "created_by", "created_at", postgresql_where=text("order_number IS NULL"),
+          sqlite_where=text("order_number IS NULL")),
 )

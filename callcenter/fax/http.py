@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aiohttp import web
 
 from callcenter.auth.http import require_roles
+from callcenter.blobs.download import send_blob
+from callcenter.blobs.keys import BLOBS
 from callcenter.http.json_body import json_response
 from callcenter.http.problems import NotFound
 from callcenter.keys import FAXES
@@ -46,25 +46,24 @@ async def get_fax(request: web.Request) -> web.Response:
     return json_response((await _receipt(request)).to_json())
 
 
-def _stored_file(receipt: FaxReceipt, name: str) -> Path:
-    if receipt.stored is None:
+async def _document(request: web.Request, receipt: FaxReceipt, blob_id: str | None) -> web.StreamResponse:
+    if blob_id is None:
         raise NotFound(f"fax {receipt.id} has no stored document ({receipt.status})", error_id="fax-not-stored")
-    path = Path(receipt.stored) / name
-    if not path.is_file():
-        raise NotFound(f"fax {receipt.id} has no {name}", error_id="fax-not-stored")
-    return path
+    blob, opened = await request.app[BLOBS].open_blob(blob_id)
+    return await send_blob(request, blob, opened)
 
 
 @routes.get("/api/v1/faxes/{fax_id}/document.pdf")
-async def fax_pdf(request: web.Request) -> web.FileResponse:
-    path = _stored_file(await _receipt(request), "fax.pdf")
-    return web.FileResponse(path, headers={"Content-Type": "application/pdf"})
+async def fax_pdf(request: web.Request) -> web.StreamResponse:
+    receipt = await _receipt(request)
+    return await _document(request, receipt, (receipt.documents or {}).get("pdf"))
 
 
 @routes.get("/api/v1/faxes/{fax_id}/pages/{page}.png")
-async def fax_page(request: web.Request) -> web.FileResponse:
+async def fax_page(request: web.Request) -> web.StreamResponse:
     receipt = await _receipt(request)
     page = request.match_info["page"]
-    if not page.isdigit() or not 1 <= int(page) <= receipt.pages:
+    pages = (receipt.documents or {}).get("pages") or []
+    if not page.isdigit() or len(page) > 4 or not 1 <= int(page) <= receipt.pages:
         raise NotFound(f"fax {receipt.id} has pages 1–{receipt.pages}", error_id="fax-page-not-found")
-    return web.FileResponse(_stored_file(receipt, f"page-{int(page)}.png"), headers={"Content-Type": "image/png"})
+    return await _document(request, receipt, pages[int(page) - 1] if int(page) <= len(pages) else None)

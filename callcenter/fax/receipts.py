@@ -33,6 +33,7 @@ class FaxReceipt:
     error: str | None
     file: str | None
     stored: str | None
+    documents: dict[str, Any] | None  # blob ids of the TIFF, PDF and pages
     text: str | None
     order_number: str | None
     attempts: int
@@ -47,6 +48,7 @@ class FaxReceipt:
         view = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(self).items()}
         view["caller"] = mask_phone(self.caller) if self.caller else None
         view.pop("stored")  # a server path; the API serves the documents by id
+        view.pop("documents")
         return view
 
 

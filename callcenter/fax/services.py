@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from callcenter.blobs.service import BlobService
+from callcenter.blobs.sniff import PDF, PNG, TIFF
 from callcenter.calls.services import CallService
 from callcenter.intake.text_drafts import Extract, TextSource, draft_from_text
 from callcenter.orders.services import OrderService
@@ -40,7 +41,7 @@ NO_TEXT = "（传真未能识别出文字，请查看传真原件）"
 class FaxService:
     def __init__(self, receipts: FaxReceiptRepository, orders: OrderService, calls: CallService | None,
                  sms: SmsService | None, extract: Extract | None, clock: Callable[[], datetime], *,
-                 incoming_dir: Path, store_dir: Path, ocr: bool = True) -> None:
+                 incoming_dir: Path, blobs: BlobService, ocr: bool = True) -> None:
         self.receipts = receipts
         self.orders = orders
         self.calls = calls
@@ -48,7 +49,7 @@ class FaxService:
         self.extract = extract
         self.clock = clock
         self.incoming_dir = incoming_dir
-        self.store_dir = store_dir
+        self.blobs = blobs
         self.ocr = ocr
         self.wakeup = asyncio.Event()
 
@@ -105,17 +106,18 @@ class FaxService:
             await self.receipts.settle(receipt, self.clock(), status="error", error=f"{exc.error_id}: {exc}")
             log.error("fax %s is not a readable TIFF: %s", receipt.linkedid, exc)
             return
-        stored = await asyncio.to_thread(self._store, receipt, data, doc)
+        documents = await self._store(data, doc)
         text = await self._recognise(receipt, doc)
         order = await draft_from_text(self.orders, self.extract, TextSource(
             channel=Channel.FAX, sender=receipt.caller, text=text, received_at=receipt.received_at,
             subject="传真来件（待确认）", label="传真识别文本", empty=NO_TEXT,
-            attachments=(str(stored / "fax.pdf"), str(stored / "fax.tif")), source=f"fax:{receipt.linkedid}",
+            attachments=(documents["pdf"], documents["tiff"]), source=f"fax:{receipt.linkedid}",
             extra={"fax": {"linkedid": receipt.linkedid, "pages": doc.pages}}))
+        await self.blobs.attach([documents["pdf"], documents["tiff"], *documents["pages"]], order.number)
         if self.calls is not None:
             await self.calls.link_order(receipt.linkedid, order.number)
         await self.receipts.settle(receipt, self.clock(), status="drafted", order_number=order.number, text=text,
-                                   stored=str(stored), pages=doc.pages, error=None)
+                                   documents=documents, pages=doc.pages, error=None)
         if self.sms is not None:
             await self.sms.queue(receipt.caller, "fax_received", {"draft_no": order.number},
                                  key=f"fax:{receipt.linkedid}:fax_received", order_number=order.number)
@@ -138,15 +140,13 @@ class FaxService:
             return None
         return self.incoming_dir / name
 
-    def _store(self, receipt: FaxReceipt, data: bytes, doc: FaxDocument) -> Path:
-        day = receipt.received_at.strftime("%Y%m%d")
-        folder = self.store_dir / day / (re.sub(r"[^A-Za-z0-9._-]", "_", receipt.linkedid).strip(".") or "fax")
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "fax.tif").write_bytes(data)
-        (folder / "fax.pdf").write_bytes(doc.pdf)
-        for index, png in enumerate(doc.png_pages, start=1):
-            (folder / f"page-{index}.png").write_bytes(png)
-        return folder
+    async def _store(self, data: bytes, doc: FaxDocument) -> dict[str, Any]:
+        """The TIFF as received, its PDF and page images, in the blob store: {"pdf", "tiff", "pages"}."""
+        pdf = await self.blobs.store(doc.pdf, kind="fax", media=PDF, name="传真.pdf")
+        tiff = await self.blobs.store(data, kind="fax", media=TIFF, name="传真.tif")
+        pages = [await self.blobs.store(png, kind="fax-page", media=PNG, name=f"传真第{i}页.png")
+                 for i, png in enumerate(doc.png_pages, start=1)]
+        return {"pdf": pdf.id, "tiff": tiff.id, "pages": [p.id for p in pages]}
 
     async def _retry_or_fail(self, receipt: FaxReceipt, error: str) -> None:
         now = self.clock()

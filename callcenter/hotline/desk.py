@@ -12,10 +12,12 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from callcenter.blobs.service import BlobService
 from callcenter.callbacks.services import CallbackService
 from callcenter.calls.services import CallService
 from callcenter.db.errors import OrderNotFound
 from callcenter.orders.services import SYSTEM, OrderService
+from callcenter.sms.privacy import mask_phone
 from callcenter.speech.services import SpeechService
 from ivr.ports import OrderStatusView
 from worksheet import commands as c
@@ -40,8 +42,10 @@ MENU_SUBJECT = {"policy": "政策咨询留言", "report": "反映问题留言", 
 
 class OrderDesk:
     def __init__(self, orders: OrderService, calls: CallService | None, clock: Callable[[], datetime],
-                 speech: SpeechService | None = None, callbacks: CallbackService | None = None) -> None:
+                 speech: SpeechService | None = None, callbacks: CallbackService | None = None,
+                 blobs: BlobService | None = None) -> None:
         self.orders = orders
+        self.blobs = blobs
         self.calls = calls
         self.clock = clock
         self.speech = speech
@@ -64,17 +68,25 @@ class OrderDesk:
     async def leave_message(self, *, caller: str, caller_name: str, recording: str, uniqueid: str,
                             linkedid: str, menu_choice: str | None) -> str:
         phone = caller if caller and caller != "<unknown>" else None
+        # The recording is kept by id; Asterisk's path (and a rogue AGI peer's) never reaches a file open.
+        blob = await self.blobs.register_recording(recording) if self.blobs is not None and recording else None
+        if recording and blob is None:
+            logger.warning("voice message of call %s: recording %r not accepted; the draft has none",
+                           linkedid, recording[-60:])
+        who = mask_phone(phone) if phone else "未知号码"
+        name = (caller_name or "").strip()
+        name = "" if name.lstrip("+").isdigit() else name  # trunks often send the number as the name
         subject = MENU_SUBJECT.get(menu_choice or "", "电话留言")
         spec = NewOrder(
             channel=Channel.PHONE,
             category=MENU_CATEGORY.get(menu_choice or "", Category.HELP),
-            enterprise=Enterprise(name=(caller_name or "").strip() or f"来电 {phone or '未知号码'}", phone=phone),
+            enterprise=Enterprise(name=name or f"来电 {who}", phone=phone),
             subject=f"{subject}（待转写）",
-            content=f"来电 {phone or '未知号码'} 的语音留言，录音：{recording or '无'}。请收听录音后补全诉求内容。",
+            content=f"来电 {who} 的语音留言{'（录音见附件）' if blob else '（没有录音）'}。请收听录音后补全诉求内容。",
             received_at=self.clock(),
-            attachments=(recording,) if recording else (),
+            attachments=(blob.id,) if blob else (),
             draft=True,
-            extra={"call": {"linkedid": linkedid, "uniqueid": uniqueid, "recording": recording,
+            extra={"call": {"linkedid": linkedid, "uniqueid": uniqueid, "recording": blob.id if blob else None,
                             "menu_choice": menu_choice}},
         )
         order = await self.orders.create(spec, SYSTEM)
@@ -83,9 +95,10 @@ class OrderDesk:
                 await self.calls.link_order(linkedid, order.number)
             except Exception:  # the draft exists; a missing link is repaired from the order's extra
                 logger.exception("linking call %s to draft %s failed", linkedid, order.number)
-        if self.speech is not None and recording:
+        path = self.blobs.recording_file(recording) if self.blobs is not None and blob else None
+        if self.speech is not None and path is not None:
             try:
-                await self.speech.enqueue(kind="message", path=recording, linkedid=linkedid or None,
+                await self.speech.enqueue(kind="message", path=str(path), linkedid=linkedid or None,
                                           order_number=order.number, caller=phone)
             except Exception:  # the draft and its recording stay; an agent can still listen to it
                 logger.exception("queueing the transcription of %s failed", recording)

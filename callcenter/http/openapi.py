@@ -37,7 +37,8 @@ _NEW_ORDER = {
             "contact_person": {"type": "string"}, "phone": {"type": "string"}}},
         "subject": {"type": "string"}, "content": {"type": "string"},
         "received_at": {"type": "string", "format": "date-time"},
-        "attachments": {"type": "array", "items": {"type": "string"}},
+        "attachments": {"type": "array", "description": "ids returned by POST /api/v1/attachments (never paths)",
+                        "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,40}$"}},
         "draft": {"type": "boolean"}, "preset": {"type": "string"},
     },
 }
@@ -56,6 +57,9 @@ _ARTICLE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": 
 _PERIOD = [{"name": "period", "in": "query", "schema": {"type": "string", "enum": ["day", "week", "month", "quarter"]}},
            {"name": "date", "in": "query", "schema": {"type": "string"}, "description": "2026-11-23, 2026-11, 2026-Q4"}]
 _FAX_ID = {"name": "fax_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
+_FILE = {"200": {"description": "the file, with its type as found in its bytes (Range requests answered 206)",
+                 "content": {"application/octet-stream": {}}}, **_ERRORS}
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -77,7 +81,7 @@ DOCUMENT: dict[str, Any] = {
             "Supervision": {"type": "object"}, "Units": {"type": "object"}, "Token": {"type": "object"},
             "Calls": {"type": "object"}, "Messages": {"type": "object"}, "Faxes": {"type": "object"},
             "Articles": {"type": "object"}, "Report": {"type": "object"},
-            "NewOrder": _NEW_ORDER,
+            "NewOrder": _NEW_ORDER, "Attachments": {"type": "object"}, "Reveal": {"type": "object"},
         },
     },
     "security": [{"bearer": []}],
@@ -96,6 +100,24 @@ DOCUMENT: dict[str, Any] = {
         "/api/v1/orders/{number}": {"get": {"summary": "One order with deadlines, cards and history",
                                             "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
                                             "responses": _ok("order")}},
+        "/api/v1/attachments": {"post": {
+            "summary": "Upload files (multipart/form-data, a `file` field each; PDF, images, audio, Word/Excel, OFD); "
+                       "returns their ids to put in an order's `attachments`",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": {"file": {"type": "array", "items": {
+                    "type": "string", "format": "binary"}}}}}}},
+            "responses": {**_ok("the stored files", "Attachments", "201"),
+                          **{str(c): _PROBLEM for c in (413, 415, 429)}}}},
+        "/api/v1/orders/{number}/attachments": {"get": {
+            "summary": "An order's files (recordings, faxes, uploads)", "parameters": [_NUMBER],
+            "responses": _ok("files", "Attachments")}},
+        "/api/v1/orders/{number}/attachments/{blob_id}": {"get": {
+            "summary": "One of an order's files", "parameters": [
+                _NUMBER, {"name": "blob_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": _FILE}},
+        "/api/v1/orders/{number}/reveal-phone": {"post": {
+            "summary": "The order's full phone number (masked everywhere else); audited",
+            "parameters": [_NUMBER], "responses": _ok("the number", "Reveal")}},
         "/api/v1/orders/{number}/{action}": {"post": {
             "summary": "A lifecycle command",
             "parameters": [
@@ -118,6 +140,10 @@ DOCUMENT: dict[str, Any] = {
             "summary": "One call record with its transcripts (words with times and confidences)",
             "parameters": [{"name": "linkedid", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": _ok("call", "Calls")}},
+        "/api/v1/calls/{linkedid}/reveal-caller": {"post": {
+            "summary": "A call's full caller number (masked everywhere else); audited",
+            "parameters": [{"name": "linkedid", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": _ok("the number", "Reveal")}},
         "/api/v1/live": {"get": {"summary": "Server-sent events: live partial/final transcripts and DTMF",
                                  "responses": {"200": {"description": "text/event-stream",
                                                        "content": {"text/event-stream": {}}}}}},

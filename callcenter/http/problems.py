@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.blobs.errors import AttachmentNotFound, FileTooLarge, UnsupportedFile, UploadQuotaExceeded
 from callcenter.db.errors import CallNotFound, OrderNotFound, VersionConflict
 from worksheet import errors as ws
 
@@ -85,6 +86,10 @@ STATUS: dict[type[BaseException], int] = {
     OrderNotFound: 404,
     CallNotFound: 404,
     VersionConflict: 409,
+    AttachmentNotFound: 404,
+    FileTooLarge: 413,
+    UnsupportedFile: 415,
+    UploadQuotaExceeded: 429,
 }
 
 

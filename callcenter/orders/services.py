@@ -6,10 +6,10 @@ All time comes from the injected clock, so tests and `--at` commands control it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from callcenter.db.errors import OrderNotFound, VersionConflict
@@ -27,6 +27,15 @@ from worksheet.supervision import SUPERVISED
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 logger = logging.getLogger(__name__)
 SYSTEM = Actor("system", Role.SYSTEM)
+
+
+class Attachments(Protocol):
+    """The file store as orders need it (callcenter.blobs.service.BlobService)."""
+
+    async def check_references(self, ids: Sequence[str], actor: Actor,
+                               can_see: Callable[[str], Awaitable[bool]]) -> None: ...
+
+    async def attach(self, ids: Sequence[str], order_number: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -48,8 +57,10 @@ class OrderService:
     def __init__(
         self, orders: OrderRepository, units: UnitRepository, policy: Policy,
         clock: Callable[[], datetime], duplicate_window: timedelta = DEFAULT_WINDOW,
+        attachments: Attachments | None = None,
     ) -> None:
         self.orders = orders
+        self.attachments = attachments
         self.units = units
         self.policy = policy
         self.clock = clock
@@ -67,6 +78,7 @@ class OrderService:
             phone=probe.enterprise.phone, statuses=[s.value for s in OPEN_STATUSES | {Status.DRAFT}],
         )
         duplicates = tuple(possible_duplicates(probe, candidates, window=self.duplicate_window))
+        await self._check_attachments(probe.attachments, actor)
 
         def build(number: str) -> tuple[WorkOrder, list[Event]]:
             order, events = create_order(spec, number, actor, now, self.policy)
@@ -77,6 +89,8 @@ class OrderService:
             return order, events
 
         order = await self.orders.add_numbered(now.astimezone(SHANGHAI).date(), build)
+        if order.attachments and self.attachments is not None:
+            await self.attachments.attach(order.attachments, order.number)
         await self._notify(order, "create")
         return order
 
@@ -96,9 +110,29 @@ class OrderService:
             raise VersionConflict(number, expected_version)
         await self._check_references(command, order)
         new, events = handle(command, order, self.clock(), self.policy)
+        added = [a for a in new.attachments if a not in order.attachments]
+        await self._check_attachments(added, command.actor)
         await self.orders.save(new, events, expected_version=order.version)
+        if added and self.attachments is not None:
+            await self.attachments.attach(added, new.number)
         await self._notify(new, command.name)
         return new
+
+    async def _check_attachments(self, ids: Sequence[str], actor: Actor) -> None:
+        """Only files this person may see can be attached (never a path: ids of stored files)."""
+        if not ids or actor.role == Role.SYSTEM:  # the PBX's recordings and faxes, stored just now
+            return
+        if self.attachments is None:
+            raise ValidationError("this service stores no attachments")
+
+        async def can_see(number: str) -> bool:
+            try:
+                await self.get(number, actor)
+            except OrderNotFound:
+                return False
+            return True
+
+        await self.attachments.check_references(ids, actor, can_see)
 
     async def _notify(self, order: WorkOrder, what: str) -> None:
         for observer in self.observers:

@@ -12,11 +12,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+from callcenter.blobs.service import BlobService
 from callcenter.calls.services import CallService
 from callcenter.orders.services import SYSTEM, OrderService
+from callcenter.sms.privacy import mask_phone
 from callcenter.speech.drafts import draft_changes
 from callcenter.speech.jobs import Job, JobRepository, TranscriptRepository
 from callcenter.workers import drain_forever
@@ -40,9 +42,9 @@ Extractor = Callable[[str, str | None, Sequence[Any]], Awaitable[dict[str, Any]]
 class SpeechService:
     def __init__(self, jobs: JobRepository, transcripts: TranscriptRepository, orders: OrderService,
                  calls: CallService | None, clock: Callable[[], datetime], *,
-                 engine: Transcriber | None, extract: Extractor) -> None:
+                 engine: Transcriber | None, extract: Extractor, blobs: BlobService | None = None) -> None:
         self.jobs, self.transcripts, self.orders, self.calls = jobs, transcripts, orders, calls
-        self.clock, self.engine, self.extract = clock, engine, extract
+        self.clock, self.engine, self.extract, self.blobs = clock, engine, extract, blobs
         self._wakeup = asyncio.Event()
         self.processed = 0
 
@@ -63,7 +65,11 @@ class SpeechService:
         recordings = record.get("recordings") or []
         if not queue.get("agent") or not recordings or record.get("order_number"):
             return
-        await self.enqueue(kind="agent-call", path=recordings[0], linkedid=record.get("linkedid"),
+        # Only the file name Asterisk reports counts, read from our recordings folder.
+        path = self.blobs.recording_file(str(recordings[0])) if self.blobs is not None else None
+        if path is None:
+            return
+        await self.enqueue(kind="agent-call", path=str(path), linkedid=record.get("linkedid"),
                            order_number=None, caller=record.get("caller"))
 
     async def run(self) -> None:
@@ -96,7 +102,7 @@ class SpeechService:
         if transcript.status in RETRY_STATUSES:
             return f"transcription {transcript.status}: {getattr(transcript, 'detail', '')}"
         if transcript.status == "invalid-audio" and not Path(job.path).exists():
-            return f"recording not found: {job.path}"  # Asterisk may still be writing it: retry
+            return f"recording not found: {_name(job)}"  # Asterisk may still be writing it: retry
         await self.transcripts.save(source=job.path, linkedid=job.linkedid, transcript=result, now=self.clock())
         fields = await self.extract(transcript.text, job.caller, transcript.words)
         number = job.order_number or await self._new_draft(job)
@@ -106,18 +112,20 @@ class SpeechService:
             return None
         enterprise = {"name": order.enterprise.name, "credit_code": order.enterprise.credit_code,
                       "contact_person": order.enterprise.contact_person, "phone": order.enterprise.phone}
-        suggestion = {"source": job.path, "transcript": result, "fields": fields, "empty": bool(fields.get("empty"))}
+        suggestion = {"source": _name(job), "transcript": result, "fields": fields, "empty": bool(fields.get("empty"))}
         changes = draft_changes(fields, transcript.text, enterprise)
         await self.orders.act(number, c.AmendDraft(actor=SYSTEM, changes=changes, suggestion=suggestion))
         return None
 
     async def _new_draft(self, job: Job) -> str:
-        """An agent call's recording: a draft of its own, linked to the call."""
+        """An agent call's recording: a draft of its own, linked to the call, the recording attached."""
+        blob = await self.blobs.register_recording(job.path) if self.blobs is not None else None
+        who = mask_phone(job.caller) if job.caller else "未知号码"
         spec = NewOrder(channel=Channel.PHONE, category=Category.HELP,
-                        enterprise=Enterprise(name=f"来电 {job.caller or '未知号码'}", phone=job.caller),
-                        subject="坐席通话（待确认）", content=f"坐席通话录音：{job.path}", received_at=self.clock(),
-                        attachments=(job.path,), draft=True,
-                        extra={"call": {"linkedid": job.linkedid, "recording": job.path}})
+                        enterprise=Enterprise(name=f"来电 {who}", phone=job.caller),
+                        subject="坐席通话（待确认）", content=f"来电 {who} 的坐席通话（录音见附件）。",
+                        received_at=self.clock(), attachments=(blob.id,) if blob else (), draft=True,
+                        extra={"call": {"linkedid": job.linkedid, "recording": blob.id if blob else None}})
         order = await self.orders.create(spec, SYSTEM)
         await self.jobs.set_order(job, order.number)
         if self.calls is not None and job.linkedid:
@@ -130,6 +138,12 @@ class SpeechService:
             return
         try:
             await self.orders.act(job.order_number, c.AmendDraft(actor=SYSTEM, suggestion={
-                "source": job.path, "transcript": None, "error": error, "empty": False}))
+                "source": _name(job), "transcript": None, "error": error.replace(job.path, _name(job))[:300],
+                "empty": False}))
         except Exception:
             logger.exception("could not mark draft %s as untranscribed", job.order_number)
+
+
+def _name(job: Job) -> str:
+    """The recording as agents may see it: its file name, never a server path."""
+    return PurePosixPath(job.path).name

@@ -6,11 +6,18 @@ import logging
 
 from aiohttp import web
 
+from callcenter.http.problems import status_for
+
 from .render import render
 from .session import Handler, is_page
 
 log = logging.getLogger("zhitong.web")
-TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在", 405: "不支持的操作", 413: "提交内容过大"}
+TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在", 405: "不支持的操作", 413: "提交内容过大",
+          415: "不支持的文件类型", 422: "填写有误", 429: "操作过于频繁"}
+# A typed error that reaches a page untranslated: its status's explanation (never its English detail).
+DETAILS = {404: "没有找到，或您无权查看。", 409: "内容已被他人更新，请刷新后重试。", 413: "文件过大。",
+           415: "只接受 PDF、图片、录音、Word/Excel 文档或 OFD 文件。", 422: "提交的内容有误，请检查后重试。",
+           429: "请稍后再试。"}
 
 
 @web.middleware
@@ -24,6 +31,9 @@ async def page_errors_middleware(request: web.Request, handler: Handler) -> web.
             raise
         detail = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else ""
         return render(request, "error.html", status=exc.status, title=TITLES.get(exc.status, "出错了"), detail=detail)
-    except Exception:
+    except Exception as exc:
+        if (status := status_for(exc)) is not None:
+            return render(request, "error.html", status=status, title=TITLES.get(status, "出错了"),
+                          detail=DETAILS.get(status, ""))
         log.exception("page %s %s failed", request.method, request.path)
         return render(request, "error.html", status=500, title="系统出错", detail="请稍后重试；错误已记录。")

@@ -47,6 +47,12 @@ def deadline_state(due: datetime | str | None, now: datetime) -> str:
     return "overdue" if left < 0 else "soon" if left < SOON_S else "ok"
 
 
+def filesize(size: int) -> str:
+    if size < 1024:
+        return f"{size} 字节"
+    return f"{size / 1024:.0f} KB" if size < 1 << 20 else f"{size / (1 << 20):.1f} MB"
+
+
 # Fields found at one place in the text; the subject and summary are drawn from all of it.
 HIGHLIGHTED = ("enterprise_name", "contact_phone", "order_number", "category", "urgency", "suggested_unit")
 
@@ -77,7 +83,7 @@ _ENV.filters.update(when=when, mask=lambda v: mask_phone(v) if v else "", status
                     urgency=lambda v: labels.label(labels.URGENCY, v), rating=lambda v: labels.label(labels.RATING, v),
                     role=lambda v: labels.label(labels.ROLE, v), action=lambda v: labels.label(labels.ACTION, v),
                     clock=lambda v: labels.label(labels.CLOCK, v), field=lambda v: labels.label(labels.FIELD, v),
-                    percent=lambda v: "—" if v is None else f"{v:.1%}")
+                    percent=lambda v: "—" if v is None else f"{v:.1%}", filesize=filesize)
 _ENV.globals.update(highlight=highlight, deadline_state=deadline_state)
 
 

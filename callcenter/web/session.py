@@ -23,6 +23,9 @@ CSRF_FIELD = "_csrf"
 WEB_ACTOR = web.RequestKey("web_actor", Actor)
 WEB_TOKEN = web.RequestKey("web_token", str)
 PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
+# Forms with files: not buffered here; their handlers check the CSRF token as the body streams in
+# (callcenter/web/uploads.py), so a forged upload is refused before any file is stored.
+MULTIPART_FORMS = frozenset({"/orders/new"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -45,7 +48,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         if request.method == "GET":
             raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
         raise web.HTTPUnauthorized(text="登录已过期，请重新登录")
-    if request.method not in ("GET", "HEAD"):
+    streamed = request.path in MULTIPART_FORMS and request.content_type.startswith("multipart/")
+    if request.method not in ("GET", "HEAD") and not streamed:
         form = await request.post()
         sent = form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token", "")
         if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(token)):

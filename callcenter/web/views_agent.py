@@ -4,11 +4,13 @@ evidence (transcript or text with each extracted field marked, the recording) be
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from callcenter.blobs.download import send_blob
+from callcenter.blobs.keys import BLOBS
+from callcenter.blobs.repository import Blob
 from callcenter.db.errors import VersionConflict
 from callcenter.keys import AUDIT, CALLS, CLOCK, ORDERS, POLICY, SPEECH, UNITS
 from callcenter.orders import schemas
@@ -26,9 +28,6 @@ from .views_orders import error_text, load
 routes = web.RouteTableDef()
 AGENTS = (Role.AGENT, Role.SUPERVISOR)
 ALL_STATUSES = [s.value for s in Status]
-# Served with a fixed type: a file an order names must never be rendered as a page of ours.
-MEDIA_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".gsm": "audio/x-gsm", ".pdf": "application/pdf",
-               ".tif": "image/tiff", ".tiff": "image/tiff", ".png": "image/png"}
 
 
 async def screen_pop(request: web.Request, call: dict[str, Any]) -> dict[str, Any]:
@@ -82,13 +81,13 @@ async def calls_fragment(request: web.Request) -> web.Response:
     return render(request, "calls_panel.html", calls=await live_calls(request))
 
 
-def _evidence(order: WorkOrder) -> dict[str, Any]:
+def _evidence(order: WorkOrder, files: list[Blob]) -> dict[str, Any]:
     """The newest suggestion's source text and fields, and the recording if there is one."""
     suggestion = next((e.data["suggestion"] for e in reversed(order.history)
                        if e.type == "amend-draft" and "suggestion" in e.data), None) or {}
     transcript = suggestion.get("transcript") or {}
     text = transcript.get("text") if isinstance(transcript, dict) else None
-    audio = [i for i, a in enumerate(order.attachments) if a.endswith((".wav", ".WAV", ".gsm", ".mp3"))]
+    audio = [f.id for f in files if f.kind == "recording" and f.area != "rejected"]
     return {"text": text if text is not None else suggestion.get("text") or "", "fields": suggestion.get("fields") or {},
             "source": suggestion.get("source") or "", "audio": audio[0] if audio else None,
             "empty": bool(suggestion.get("empty"))}
@@ -101,7 +100,9 @@ async def draft_page(request: web.Request, order: WorkOrder, *, status: int = 20
     if order.enterprise.phone:  # the form shows the number in full so it can be corrected: a view to audit
         await request.app[AUDIT].record(actor, "view-phone", order.number, request.app[CLOCK](), "draft form")
     names = {str(u["code"]): str(u["name"]) for u in await request.app[UNITS].list()}
-    return render(request, "draft.html", status=status, order=view, evidence=_evidence(order), unit_names=names,
+    files = await request.app[BLOBS].for_order(order)
+    return render(request, "draft.html", status=status, order=view, evidence=_evidence(order, files), files=files,
+                  unit_names=names,
                   categories=list(Category), urgencies=list(Urgency), flash=flash, flash_kind=flash_kind)
 
 
@@ -136,15 +137,9 @@ async def decide(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/orders/{order.number}?done={decision}")
 
 
-@routes.get("/orders/{number}/attachments/{index}")
-async def attachment(request: web.Request) -> web.FileResponse:
-    """A recording (or fax) of an order the person may see; only files the order names are served."""
+@routes.get("/orders/{number}/attachments/{blob_id}")
+async def attachment(request: web.Request) -> web.StreamResponse:
+    """A file of an order the person may see: only an id the order lists, never a path."""
     order = await load(request, request.match_info["number"])
-    raw = request.match_info["index"]
-    if not raw.isdigit() or int(raw) >= len(order.attachments):
-        raise web.HTTPNotFound(text="没有这个附件")
-    path = Path(order.attachments[int(raw)])
-    if not path.is_file():
-        raise web.HTTPNotFound(text="附件文件不存在（可能仍在传输）")
-    kind = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
-    return web.FileResponse(path, headers={"Content-Type": kind, "X-Content-Type-Options": "nosniff"})
+    blob, opened = await request.app[BLOBS].open(order, request.match_info["blob_id"])
+    return await send_blob(request, blob, opened)

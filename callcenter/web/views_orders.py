@@ -7,7 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.blobs.errors import FileTooLarge, UnknownAttachment, UnsupportedFile, UploadQuotaExceeded
+from callcenter.blobs.keys import BLOBS
+from callcenter.blobs.sniff import ACCEPTED
 from callcenter.db.errors import OrderNotFound, VersionConflict
+from callcenter.http.problems import status_for
 from callcenter.keys import AUDIT, CALLS, CLOCK, ORDERS, POLICY, UNITS
 from callcenter.knowledge.keys import KNOWLEDGE
 from callcenter.orders import schemas
@@ -20,11 +24,17 @@ from .forms import command_body, expected_version
 from .labels import STATUS as STATUS_LABELS
 from .render import render
 from .session import web_actor
+from .uploads import form_with_files
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
 ORDER_NUMBER = re.compile(r"^\d{8}-\d{4}$")
 
+# Errors whose whole explanation is fixed (nothing of the English detail is shown).
+WHOLE: tuple[tuple[type[Exception], str], ...] = (
+    (UnsupportedFile, f"不支持的文件类型：只接受{ACCEPTED}"), (FileTooLarge, "附件过大或过多，请压缩或分次上传"),
+    (UploadQuotaExceeded, "今天上传但尚未登记的附件过多，请先登记工单"), (UnknownAttachment, "附件无效，请重新上传"),
+)
 # Chinese first, the domain's own (English) detail after it for the record.
 ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (VersionConflict, "工单已被他人更新，请刷新页面后重试"), (WindowClosed, "已超过时限，不能执行此操作"),
@@ -49,6 +59,8 @@ def explain(message: str) -> str:
 
 
 def error_text(exc: Exception) -> str:
+    if whole := next((text for kind, text in WHOLE if isinstance(exc, kind)), None):
+        return whole
     prefix = next(text for kind, text in ERRORS if isinstance(exc, kind))
     return f"{prefix}：{explain(str(exc))}"
 
@@ -64,7 +76,8 @@ async def order_page(request: web.Request, order: WorkOrder, *, status: int = 20
         kb_hits = await request.app[KNOWLEDGE].search(f"{order.subject} {order.content}", 3)
     # Who saw this order's full phone number: for supervisors, the other half of masking.
     audit = await request.app[AUDIT].list(subject=order.number) if actor.role in (Role.SUPERVISOR, Role.ADMIN) else []
-    return render(request, "order.html", status=status, order=view, units=units, calls=related, flash=flash,
+    files = await request.app[BLOBS].for_order(order)
+    return render(request, "order.html", status=status, order=view, units=units, calls=related, flash=flash, files=files,
                   flash_kind=flash_kind, reveal=reveal, preset=request.app[POLICY].preset(order.preset),
                   kb_hits=kb_hits, names={u["code"]: u["name"] for u in units}, audit=audit)
 
@@ -141,22 +154,31 @@ async def search(request: web.Request) -> web.Response:
 @routes.get("/orders/new")
 async def new_page(request: web.Request) -> web.Response:
     web_actor(request, Role.AGENT, Role.SUPERVISOR)
-    return render(request, "new_order.html", error="", form={}, channels=list(Channel), categories=list(Category),
-                  urgencies=list(Urgency))
+    return _new_page(request, form={})
 
 
 @routes.post("/orders/new")
 async def create(request: web.Request) -> web.Response:
-    """An agent registers what a caller says on the phone (or a letter, a walk-in) directly."""
+    """An agent registers what a caller says on the phone (or a letter, a walk-in) directly, with files."""
     actor = web_actor(request, Role.AGENT, Role.SUPERVISOR)
-    form = await request.post()
-    body = {key: str(form.get(key, "")).strip() for key in ("channel", "category", "urgency", "subject", "content")}
-    body["enterprise"] = {k: str(form.get(f"enterprise_{k}", "")).strip() or None
+    try:
+        form, files = await form_with_files(request, actor)
+    except WorksheetError as exc:
+        return _new_page(request, status=status_for(exc) or 422, error=error_text(exc), form={})
+    body: dict[str, Any] = {key: form.get(key, "").strip() for key in ("channel", "category", "urgency", "subject",
+                                                                       "content")}
+    body["enterprise"] = {k: form.get(f"enterprise_{k}", "").strip() or None
                           for k in ("name", "credit_code", "contact_person", "phone")}
     body["enterprise"]["name"] = body["enterprise"]["name"] or ""
+    body["attachments"] = [f.id for f in files]
     try:
         order = await request.app[ORDERS].create(schemas.new_order(body, request.app[CLOCK]()), actor)
     except WorksheetError as exc:
-        return render(request, "new_order.html", status=422, error=error_text(exc), form=dict(form),
-                      channels=list(Channel), categories=list(Category), urgencies=list(Urgency))
+        return _new_page(request, status=422, error=error_text(exc), form=form)
     raise web.HTTPSeeOther(f"/orders/{order.number}?done=create")
+
+
+def _new_page(request: web.Request, *, status: int = 200, error: str = "", form: dict[str, str]) -> web.Response:
+    return render(request, "new_order.html", status=status, error=error, form=form, channels=list(Channel),
+                  categories=list(Category), urgencies=list(Urgency), accepted=ACCEPTED,
+                  upload_mb=request.app[BLOBS].upload_max >> 20)
