@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from callcenter import admin
+from callcenter import admin, log_privacy
 from callcenter.asr.models import add_models_arguments, models_command
 from callcenter.asr.transcribe import add_transcribe_arguments, transcribe_command
 from callcenter.callbacks.cli import add_callbacks_arguments
@@ -105,6 +105,7 @@ def ami_replay(files: Sequence[str], tz_name: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     level = os.environ.get("ZHITONG_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_privacy.install()
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()

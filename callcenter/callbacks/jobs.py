@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.db.claims import claim
 from callcenter.db.engine import write_transaction
+from callcenter.sms.privacy import mask_phone
 from worksheet.callbacks import CallingWindows, Outcome, Retry, RetryPolicy, SmsSurvey, Unreachable
 from worksheet.errors import ValidationError
 from worksheet.model import Rating
@@ -49,7 +50,10 @@ class CallbackJob:
         return cls(**dict(row._mapping))
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(self).items()}
+        """The number is masked, as everywhere a job is listed (the dialer reads `phone` itself)."""
+        view = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(self).items()}
+        view["phone"] = mask_phone(self.phone)
+        return view
 
 
 def parse_result(value: Outcome | Rating | str) -> Outcome | Rating:

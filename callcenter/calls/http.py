@@ -10,7 +10,8 @@ from aiohttp import web
 from callcenter.auth.http import require_roles
 from callcenter.db.errors import CallNotFound
 from callcenter.http.json_body import json_response
-from callcenter.keys import CALLS, LIVE, SPEECH
+from callcenter.http.masking import masked
+from callcenter.keys import AUDIT, CALLS, CLOCK, LIVE, SPEECH
 from worksheet.errors import ValidationError
 from worksheet.model import Role
 
@@ -34,7 +35,7 @@ async def list_calls(request: web.Request) -> web.Response:
     items = await request.app[CALLS].repo.list(
         limit=_int(request, "limit", 50, 500), offset=_int(request, "offset", 0, 10**9),
         order_number=request.query.get("order_number") or None, caller=request.query.get("caller") or None)
-    return json_response({"items": items})
+    return json_response({"items": masked(items)})
 
 
 @routes.get("/api/v1/calls/{linkedid}")
@@ -45,7 +46,19 @@ async def get_call(request: web.Request) -> web.Response:
     if record is None:
         raise CallNotFound(linkedid)
     record["transcripts"] = await request.app[SPEECH].transcripts.for_call(linkedid)
-    return json_response(record)
+    return json_response(masked(record))
+
+
+@routes.post("/api/v1/calls/{linkedid}/reveal-caller")
+async def reveal_caller(request: web.Request) -> web.Response:
+    """The caller's full number (to call back); every reveal is audited."""
+    actor = require_roles(request, *_READERS)
+    linkedid = request.match_info["linkedid"]
+    record = await request.app[CALLS].repo.get(linkedid)
+    if record is None:
+        raise CallNotFound(linkedid)
+    await request.app[AUDIT].record(actor, "reveal-caller", linkedid[:64], request.app[CLOCK](), "api")
+    return json_response({"linkedid": linkedid, "caller": record.get("caller")}, headers={"Cache-Control": "no-store"})
 
 
 @routes.get("/api/v1/live")

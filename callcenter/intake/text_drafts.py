@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from callcenter.orders.services import SYSTEM, OrderService
+from callcenter.sms.privacy import mask_phone
 from callcenter.speech.drafts import draft_changes
 from worksheet import commands as c
 from worksheet.intake import NewOrder
@@ -34,7 +35,7 @@ class TextSource:
 
 
 async def draft_from_text(orders: OrderService, extract: Extract | None, src: TextSource) -> WorkOrder:
-    who = src.sender or "未知号码"
+    who = mask_phone(src.sender) if src.sender else "未知号码"  # the number itself is in the phone field
     spec = NewOrder(channel=src.channel, category=Category.HELP, enterprise=Enterprise(name=f"来信 {who}",
                     phone=src.sender), subject=src.subject, content=src.text.strip() or src.empty,
                     received_at=src.received_at, attachments=src.attachments, draft=True, extra=src.extra)

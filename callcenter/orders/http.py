@@ -6,7 +6,8 @@ from aiohttp import web
 
 from callcenter.auth.http import actor_of, require_roles
 from callcenter.http.json_body import json_object, json_response, query_int
-from callcenter.keys import CLOCK, ORDERS, POLICY
+from callcenter.http.masking import masked
+from callcenter.keys import AUDIT, CLOCK, ORDERS, POLICY
 from callcenter.orders import schemas
 from callcenter.orders.services import SearchQuery
 from worksheet.errors import ValidationError
@@ -17,8 +18,9 @@ routes = web.RouteTableDef()
 
 
 def _view(request: web.Request, order, *, full: bool = True) -> dict:  # type: ignore[no-untyped-def]
+    """The order as the API shows it: phone numbers masked everywhere in it (history included)."""
     app = request.app
-    return schemas.order_view(order, app[POLICY], app[CLOCK](), actor_of(request), full=full)
+    return masked(schemas.order_view(order, app[POLICY], app[CLOCK](), actor_of(request), full=full))
 
 
 @routes.post("/api/v1/orders")
@@ -83,6 +85,16 @@ def _expected_version(request: web.Request, body: dict) -> int | None:  # type: 
         return int(header.strip().strip('"'))
     except ValueError:
         raise ValidationError('If-Match must be the order version, e.g. "7"') from None
+
+
+@routes.post("/api/v1/orders/{number}/reveal-phone")
+async def reveal_phone(request: web.Request) -> web.Response:
+    """The order's full phone number, for someone who may see the order; every reveal is audited."""
+    actor = actor_of(request)
+    order = await request.app[ORDERS].get(request.match_info["number"], actor)
+    await request.app[AUDIT].record(actor, "reveal-phone", order.number, request.app[CLOCK](), "api")
+    return json_response({"number": order.number, "phone": order.enterprise.phone},
+                         headers={"Cache-Control": "no-store"})
 
 
 @routes.post("/api/v1/orders/{number}/{action}")

@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 _MAINLAND = re.compile(r"^(\+86)?(1\d{2})(\d{4})(\d{4})$")
+# A mainland mobile, an E.164 number or a landline with its area code, standing alone in a text
+# (not inside a longer run of digits, so order numbers and Asterisk's call ids are left alone).
+_NUMBER_IN_TEXT = re.compile(r"(?<![\d.])(?:\+\d{8,15}|(?:86)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?![\d.])")
 
 
 def mask_phone(number: str) -> str:
@@ -25,6 +28,11 @@ def mask_phone(number: str) -> str:
     if len(compact) <= 7:
         return "*" * len(compact)
     return f"{compact[:3]}{'*' * (len(compact) - 7)}{compact[-4:]}"
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with every phone number in it masked (for log lines, channel names, free text)."""
+    return _NUMBER_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
 
 
 def rate_limit_release(sent: Sequence[datetime], now: datetime, *, capacity: int, period: timedelta) -> datetime | None:
