@@ -46,7 +46,10 @@ async def test_a_new_sender_gets_a_draft_filled_from_the_text(api: Api) -> None:
     status, order = await api.call("agent", "GET", f"/api/v1/orders/{row['order_number']}")
     assert status == 200 and order["status"] == "draft" and order["channel"] == "sms"
     assert "【短信原文】" in order["content"] and text in order["content"]
-    assert order["enterprise"]["phone"] == "13900139000"
+    assert order["enterprise"]["phone"] == "139****9000"
+    assert order["history"][0]["data"]["enterprise"]["name"] == "来信 139****9000"
+    _, revealed = await api.call("agent", "POST", f"/api/v1/orders/{row['order_number']}/reveal-phone")
+    assert revealed["phone"] == "13900139000"  # stored whole, shown masked
     assert order["suggestion"]["source"].startswith("sms:SM")
 
 
@@ -77,7 +80,8 @@ async def test_a_registered_order_typed_with_a_national_number_matches_the_e164_
     assert await inbound(api, "请问办理进度如何？") == 200
     [row] = await inbox(api)
     # Typed "139-0013-9000", stored 13900139000: the sender "+8613900139000" finds it.
-    assert created["enterprise"]["phone"] == "13900139000"
+    _, revealed = await api.call("agent", "POST", f"/api/v1/orders/{created['number']}/reveal-phone")
+    assert revealed["phone"] == "13900139000"
     assert row["outcome"] == "supplement" and row["order_number"] == created["number"]
 
 
