@@ -218,6 +218,22 @@ async def test_more_digits_than_asked_for_is_refused_not_looked_up(agi, desk) ->
     await still_serves(server, port, desk)
 
 
+@pytest.mark.parametrize("name, reply", [
+    ("garbled", "200 result=0 endpos=12 (\n"),
+    ("absurd endpos", "200 result=0 endpos=" + "9" * 400),
+    ("NUL", "200 result=0\x00 endpos=40000"),
+])
+async def test_a_message_already_recorded_becomes_a_draft_whatever_the_reply(agi, desk, name, reply) -> None:
+    server, port = agi
+    commands = await Peer(["2", "1", reply], block(), ZT_RECDIR="/srv/zt/rec").talk(port)
+    await settle(server)
+    assert "RECORD FILE /srv/zt/rec/msg-1795435368.7 wav # 120000 BEEP s=5" in commands, name
+    # Asterisk has the recording on disk: it is a draft, and the caller then reaches an agent.
+    assert [m["recording"] for m in desk.messages] == ["/srv/zt/rec/msg-1795435368.7.wav"], name
+    assert commands[-3:] == FALLBACK and server.fallbacks == 1
+    await still_serves(server, port, desk)
+
+
 async def test_a_truncated_reply_then_disconnect_during_recording_keeps_the_message(agi, desk) -> None:
     server, port = agi
 
