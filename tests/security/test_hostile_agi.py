@@ -10,9 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from callcenter.app import Services, build_services
+from callcenter.db.migrate import upgrade
+from callcenter.hotline.desk import OrderDesk
+from callcenter.orders.services import SYSTEM, SearchQuery
+from callcenter.settings import Settings
 from ivr.agi.codec import AgiProtocolError, ReplyReader, parse_headers
 from ivr.agi.server import AgiServer
 from ivr.peers import PeerAllowList, parse_networks
@@ -20,6 +27,7 @@ from ivr.ports import OrderStatusView
 from ivr.routes import build_routes
 from tests.ivr_fakes import FakeAsterisk, FakeDesk
 
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 UID = "1795435368.7"
 FALLBACK = ["SET CONTEXT agi-fail", "SET EXTENSION s", "SET PRIORITY 1"]
 # The hotline call of tests/ivr_fakes.py, field by field, so each test can bend one of them.
@@ -256,6 +264,17 @@ async def test_a_truncated_reply_then_disconnect_during_recording_keeps_the_mess
     await still_serves(server, port, desk)
 
 
+async def test_an_impossible_linkedid_is_not_passed_to_the_back_office(agi, desk) -> None:
+    server, port = agi
+
+    def forged(line: str) -> str | None:
+        return "200 result=1 (../../x y)\n" if line.startswith("GET FULL VARIABLE") else None
+
+    await Peer(list(MESSAGE), block(), override=forged).talk(port)
+    await settle(server)
+    assert [m["linkedid"] for m in desk.messages] == [UID]  # the channel's own, validated uniqueid
+
+
 # ----------------------------------------------------------------------------- who may connect
 
 
@@ -299,3 +318,37 @@ async def test_a_peer_outside_the_allow_list_is_refused_before_anything_is_read(
         assert server.refused == 0
     finally:
         await server.close()
+
+
+# ----------------------------------------------------------------------------- real back office
+
+
+@pytest.fixture
+async def services(db_url: str) -> AsyncIterator[Services]:
+    await upgrade(db_url)
+    services = build_services(Settings(database_url=db_url), clock=lambda: NOW)
+    yield services
+    await services.calls.close()
+    await services.engine.dispose()
+
+
+@pytest.mark.parametrize("callerid, name, phone", [
+    ("unknown", "unknown", None),  # what Asterisk sends with no caller ID at all
+    ("anonymous", "Anonymous", None),  # a withheld number
+    ("alice", "\x1b[31m" + "名" * 300, None),  # a SIP user that is not a number; an absurd display name
+    ("+86 138-0013-8000", "张三", "+8613800138000"),
+])
+async def test_every_voice_message_becomes_a_draft_on_the_database(services, callerid, name, phone) -> None:
+    desk = OrderDesk(services.orders, services.calls, services.clock, services.speech, None)
+    server = AgiServer(build_routes(desk))
+    port = (await server.start("127.0.0.1", 0)).sockets[0].getsockname()[1]
+    try:
+        commands = await Peer(list(MESSAGE), block(bent(callerid=callerid, calleridname=name))).talk(port)
+        await settle(server)
+    finally:
+        await server.close()
+    orders, total = await services.orders.search(SearchQuery(channel="phone"), SYSTEM)
+    assert total == 1, commands
+    assert orders[0].enterprise.phone == phone and len(orders[0].enterprise.name) <= 200
+    assert "\x1b" not in orders[0].enterprise.name
+    assert f'SET VARIABLE ZT_DRAFT "{orders[0].number}"' in commands
