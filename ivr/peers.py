@@ -48,6 +48,16 @@ class PeerAllowList:
         return any(addr in net for net in self.networks)
 
 
+def refusal(peer: object, allow_peer: Callable[[str], bool] | None, open_now: int, limit: int) -> str | None:
+    """Why a listener closes a new connection at once (``peer`` as asyncio reports it), or None."""
+    host = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+    if allow_peer is not None and not allow_peer(host):
+        return "peer not in the allowed list"
+    if open_now >= limit:
+        return f"{limit} connections already open"
+    return None
+
+
 def is_loopback_bind(host: str) -> bool:
     """Whether a listen address is reachable only from this machine ("" and 0.0.0.0 are not)."""
     if host.strip().lower() == "localhost":

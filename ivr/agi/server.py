@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from ivr.agi.codec import AgiProtocolError, AgiRequest, HeaderReader
 from ivr.agi.session import READ_SIZE, AgiSession, CallerHungUp
 from ivr.peers import RefusalLog
+from ivr.peers import refusal as peer_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +111,7 @@ class AgiServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         self.connections += 1
-        refusal = self._refusal(peer)
-        if refusal is not None:
+        if (refusal := peer_refusal(peer, self.allow_peer, len(self._tasks), self.max_connections)) is not None:
             self.refused += 1
             self._refusals.note(refusal, peer)
             writer.close()  # at once: no task, no read, no wait for the peer
@@ -142,15 +142,6 @@ class AgiServer:
         finally:
             self._tasks.discard(task)
             await _close_writer(writer)
-
-    def _refusal(self, peer: object) -> str | None:
-        """Why a new connection is closed at once, or None to serve it."""
-        host = peer[0] if isinstance(peer, tuple) and peer else ""
-        if self.allow_peer is not None and not self.allow_peer(str(host)):
-            return "peer not in the allowed list"
-        if len(self._tasks) >= self.max_connections:
-            return f"{self.max_connections} connections already open"
-        return None
 
     async def _read_request(self, reader: asyncio.StreamReader, peer: object) -> tuple[AgiRequest, bytes] | None:
         headers = HeaderReader()
