@@ -68,6 +68,20 @@ def is_loopback_bind(host: str) -> bool:
         return False  # another host name: assume it resolves to a reachable interface
 
 
+def allow_list(networks: Iterable[Network]) -> PeerAllowList | None:
+    """The check for a listener: None (anyone) when no network is configured."""
+    networks = tuple(networks)
+    return PeerAllowList(networks) if networks else None
+
+
+def exposure_warning(listener: str, setting: str, host: str, networks: Iterable[Network]) -> str | None:
+    """What to warn about at start-up: a listener reachable from the network that anyone may use."""
+    if tuple(networks) or is_loopback_bind(host):
+        return None
+    return (f"{listener} listens on {host or 'every interface'} and accepts any peer: whoever reaches the "
+            f"port can pose as Asterisk; set {setting} to the PBX's addresses (CIDRs)")
+
+
 class RefusalLog:
     """Logs refused connections without letting a flood flood the log: each reason is logged at
     WARNING the first time and then at most once per ``every`` seconds, with the running count."""
