@@ -9,20 +9,27 @@ per-call state without bound.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from callcenter.ami import connection
 from callcenter.ami.client import AmiClient, AmiConfig
 from callcenter.ami.codec import AmiDecoder, Message
+from callcenter.calls import tracker as tracker_module
 from callcenter.calls.services import CallService
+from callcenter.calls.tracker import CallTracker
 from callcenter.db.calls import CallRecordRepository
 from callcenter.db.engine import create_engine
 from callcenter.db.migrate import upgrade
+from ivr.agi.codec import is_channel_id
 from tests.ami_fake import FakeAmi, frame
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -123,6 +130,46 @@ class _stack:
 
 # ----------------------------------------------------------------------------- bad values
 
+
+@pytest.mark.parametrize("name, frames", [
+    ("NUL in the caller number", call_events("1795435001.1", caller=PHONE + "\x00")),
+    ("NUL in a name", call_events("1795435001.1", caller=PHONE, CallerIDName="张\x00三")),
+    ("Linkedid longer than any channel's", call_events("1795435001." + "9" * 80, caller=PHONE)),
+    ("Uniqueid with a blank and a slash", call_events("1795435001.1 /x", caller=PHONE)),
+    ("caller number of 200 digits", call_events("1795435001.1", caller="1" * 200)),
+    ("disposition no Cdr has", call_events("1795435001.1", caller=PHONE) + event(
+        "Cdr", ("UniqueID", "1795435001.1"), ("Disposition", "X" * 40), ("Source", PHONE))),
+])
+async def test_a_bad_event_is_dropped_and_logged_masked_and_other_calls_are_stored(stack, caplog, name, frames) -> None:
+    with caplog.at_level(logging.INFO):
+        await stack.send(frames)
+        await stack.still_tracks("1795435002.1")  # a good call after it: stored, PostgreSQL included
+        bad = await stack.repo.get("1795435001.1")
+    # Either dropped, or stored within what the columns hold (never a row the database refuses).
+    assert bad is None or (len(bad["caller"] or "") <= 64 and len(bad["disposition"] or "") <= 16), name
+    rows = await stack.repo.list(limit=100)
+    assert all(is_channel_id(r["linkedid"]) for r in rows) and "\\u0000" not in json.dumps(rows), name
+    assert not [r for r in caplog.records if PHONE in r.getMessage()], "a full phone number was logged"
+    assert not [r for r in caplog.records if "1" * 200 in r.getMessage()]
+    assert stack.client.sessions == 1  # no reconnect was needed
+
+
+async def test_absurd_numbers_and_dates_are_not_stored_as_such(db_url) -> None:
+    async with _stack(db_url, tz=ZoneInfo("Asia/Shanghai")) as stack:
+        ids = (("Uniqueid", "1795435003.1"), ("Linkedid", "1795435003.1"))
+        await stack.send(event("Newchannel", ("Channel", "PJSIP/t-1"), *ids, ("CallerIDNum", "100"))
+                         + event("Cdr", ("UniqueID", "1795435003.1"), ("StartTime", "0001-01-01 00:00:00"),
+                                 ("EndTime", "9999-12-31 23:59:59"), ("Duration", "9" * 4000),
+                                 ("BillableSeconds", "-5"), ("Disposition", "ANSWERED"))
+                         + event("Hangup", *ids, ("Cause", "9" * 300), ("EventTV", "2026-11-23T12:00:00")))
+        record = await stack.stored("1795435003.1")
+        assert record is not None and record["ended_at"]
+        assert record["duration_s"] is None or 0 <= record["duration_s"] < 10**9
+        assert record["hangup_cause"] is None or 0 <= record["hangup_cause"] < 1000
+        assert record["started_at"] is None or record["started_at"] >= "1970"
+        await stack.still_tracks("1795435004.1")
+
+
 def test_the_decoder_drops_a_message_holding_a_nul_and_reads_on() -> None:
     decoder = AmiDecoder(expect_banner=False)
     got = decoder.feed(b"Event: Newchannel\r\nCallerIDNum: 139\x0012\r\n\r\n" + event("Hangup", ("Cause", "16")))
@@ -133,8 +180,10 @@ def test_the_decoder_drops_a_message_holding_a_nul_and_reads_on() -> None:
 
 
 async def test_a_hostile_resync_reply_neither_stops_the_client_nor_tracking(db_url) -> None:
-    channel = (event("CoreShowChannel", ("ActionID", "{aid}"), ("Channel", "PJSIP/t-7"), ("Uniqueid", "1795435005.1"),
-                     ("Linkedid", "1795435005.1"), ("Duration", "99999999999:00:00"))
+    channel = (event("CoreShowChannel", ("ActionID", "{aid}"), ("Channel", "PJSIP/t-9"),
+                     ("Uniqueid", "1795435005." + "3" * 100), ("Duration", "00:00:01"))
+               + event("CoreShowChannel", ("ActionID", "{aid}"), ("Channel", "PJSIP/t-7"), ("Uniqueid", "1795435005.1"),
+                       ("Linkedid", "1795435005.1"), ("Duration", "99999999999:00:00"))
                + event("CoreShowChannel", ("ActionID", "{aid}"), ("Channel", "PJSIP/t-8"),
                        ("Uniqueid", "1795435005.2" + "\x00"), ("Duration", "00:00:01")))
     async with _stack(db_url, items=lambda: channel) as stack:
@@ -146,6 +195,7 @@ async def test_a_hostile_resync_reply_neither_stops_the_client_nor_tracking(db_u
             await asyncio.sleep(0.02)
         assert stack.client.sessions >= 2
         await stack.still_tracks("1795435007.1")
+        assert all(is_channel_id(lid) for lid in stack.calls.tracker.calls)  # the forged item was not taken
 
 
 async def test_junk_frames_odd_line_ends_and_invalid_utf8_leave_tracking_intact(stack) -> None:
@@ -192,3 +242,71 @@ async def test_an_endless_list_reply_is_cut_short_and_the_session_goes_on(stack,
     assert loop.time() - t0 < 5  # refused when the list passed the limit, not at the timeout
     await stack.still_tracks("1795435011.1")
     assert stack.client.sessions == 1
+
+
+# ----------------------------------------------------------------------------- bounded state
+
+
+def test_garbage_events_cannot_grow_call_state_without_bound(monkeypatch) -> None:
+    monkeypatch.setattr(tracker_module, "MAX_PARKED", 2_000)
+    tracker = CallTracker(tz=UTC, max_calls=1_000)
+    at = NOW
+    ids = (("Uniqueid", "1795435012.1"), ("Linkedid", "1795435012.1"))
+    feed: Callable[..., Any] = lambda name, *pairs: tracker.feed(Message.of((("Event", name), *pairs)), at)  # noqa: E731
+    feed("Newchannel", ("Channel", "PJSIP/t-1"), *ids)
+    for i in range(5_000):
+        feed("DTMFEnd", *ids, ("Direction", "Received"), ("Digit", "1"))
+        feed("UserEvent", *ids, ("UserEvent", "ZhitongIvr"), ("Step", f"s{i % 2}"))
+        feed("UserEvent", *ids, ("UserEvent", "HotlineMessage"), ("File", f"/rec/m-{i}.wav"))
+        feed("Cdr", ("UniqueID", "1795435012.1"), ("Disposition", "ANSWERED"))
+        feed("Newchannel", ("Channel", f"Local/x-{i};1"), ("Uniqueid", f"1795435013.{i}"), ("Linkedid", "1795435012.1"))
+    feed("VarSet", *ids, ("Variable", "MIXMONITOR_FILENAME"), ("Value", "/rec/" + "v" * 100_000))
+    call = tracker.calls["1795435012.1"]
+    assert len(call.dtmf) <= 1_000 and len(call.ivr_path) <= 1_000 and len(call.recordings) <= 100
+    assert len(call.channels) <= 1_000 and all(len(ch.cdrs) <= 100 for ch in call.channels.values())
+    assert all(len(r) <= 4096 for r in call.recordings)
+    # Events for channels that never appear wait in a bounded table, whatever their number.
+    for i in range(20_000):
+        feed("Hangup", ("Uniqueid", f"1795436000.{i}"), ("Cause", "16"))
+    assert sum(len(v) for v in tracker._pending.values()) <= 2_000
+    # Calls that never end (a Newchannel flood) are bounded too once the flusher evicts.
+    for i in range(5_000):
+        feed("Newchannel", ("Channel", f"PJSIP/f-{i}"), ("Uniqueid", f"1795437000.{i}"), ("Linkedid", f"1795437000.{i}"))
+    tracker.evict(at + timedelta(seconds=1))
+    assert len(tracker.calls) <= 1_000 and len(tracker._channel_call) <= 1_000 * 2 + 1_000
+
+
+# ----------------------------------------------------------------------------- one bad record, not all
+
+
+class RefusingRepo(CallRecordRepository):
+    """Refuses any batch holding the call "1795435020.1", as PostgreSQL refuses a value it cannot
+    store; the driver's message names the parameters, the caller's number among them."""
+
+    async def upsert(self, records: Any, now: datetime) -> None:
+        if any(r["linkedid"] == "1795435020.1" for r in records):
+            params = [(r["linkedid"], r.get("caller")) for r in records]
+            raise DBAPIError("INSERT INTO call_records ...", params, ValueError("value too long"))
+        await super().upsert(records, now)
+
+
+async def test_a_record_the_database_refuses_holds_back_no_other_call(db_url, caplog) -> None:
+    await upgrade(db_url)
+    engine = create_engine(db_url)
+    try:
+        repo = RefusingRepo(engine)
+        calls = CallService(repo, lambda: NOW, tz=UTC)
+        real_record = calls.tracker.record
+        calls.tracker.record = lambda lid: (1 / 0) if lid == "1795435021.1" else real_record(lid)  # type: ignore[method-assign]
+        with caplog.at_level(logging.INFO):
+            for uid in ("1795435020.1", "1795435021.1", "1795435022.1", "1795435023.1"):
+                for msg in AmiDecoder(expect_banner=False).feed(call_events(uid, caller=PHONE)):
+                    await calls.on_event(msg)
+            for _ in range(3):
+                await calls.flush()
+        stored = {r["linkedid"] for r in await repo.list(limit=10)}
+        assert stored == {"1795435022.1", "1795435023.1"}
+        assert not [r for r in caplog.records if PHONE in r.getMessage() or PHONE in (r.exc_text or "")]
+        assert any("refused by the database" in r.getMessage() for r in caplog.records)
+    finally:
+        await engine.dispose()
