@@ -310,3 +310,43 @@ async def test_a_record_the_database_refuses_holds_back_no_other_call(db_url, ca
         assert any("refused by the database" in r.getMessage() for r in caplog.records)
     finally:
         await engine.dispose()
+
+
+async def test_a_server_that_trickles_or_never_answers_is_given_up_on_and_retried() -> None:
+    attempts: list[str] = []
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        attempts.append("banner" if len(attempts) % 2 else "login")
+        try:
+            if attempts[-1] == "banner":  # a banner a byte at a time, never ending its line
+                for byte in b"Asterisk Call Manager/11.0.0" * 100:
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    await asyncio.sleep(0.02)
+            else:  # a banner, then silence: the login is never answered
+                writer.write(b"Asterisk Call Manager/11.0.0\r\n")
+                while await reader.read(4096):  # until the client gives up and closes
+                    pass
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(slow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    seen: list[Message] = []
+    client = AmiClient(AmiConfig(host="127.0.0.1", port=port, secret="s3cret", connect_timeout=0.3,
+                                 action_timeout=0.3, backoff_initial=0.01, backoff_max=0.02), seen.append)
+    task = asyncio.create_task(client.run())
+    try:
+        for _ in range(300):
+            if len(attempts) >= 4:
+                break
+            await asyncio.sleep(0.01)
+        assert len(attempts) >= 4 and not client.connected.is_set() and not task.done()
+        assert client.sessions == 0 and seen == []
+    finally:
+        await client.stop()
+        await asyncio.gather(task, return_exceptions=True)
+        server.close()
+        await server.wait_closed()
