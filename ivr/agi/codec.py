@@ -142,8 +142,8 @@ def parse_headers(block: bytes) -> AgiRequest:
     args: list[str] = []
     while f"arg_{len(args) + 1}" in headers:
         args.append(headers[f"arg_{len(args) + 1}"])
-    if "\0" in "".join(headers.values()):
-        problems.append("NUL byte in a value")  # Asterisk writes C strings: never from a real channel
+    if 0 in block:
+        problems.append("NUL byte in the block")  # Asterisk writes C strings: never from a real channel
     if not is_channel_id(headers.get("uniqueid", "")):
         problems.append("missing or invalid agi_uniqueid")
     return AgiRequest(
@@ -357,22 +357,26 @@ class ReplyReader:
         self._buf = bytearray()
         self._usage: list[str] | None = None  # lines of an open 520- group
         self._usage_size = 0
+        self._nul = False  # a NUL may be in the buffer
 
     def feed(self, data: bytes) -> list[AgiItem]:
+        # Asterisk writes replies from C strings: a NUL is a forged or corrupt stream. One scan per
+        # read; lines are checked one by one only while a NUL may be buffered.
+        self._nul = self._nul or 0 in data
         self._buf += data
         items: list[AgiItem] = []
         while (nl := self._buf.find(b"\n")) != -1:
             raw = bytes(self._buf[:nl])
             del self._buf[: nl + 1]
             try:
-                if b"\0" in raw:
-                    # Asterisk writes replies from C strings; a NUL is a forged or corrupt stream.
+                if self._nul and 0 in raw:
                     raise AgiProtocolError(f"NUL byte in reply line: {raw[:80]!r}")
                 item = self._line(_split_line(raw))
             except AgiProtocolError as exc:
                 raise AgiProtocolError(str(exc), items=items) from None
             if item is not None:
                 items.append(item)
+        self._nul = self._nul and 0 in self._buf
         if len(self._buf) > MAX_LINE:
             self._buf.clear()
             raise AgiProtocolError(f"reply line longer than {MAX_LINE} bytes", items=items)
