@@ -75,7 +75,7 @@ async def load(port: int, clients: int, kill_after: float, server: subprocess.Po
                     async with http.post("/api/v1/orders", json=body, headers=headers) as r:
                         if r.status == 201:
                             acknowledged.append((await r.json())["number"])
-                except (aiohttp.ClientError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError):
                     return  # the server is gone
                 n += 1
 

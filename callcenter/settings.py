@@ -10,6 +10,8 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ivr.peers import Network, parse_networks
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/zhitong.sqlite3"
 DEFAULT_FAX_INCOMING_DIR = "/var/spool/asterisk/zhitong/fax"  # ZT_FAXDIR in the Asterisk dialplan
 DEFAULT_RECORDINGS_DIR = "/var/spool/asterisk/zhitong/recordings"  # ZT_RECDIR in the Asterisk dialplan
@@ -39,6 +41,10 @@ class Settings:
     ami_auth: str = "md5"
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573  # 0 = no FastAGI server
+    # FastAGI and AudioSocket have no authentication: who may connect (empty = anyone who can reach
+    # the port; a warning at start-up when such a listener is not on loopback).
+    agi_allowed_peers: tuple[Network, ...] = ()
+    audiosocket_allowed_peers: tuple[Network, ...] = ()
     pbx_timezone: str = "UTC"  # the zone of naive times in Cdr/CEL events (Asterisk's local time)
     # Speech. "off" disables it; otherwise a missing or damaged model logs "speech disabled".
     speech: str = "on"
@@ -125,6 +131,8 @@ class Settings:
             ami_auth=_choice(env, "ZHITONG_AMI_AUTH", ("md5", "plain"), "md5"),
             agi_host=env.get("ZHITONG_AGI_HOST") or "127.0.0.1",
             agi_port=number("ZHITONG_AGI_PORT", 4573),
+            agi_allowed_peers=_networks(env, "ZHITONG_AGI_ALLOWED_PEERS"),
+            audiosocket_allowed_peers=_networks(env, "ZHITONG_AUDIOSOCKET_ALLOWED_PEERS"),
             pbx_timezone=_timezone(env.get("ZHITONG_PBX_TIMEZONE") or "UTC"),
             speech=_choice(env, "ZHITONG_SPEECH", ("on", "off"), "on"),
             asr_model=env.get("ZHITONG_ASR_MODEL") or None,
@@ -150,6 +158,13 @@ def _upload_limit(megabytes: int) -> int:
     if not 1 <= megabytes <= 500:
         raise SettingsError(f"ZHITONG_UPLOAD_MAX_MB must be between 1 and 500, got {megabytes}")
     return megabytes << 20
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    try:
+        return parse_networks(env.get(name) or "")
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc} (use addresses or CIDRs, e.g. 10.0.0.5,192.168.10.0/24)") from None
 
 
 def _dial_template(value: str) -> str:

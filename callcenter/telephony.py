@@ -23,6 +23,7 @@ from callcenter.hotline.desk import OrderDesk
 from callcenter.settings import Settings
 from callcenter.speech.live import AudioSocketServer
 from ivr.agi.server import AgiServer
+from ivr.peers import allow_list, exposure_warning
 from ivr.routes import build_routes
 
 if TYPE_CHECKING:
@@ -71,10 +72,11 @@ async def start_telephony(settings: Settings, services: Services, *, demo: bool 
         desk = OrderDesk(services.orders, calls, services.clock, services.speech, services.callbacks,
                          blobs=services.blobs)
         if settings.agi_port or demo:
-            tel.agi = AgiServer(build_routes(desk))
+            tel.agi = AgiServer(build_routes(desk), allow_peer=allow_list(settings.agi_allowed_peers))
             server = await tel.agi.start(settings.agi_host, settings.agi_port)
             tel.agi_port = server.sockets[0].getsockname()[1]
             logger.info("FastAGI listening on %s:%d", settings.agi_host, tel.agi_port)
+            _warn_if_exposed("FastAGI", "ZHITONG_AGI_ALLOWED_PEERS", settings.agi_host, settings.agi_allowed_peers)
         ami = AmiConfig(host=settings.ami_host or "", port=settings.ami_port, username=settings.ami_username,
                         secret=settings.ami_secret, auth=settings.ami_auth)
         if demo and not settings.ami_host:
@@ -132,9 +134,17 @@ async def _start_speech(tel: Telephony, settings: Settings, services: Services) 
             await speech.transcripts.save(source=f"audiosocket:{uuid}", linkedid=linkedid,
                                           transcript=transcript.to_json(), now=services.clock())
 
-        tel.audiosocket = AudioSocketServer(tel.asr, services.live, on_final)
+        tel.audiosocket = AudioSocketServer(tel.asr, services.live, on_final,
+                                            allow_peer=allow_list(settings.audiosocket_allowed_peers))
         await tel.audiosocket.start(settings.audiosocket_host, settings.audiosocket_port)
         logger.info("AudioSocket (live transcription) on %s:%d", settings.audiosocket_host, settings.audiosocket_port)
+        _warn_if_exposed("AudioSocket", "ZHITONG_AUDIOSOCKET_ALLOWED_PEERS", settings.audiosocket_host,
+                         settings.audiosocket_allowed_peers)
+
+
+def _warn_if_exposed(listener: str, setting: str, host: str, networks: Any) -> None:
+    if (warning := exposure_warning(listener, setting, host, networks)) is not None:
+        logger.warning("%s", warning)
 
 
 async def _start_simulator(tel: Telephony, ami: AmiConfig, spool: Path) -> AmiConfig:

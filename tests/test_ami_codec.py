@@ -350,9 +350,10 @@ def test_random_chunking_of_a_capture(shared_dir: Path, cuts: list[int]) -> None
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.text(alphabet=st.characters(blacklist_characters=":\r\n", blacklist_categories=("Cs",)),
+# No NUL: the decoder drops a message holding one (tests/security/test_hostile_ami.py).
+@given(st.lists(st.tuples(st.text(alphabet=st.characters(blacklist_characters=":\r\n\0", blacklist_categories=("Cs",)),
                                   min_size=1, max_size=12),
-                          st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)),
+                          st.text(alphabet=st.characters(blacklist_characters="\r\n\0", blacklist_categories=("Cs",)),
                                   max_size=30)),
                 min_size=1, max_size=8))
 def test_lazy_and_eager_parsing_agree(pairs: list[tuple[str, str]]) -> None:

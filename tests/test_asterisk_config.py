@@ -8,6 +8,7 @@ The real load test is docker/asterisk/selftest.sh, run at image build time.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -455,6 +456,21 @@ def test_hotline_queue_has_max_wait_and_no_dead_end(dialplan: Dialplan):
     assert_never_silent(walk_from(dialplan, "hotline-queue"), "hotline-queue")
 
 
+def test_hotline_queue_trusts_zt_next_not_agistatus_after_the_message_agi(dialplan: Dialplan):
+    # A FastAGI server that closes at once (peer refused, connections capped) leaves
+    # AGISTATUS=SUCCESS: only ZT_NEXT=hangup says the message was taken.
+    steps = dialplan.contexts["hotline-queue"]["s"]
+    agi = next(s.index for s in steps if s.app == "AGI")
+    branches = [s for s in steps[agi:] if s.app == "GotoIf"]
+    assert not any("AGISTATUS" in s.args for s in branches)
+    conds = {re.search(r'"(\w+)"\s*\]', s.args).group(1): s for s in branches if "ZT_NEXT" in s.args}
+    assert set(conds) == {"agent", "hangup"}
+    tgt, idx = resolve_target(dialplan, conds["agent"], goto_branches(conds["agent"].args)[0])
+    assert (tgt[idx].context, idx) == ("agi-fail", 0)
+    default = steps[branches[-1].index + 1]
+    assert default.app == "Gosub" and default.args.startswith("zt-say,s,1(queue-busy")
+
+
 def test_zt_say_always_plays_something(dialplan: Dialplan):
     for p in walk_from(dialplan, "zt-say"):
         assert p.end == "return" and "playback" in apps(p)
@@ -664,3 +680,16 @@ def test_compose_services_volumes_and_env():
     depends = yaml_block(app, "depends_on", 4)
     assert "asterisk:" in depends and "postgres:" in depends
     assert '"2000"' in yaml_block(app, "group_add", 4)
+
+
+def test_compose_lets_only_the_asterisk_container_open_fastagi_and_audiosocket():
+    text = COMPOSE.read_text(encoding="utf-8")
+    services = yaml_block(text, "services", 0)
+    asterisk, app = yaml_block(services, "asterisk", 2), yaml_block(services, "app", 2)
+    pinned = re.search(r"ipv4_address:\s*(\S+)", yaml_block(asterisk, "networks", 4)).group(1)
+    subnet = re.search(r"subnet:\s*(\S+)", yaml_block(text, "networks", 0)).group(1)
+    env = dict(re.findall(r"^\s{6}(ZHITONG_\w+):\s*(.+)$", yaml_block(app, "environment", 4), re.M))
+    assert env["ZHITONG_AGI_ALLOWED_PEERS"] == pinned and env["ZHITONG_AUDIOSOCKET_ALLOWED_PEERS"] == pinned
+    default = re.fullmatch(r"\$\{\w+:-([0-9./]+)\}", pinned).group(1)
+    assert ipaddress.ip_address(default) in ipaddress.ip_network(re.fullmatch(r"\$\{\w+:-(\S+)\}", subnet).group(1))
+    assert "4573" not in yaml_block(app, "ports", 4) and "9092" not in yaml_block(app, "ports", 4)

@@ -123,7 +123,7 @@ class AmiClient:
             logger.info("AMI logged in to %s:%s as %s", cfg.host, cfg.port, cfg.username)
             pinger = loop.create_task(self._keepalive(conn))
             if self.on_session is not None:
-                await self.on_session(self)
+                await self._run_session_hook()
             await conn.closed
         finally:
             if self.connected.is_set() and self.on_disconnect is not None:
@@ -133,6 +133,17 @@ class AmiClient:
                 pinger.cancel()
             conn.abort()
             self._conn = None
+
+    async def _run_session_hook(self) -> None:
+        assert self.on_session is not None
+        try:
+            await self.on_session(self)
+        except (AmiConnectionLost, TimeoutError, OSError):
+            raise  # the connection itself failed: reconnect
+        except Exception:
+            # A reply the hook could not digest (a forged channel list) must not end the client's run
+            # loop: the session stays up, events keep flowing, and the next login runs the hook again.
+            logger.exception("AMI session hook failed; the session goes on without it")
 
     async def _login(self, conn: AmiConnection) -> None:
         cfg = self.config

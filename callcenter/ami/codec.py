@@ -50,10 +50,14 @@ class AmiDecoder:
         # Header lines without a colon, over the connection (counted as messages are read).
         self.malformed_lines = 0
         self.invalid_utf8 = 0  # messages that needed U+FFFD replacement
+        # Messages dropped whole for a NUL byte: Asterisk writes C strings, so a NUL means a forged or
+        # corrupt frame, and no value holding one may reach the database (PostgreSQL refuses it).
+        self.dropped_nul = 0
         self._buf = bytearray()
         self._scan = 0  # where to resume searching for a terminator
         self._banner_pending = expect_banner
         self._failed = False
+        self._nul_buffered = False
 
     @property
     def buffered(self) -> int:
@@ -63,6 +67,8 @@ class AmiDecoder:
     def feed(self, data: bytes) -> list[Message]:
         if self._failed:
             raise AmiProtocolError("decoder already failed; reconnect")
+        # One scan per read, not one per message: only while a NUL may be buffered is each checked.
+        self._nul_buffered = self._nul_buffered or 0 in data
         self._buf += data
         out: list[Message] = []
         if self._banner_pending:
@@ -77,6 +83,7 @@ class AmiDecoder:
                 if msg is not None:
                     out.append(msg)
             self._scan = max(0, len(self._buf) - _RESCAN)
+            self._nul_buffered = self._nul_buffered and 0 in self._buf
         if len(self._buf) > self.max_buffer:
             self._failed = True
             self._buf.clear()
@@ -112,6 +119,9 @@ class AmiDecoder:
         return m.start(), m.end()
 
     def _decode(self, raw: bytes) -> Message | None:
+        if self._nul_buffered and 0 in raw:
+            self.dropped_nul += 1
+            return None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -19,8 +19,17 @@ from callcenter.ami.codec import AmiDecoder, AmiProtocolError, Message
 logger = logging.getLogger(__name__)
 
 
+# Items one list action may collect (CoreShowChannels on a busy PBX: thousands); a list that never
+# completes must not grow memory for the whole action timeout.
+MAX_LIST_EVENTS = 100_000
+
+
 class AmiConnectionLost(ConnectionError):
     error_id = "ami-connection-lost"
+
+
+class AmiListTooLong(AmiProtocolError):
+    error_id = "ami-list-too-long"
 
 
 @dataclass
@@ -62,6 +71,7 @@ class AmiConnection(asyncio.Protocol):
         self.banner: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
         self._pending: dict[str, _Pending] = {}
+        self._nul_logged = 0
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -78,6 +88,11 @@ class AmiConnection(asyncio.Protocol):
             return
         if self.decoder.banner is not None and not self.banner.done():
             self.banner.set_result(self.decoder.banner)
+        if self.decoder.dropped_nul != self._nul_logged:
+            if self._nul_logged == 0 or self.decoder.dropped_nul // 1000 > self._nul_logged // 1000:
+                logger.warning("AMI: dropped %d message(s) holding a NUL byte so far (no Asterisk sends one)",
+                               self.decoder.dropped_nul)
+            self._nul_logged = self.decoder.dropped_nul
         for msg in messages:
             self._route(msg)
 
@@ -132,6 +147,11 @@ class AmiConnection(asyncio.Protocol):
             if _ends_list(msg):
                 pending.result.complete = msg
                 self._finish(action_id, pending.result)  # type: ignore[arg-type]
+            elif len(pending.result.events) >= MAX_LIST_EVENTS:
+                self._pending.pop(action_id)  # type: ignore[arg-type]  # later items are plain events
+                logger.warning("AMI list reply to %s passed %d items; giving up on it", action_id, MAX_LIST_EVENTS)
+                if not pending.future.done():
+                    pending.future.set_exception(AmiListTooLong(f"more than {MAX_LIST_EVENTS} list items"))
             else:
                 pending.result.events.append(msg)
             return

@@ -131,6 +131,13 @@ class Message:
         return self._name
 
     @property
+    def size(self) -> int:
+        """Characters of the message's header text, whether it was parsed yet or not."""
+        if self._raw is not None:
+            return len(self._raw)
+        return sum(len(k) + len(v) + 4 for k, v in self.headers)
+
+    @property
     def action_id(self) -> str | None:
         return self.get("ActionID")
 

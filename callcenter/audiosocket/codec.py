@@ -24,6 +24,8 @@ HEADER_BYTES = 3
 # Asterisk never sends more than a few hundred bytes per audio frame; a larger length means the
 # stream is out of step (or hostile), so it is refused instead of buffered.
 DEFAULT_MAX_PAYLOAD = 4096
+# res_audiosocket.c writes the DTMF frame's digit as one byte: 0-9, *, #, and A-D.
+DTMF_DIGITS = frozenset(b"0123456789*#ABCDabcd")
 
 
 class Kind(enum.IntEnum):
@@ -39,10 +41,12 @@ class AudioSocketError(Exception):
 
     error_id: ClassVar[str] = "audiosocket-protocol-error"
 
-    def __init__(self, message: str, *, error_id: str | None = None) -> None:
+    def __init__(self, message: str, *, error_id: str | None = None, frames: list[Frame] | None = None) -> None:
         super().__init__(message)
         if error_id is not None:
             self.error_id = error_id
+        # Frames completed in the same feed() before the broken one: already received, not to be lost.
+        self.frames: list[Frame] = frames or []
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +131,18 @@ class AudioSocketDecoder:
                 end = pos + HEADER_BYTES + length
                 if end > len(self._buf):
                     break
-                out.append(Frame(kind, bytes(self._buf[pos + HEADER_BYTES : end])))
+                payload = bytes(self._buf[pos + HEADER_BYTES : end])
+                if kind is Kind.DTMF and payload[0] not in DTMF_DIGITS:
+                    # It would reach the agents' screens as a key the caller pressed.
+                    raise AudioSocketError(f"DTMF frame with byte 0x{payload[0]:02x} at offset {self.offset}",
+                                           error_id="audiosocket-bad-dtmf")
+                out.append(Frame(kind, payload))
                 self.offset += end - pos
                 pos = end
-        except AudioSocketError:
+        except AudioSocketError as exc:
             self._failed = True
             self._buf.clear()
+            exc.frames = out
             raise
         del self._buf[:pos]
         return out

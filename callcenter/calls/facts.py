@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from callcenter.ami.codec import Message
-from callcenter.calls.record import CallState, ChannelState
+from callcenter.calls.record import CDR_DISPOSITIONS, MAX_CDRS, MAX_DTMF, CallState, ChannelState
 from callcenter.calls.times import parse_local
 
 # Events that only happen while a channel runs dialplan: their Context is an IVR step.
@@ -27,28 +27,39 @@ RECORDING_EVENTS = frozenset({"ZhitongRecording", "HotlineMessage"})
 FAX_RESULT_EVENT = "FaxResult"
 
 
+# Bigger numbers are not causes, seconds or page counts of a call (int() would take 4,300 digits).
+_MAX_NUMBER = 10**9
+_MAX_HOURS = 24 * 366  # a channel up for longer than a year is not a channel
+MAX_CALLER = 64  # the call_records.caller column
+MAX_CALLER_NAME = 256
+
+
 def _int(value: str | None, default: int | None = None) -> int | None:
+    text = (value or "").strip()
+    if len(text) > 10:
+        return default
     try:
-        return int((value or "").strip())
+        number = int(text)
     except ValueError:
         return default
+    return number if -_MAX_NUMBER < number < _MAX_NUMBER else default
 
 
 def hms(value: str | None) -> timedelta:
-    """``00:01:02`` (CoreShowChannel Duration) as a timedelta; zero if unreadable."""
+    """``00:01:02`` (CoreShowChannel Duration) as a timedelta; zero if unreadable or absurd."""
     parts = (value or "").split(":")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 6 for p in parts):
         return timedelta(0)
     h, m, s = (int(p) for p in parts)
-    return timedelta(hours=h, minutes=m, seconds=s)
+    return timedelta(hours=h, minutes=m, seconds=s) if h <= _MAX_HOURS else timedelta(0)
 
 
 def caller_id(channel: ChannelState, msg: Message) -> None:
     num, name = msg.get("CallerIDNum"), msg.get("CallerIDName")
-    if num and num != "<unknown>":
+    if num and num != "<unknown>" and len(num) <= MAX_CALLER:  # longer is no number to call back
         channel.caller = num
     if name and name != "<unknown>":
-        channel.caller_name = name
+        channel.caller_name = name[:MAX_CALLER_NAME]
 
 
 def originate_info(msg: Message) -> dict[str, Any]:
@@ -117,6 +128,10 @@ def _cdr(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | 
     if ch is None:
         return False
     disposition = (msg.get("Disposition") or "").strip().upper() or None
+    if disposition not in CDR_DISPOSITIONS:
+        disposition = None  # not one Asterisk writes (cdr.c ast_cdr_disp2str); the column holds 16 characters
+    if len(ch.cdrs) >= MAX_CDRS:
+        return False
     ch.cdrs.append({
         "start": parse_local(msg.get("StartTime"), tz), "answer": parse_local(msg.get("AnswerTime"), tz),
         "end": parse_local(msg.get("EndTime"), tz), "duration": _int(msg.get("Duration")),
@@ -131,7 +146,7 @@ def _dtmf(call: CallState, ch: ChannelState | None, msg: Message, at: datetime |
     if ch is None or ch is not call.primary or (msg.get("Direction") or "Received") != "Received":
         return False
     digit = msg.get("Digit") or ""
-    if len(digit) != 1:
+    if len(digit) != 1 or len(call.dtmf) >= MAX_DTMF:
         return False
     call.dtmf.append(digit)
     return True

@@ -17,6 +17,13 @@ from callcenter.calls.times import iso
 _UNKNOWN = ("", "<unknown>")
 _CALLERID = re.compile(r'^\s*"?(?P<name>[^"<]*)"?\s*<(?P<num>[^>]*)>\s*$')
 DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
+CDR_DISPOSITIONS = frozenset({*DISPOSITIONS, "CANCEL", "UNKNOWN"})  # what Asterisk's Cdr can say
+# What one call may accumulate: far above any real call, low enough that a stream of garbage
+# events about one call cannot grow memory (or the stored record) without bound.
+MAX_DTMF = 512
+MAX_PATH = 256
+MAX_RECORDINGS = 64
+MAX_CDRS = 32
 # Q.850 causes that tell why an unanswered call failed, for calls without a Cdr.
 _CAUSE_DISPOSITION = {17: "BUSY", 18: "NO ANSWER", 19: "NO ANSWER", 21: "NO ANSWER",
                       34: "CONGESTION", 38: "CONGESTION", 42: "CONGESTION"}
@@ -76,7 +83,7 @@ class CallState:
         return True
 
     def add_path(self, step: str) -> None:
-        if step and (not self.ivr_path or self.ivr_path[-1] != step):
+        if step and (not self.ivr_path or self.ivr_path[-1] != step) and len(self.ivr_path) < MAX_PATH:
             self.ivr_path.append(step)
 
     def add_recording(self, path: str) -> None:
@@ -89,7 +96,8 @@ class CallState:
                 if "." not in known.rsplit("/", 1)[-1] and path != known:
                     self.recordings[i] = path  # prefer the name with its extension
                 return
-        self.recordings.append(path)
+        if len(self.recordings) < MAX_RECORDINGS:
+            self.recordings.append(path)
 
     def to_json(self) -> dict[str, Any]:
         p = self.primary

@@ -69,9 +69,8 @@ class CallService:
                 self._spawn(started_hook(lid))
         ended = [lid for lid in changed if self.tracker.is_ended(lid)]
         for lid in ended:
-            if lid not in self._announced:
+            if lid not in self._announced and (record := self._record(lid)) is not None:
                 self._announced.add(lid)
-                record = self.tracker.record(lid) or {}
                 _log_call(record)
                 for hook in self.ended_hooks:
                     self._spawn(hook(record))
@@ -119,16 +118,46 @@ class CallService:
         async with self._flush_lock:
             ids = set(self._dirty) if linkedids is None else set(linkedids) & self._dirty
             self._dirty -= ids  # changes made while this write is in flight stay dirty
-            records = [r for lid in ids if (r := self.tracker.record(lid)) is not None]
+            records = [r for lid in ids if (r := self._record(lid)) is not None]
             if not records:
                 return
             try:
                 await self.repo.upsert(records, self.clock())
-            except Exception:
-                self._dirty |= ids
-                logger.exception("writing %d call record(s) failed; will retry", len(records))
+            except Exception as exc:
+                # Never logger.exception here: the driver's message carries the SQL parameters,
+                # callers' numbers among them.
+                if len(records) == 1 or not await self._write_one_by_one(records):
+                    self._dirty |= ids
+                    logger.error("writing %d call record(s) failed (%s); will retry", len(records), _reason(exc))
                 return
             self._written |= ids
+
+    def _record(self, linkedid: str) -> dict[str, Any] | None:
+        try:
+            return self.tracker.record(linkedid)
+        except Exception:  # a bug, or a fact nobody foresaw: that one call, not the whole batch
+            logger.exception("call %s could not be turned into a record; not stored", linkedid[:64])
+            return None
+
+    async def _write_one_by_one(self, records: list[dict[str, Any]]) -> bool:
+        """After a failed batch: store each record alone, so one the database refuses cannot hold
+        back every other call's (it used to, for ever). False when none could be written: the
+        database is down, and the batch is retried as a whole."""
+        refused: list[tuple[dict[str, Any], Exception]] = []
+        for record in records:
+            try:
+                await self.repo.upsert([record], self.clock())
+            except Exception as exc:
+                refused.append((record, exc))
+            else:
+                self._written.add(str(record["linkedid"]))
+        if len(refused) == len(records):
+            return False
+        for record, exc in refused:
+            logger.error("call record %s (caller %s) refused by the database (%s); dropped until it changes",
+                         str(record.get("linkedid"))[:64], mask_phone(str(record.get("caller") or "-")[:32]),
+                         _reason(exc))
+        return True
 
     def _spawn(self, work: Awaitable[object]) -> None:
         async def guarded() -> None:
@@ -159,15 +188,24 @@ class CallService:
     async def run_flusher(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval)
-            await self.flush()
-            for lid in self.tracker.evict(self.clock(), keep=self._dirty):
-                self._written.discard(lid)
-                self._announced.discard(lid)
-                self._started.discard(lid)
+            try:
+                await self.flush()
+                for lid in self.tracker.evict(self.clock(), keep=self._dirty):
+                    self._written.discard(lid)
+                    self._announced.discard(lid)
+                    self._started.discard(lid)
+            except Exception:  # the flusher must outlive any one bad round
+                logger.exception("call record flush round failed; next round in %.0f s", self.flush_interval)
+
+
+def _reason(exc: Exception) -> str:
+    # A DBAPI error's own text is "<driver message> [SQL: ...] [parameters: ...]"; keep the first.
+    orig = getattr(exc, "orig", None)
+    return f"{type(exc).__name__}: {str(orig if orig is not None else exc)[:200]}"
 
 
 def _log_call(record: dict[str, object]) -> None:
     logger.info("call %s from %s ended %s after %ss; dtmf %r, path %s, order %s", record.get("linkedid"),
-                mask_phone(str(record.get("caller") or "?")), record.get("disposition"), record.get("duration_s"),
+                mask_phone(str(record.get("caller") or "?")[:32]), record.get("disposition"), record.get("duration_s"),
                 record.get("dtmf"), " > ".join(map(str, record.get("ivr_path") or [])) or "-",  # type: ignore[call-overload]
                 record.get("order_number") or "-")

@@ -15,6 +15,13 @@ from callcenter.ami.codec import Message
 
 _UNIQUEID = re.compile(r"^(\d{9,11})\.\d+$")
 _NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
+# A PBX with a flat clock battery says 1970; anything outside this is not a time of a call, and
+# years 1 and 9999 overflow when moved to UTC (the record's times are stored in UTC).
+_YEARS = range(1970, 3000)
+
+
+def _plausible(value: datetime | None) -> datetime | None:
+    return value if value is not None and value.year in _YEARS else None
 
 
 def parse_local(value: str | None, tz: tzinfo) -> datetime | None:
@@ -23,7 +30,7 @@ def parse_local(value: str | None, tz: tzinfo) -> datetime | None:
         return None
     for fmt in _NAIVE_FORMATS:
         try:
-            return datetime.strptime(value.strip(), fmt).replace(tzinfo=tz)
+            return _plausible(datetime.strptime(value.strip(), fmt).replace(tzinfo=tz))
         except ValueError:
             continue
     return None
@@ -51,9 +58,11 @@ def event_time(msg: Message, tz: tzinfo) -> datetime | None:
         return ts
     if (tv := msg.get("EventTV")) is not None:
         try:
-            return datetime.fromisoformat(tv)
+            stamp = datetime.fromisoformat(tv)
         except ValueError:
-            pass
+            stamp = None
+        if (stamp := _plausible(stamp)) is not None and stamp.tzinfo is not None:
+            return stamp
     name = msg.name
     if name == "CEL":
         return parse_local(msg.get("EventTime"), tz)

@@ -4,6 +4,11 @@ Asterisk does not send events in causal order (a ``Cdr`` before the ``Hangup`` i
 ``OriginateResponse`` before or after the call's own events), so nothing here assumes an order:
 facts that arrive for a channel not seen yet wait in a bounded side table until it appears, and a
 call that has ended keeps accepting late facts until it is evicted.
+
+Every event is hostile input: one naming a channel id no Asterisk can have is dropped (and
+logged, caller number masked), an oversized one is cut down before anything keeps it, and the
+tables (calls, channels per call, parked events) all have limits, so garbage cannot grow memory
+or write rows the database refuses.
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from callcenter.ami.codec import Message
 from callcenter.calls import facts
 from callcenter.calls.record import CallState, ChannelState
+from callcenter.calls.screen import MAX_EVENT_CHARS, compact, problem
 from callcenter.calls.times import event_time
+from callcenter.sms.privacy import mask_phone
 
 logger = logging.getLogger(__name__)
 
 MAX_PENDING = 10_000  # channels with early events waiting for their Newchannel
-MAX_PENDING_PER_CHANNEL = 500
+MAX_PENDING_PER_CHANNEL = 64
+MAX_PARKED = 20_000  # early events waiting, all channels together
+MAX_CHANNELS_PER_CALL = 512  # a ring-all queue of many agents has a few hundred
 
 
 class CallTracker:
@@ -39,6 +48,8 @@ class CallTracker:
         self._failed_originates: OrderedDict[str, Message] = OrderedDict()  # dial string -> reply
         self.clock: datetime | None = None  # latest wall time seen in the stream
         self.ignored = 0
+        self.dropped = 0  # events refused as impossible (screen.problem)
+        self._parked = 0  # messages in _pending
 
     # -- input -------------------------------------------------------------------------------
 
@@ -49,11 +60,17 @@ class CallTracker:
         relevant = msg.name in facts.RELEVANT
         if not relevant and (received_at is not None or msg.name not in facts.TIME_SOURCES):
             return set()  # decided on the name alone: live noise (CEL, DeviceStateChange...) is never parsed
+        big = relevant and msg.size > MAX_EVENT_CHARS  # before a header is read: the raw text's length
         stamp = event_time(msg, self.tz)
         if stamp is not None and (self.clock is None or stamp > self.clock):
             self.clock = stamp
         if not relevant:
             return set()  # replay: only kept the stream's clock moving
+        if (reason := problem(msg, known=self._channel_call)) is not None:
+            self._drop(msg, reason)
+            return set()
+        if big:
+            msg = compact(msg)
         at = received_at or stamp or self.clock
         name = msg.name or ""
         if name == "OriginateResponse":
@@ -117,6 +134,10 @@ class CallTracker:
             uniqueid, linkedid = item.get("Uniqueid"), item.get("Linkedid") or item.get("Uniqueid")
             if not uniqueid or not linkedid:
                 continue
+            if (reason := problem(item, known=self._channel_call)) is not None:
+                self._drop(item, reason)
+                continue
+            item = compact(item) if item.size > MAX_EVENT_CHARS else item
             alive.add(uniqueid)
             if uniqueid not in self._channel_call:
                 changed |= self._new_channel(item, now - facts.hms(item.get("Duration")))
@@ -161,6 +182,14 @@ class CallTracker:
         if overflow > 0:
             gone += [lid for lid, c in self.calls.items()
                      if c.ended and lid not in gone and lid not in keep][:overflow]
+        overflow = len(self.calls) - len(gone) - self.max_calls
+        if overflow > 0:
+            # Still too many: calls that never end (a flood of forged Newchannel events, or a PBX
+            # that lost its Hangups). The oldest go; what was stored of them stays in the database.
+            taken = set(gone)
+            gone += [lid for lid in self.calls if lid not in taken and lid not in keep][:overflow]
+            logger.warning("tracking more than %d calls; forgot the %d oldest unfinished ones", self.max_calls,
+                           overflow)
         for lid in gone:
             call = self.calls.pop(lid)
             for uid in call.channels:
@@ -179,6 +208,9 @@ class CallTracker:
         if call is None:
             call = self.calls[linkedid] = CallState(linkedid)
         if uniqueid not in call.channels:
+            if len(call.channels) >= MAX_CHANNELS_PER_CALL:
+                self.ignored += 1
+                return set()
             call.channels[uniqueid] = ChannelState(name=msg.get("Channel") or "", uniqueid=uniqueid,
                                                    created_at=at, exten=msg.get("Exten") or "")
             self._channel_call[uniqueid] = linkedid
@@ -188,7 +220,9 @@ class CallTracker:
         name = msg.get("Channel") or ""
         for dial in [d for d in self._failed_originates if name.startswith(d + "-")]:
             changed |= self._originate(self._failed_originates.pop(dial), at)
-        for early in self._pending.pop(uniqueid, []):
+        early_events = self._pending.pop(uniqueid, [])
+        self._parked -= len(early_events)
+        for early in early_events:
             changed |= self.feed(early)
         return changed
 
@@ -198,8 +232,18 @@ class CallTracker:
             self.ignored += 1
             return
         waiting.append(msg)
-        while len(self._pending) > MAX_PENDING:
-            self._pending.popitem(last=False)
+        self._parked += 1
+        while len(self._pending) > MAX_PENDING or self._parked > MAX_PARKED:
+            _, oldest = self._pending.popitem(last=False)  # the channel waiting longest never came
+            self._parked -= len(oldest)
+            self.ignored += len(oldest)
+
+    def _drop(self, msg: Message, problem: str) -> None:
+        self.dropped += 1
+        if self.dropped <= 10 or self.dropped % 1000 == 0:  # a flood of them must not flood the log
+            caller = (msg.get("CallerIDNum") or msg.get("CallerIDnum") or "-")[:32]
+            logger.warning("AMI %s event dropped: %s (caller %s); %d dropped so far",
+                           (msg.name or "?")[:40], problem, mask_phone(caller), self.dropped)
 
     def _originate(self, msg: Message, at: datetime | None) -> set[str]:
         action_id = msg.get("ActionID")
@@ -228,3 +272,4 @@ class CallTracker:
             call.order_number = expected["order_number"]
         call.last_seen = at or call.last_seen
         return {linkedid}
+

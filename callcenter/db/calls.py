@@ -19,10 +19,11 @@ def _time(value: object) -> datetime | None:
 
 
 def _row(record: dict[str, Any], now: datetime) -> dict[str, Any]:
+    # The indexed columns are bounded (caller 64, disposition 16); the full values stay in `record`.
     return {
-        "linkedid": record["linkedid"], "caller": (record.get("caller") or None),
+        "linkedid": record["linkedid"], "caller": (record.get("caller") or "")[:64] or None,
         "started_at": _time(record.get("started_at")), "ended_at": _time(record.get("ended_at")),
-        "disposition": record.get("disposition"), "order_number": record.get("order_number"),
+        "disposition": (record.get("disposition") or "")[:16] or None, "order_number": record.get("order_number"),
         "updated_at": now, "record": record,
     }
 

@@ -6,6 +6,10 @@ by simply closing TCP (no 0x00 message), and gives up after 2 s without traffic 
 direction, so when the caller's side goes quiet we send a silent frame. We never write while
 audio is arriving: a write racing the peer's close makes the kernel reset the connection and
 drop audio we have not read yet.
+
+AudioSocket has no authentication and every stream holds a recogniser, so connections are
+checked against an optional peer allow-list at accept, at most ``max_streams`` run at once, and a
+stream ends (its transcript kept) after ``max_call_s`` however the peer trickles its bytes.
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ from typing import Any, Protocol
 
 from callcenter.audiosocket.codec import FRAME_BYTES, AudioSocketDecoder, AudioSocketError, Kind, encode_frame
 from callcenter.speech.hub import LiveHub
+from ivr.peers import RefusalLog
+from ivr.peers import refusal as peer_refusal
 
 logger = logging.getLogger(__name__)
 
 FEED_BYTES = 3200  # decode in 200 ms batches, not per 20 ms frame
 KEEPALIVE_S = 0.5  # well under Asterisk's 2 s idle limit
 SILENCE = encode_frame(Kind.AUDIO, bytes(FRAME_BYTES))
+MAX_STREAMS = 100  # concurrent connections; each live call holds a recogniser
+MAX_CALL_S = 4 * 3600.0
 
 
 class LiveStream(Protocol):
@@ -41,11 +49,15 @@ OnFinal = Callable[[str, Any], Awaitable[None]]
 
 class AudioSocketServer:
     def __init__(self, engine: StreamingEngine | None, hub: LiveHub, on_final: OnFinal, *,
-                 first_frame_timeout: float = 5.0, idle_timeout: float = 60.0) -> None:
+                 first_frame_timeout: float = 5.0, idle_timeout: float = 60.0, max_call_s: float = MAX_CALL_S,
+                 max_streams: int = MAX_STREAMS, allow_peer: Callable[[str], bool] | None = None) -> None:
         self.engine, self.hub, self.on_final = engine, hub, on_final
         self.first_frame_timeout, self.idle_timeout = first_frame_timeout, idle_timeout
+        self.max_call_s, self.max_streams, self.allow_peer = max_call_s, max_streams, allow_peer
         self.calls = 0
         self.rejected = 0
+        self.refused = 0  # closed at accept: peer not allowed, or max_streams reached
+        self._refusals = RefusalLog(logger, "AudioSocket")
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -63,6 +75,12 @@ class AudioSocketServer:
             await self._server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        if (refusal := peer_refusal(peer, self.allow_peer, len(self._tasks), self.max_streams)) is not None:
+            self.refused += 1
+            self._refusals.note(refusal, peer)
+            writer.close()  # Asterisk's AudioSocket() returns at once; the dialplan goes on
+            return
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
@@ -90,19 +108,30 @@ class AudioSocketServer:
         session = _Session(call, self.engine.open_stream(8000) if self.engine else None, self.hub)
         loop = asyncio.get_running_loop()
         last_rx = [loop.time()]
+        deadline = last_rx[0] + self.max_call_s
         keepalive = asyncio.create_task(_keepalive(writer, last_rx))
         try:
             await session.handle(frames[1:])
             while not session.ended:
-                data = await asyncio.wait_for(reader.read(4096), self.idle_timeout)
+                if (left := deadline - loop.time()) <= 0:
+                    logger.warning("AudioSocket %s open for %.0f s; ending the stream", call, self.max_call_s)
+                    break
+                try:
+                    data = await asyncio.wait_for(reader.read(4096), min(self.idle_timeout, left))
+                except TimeoutError:
+                    if loop.time() < deadline:
+                        raise
+                    continue
                 if not data:
                     break  # Asterisk's way to hang up: a plain TCP close
                 last_rx[0] = loop.time()
                 try:
-                    await session.handle(decoder.feed(data))
+                    frames = decoder.feed(data)
                 except AudioSocketError as exc:
+                    await session.handle(exc.frames)  # the audio that came before the broken frame
                     logger.warning("AudioSocket %s: %s; ending the stream", call, exc)
                     break
+                await session.handle(frames)
         except TimeoutError:
             logger.info("AudioSocket %s silent for %.0f s; ending the stream", call, self.idle_timeout)
         finally:
@@ -131,6 +160,7 @@ class _Session:
     def __init__(self, call: str, stream: LiveStream | None, hub: LiveHub) -> None:
         self.call, self.stream, self.hub = call, stream, hub
         self.ended = False
+        self.errors = 0
         self.dtmf: list[str] = []
         self._pending = bytearray()
 
@@ -146,7 +176,9 @@ class _Session:
             elif frame.kind is Kind.HANGUP:
                 self.ended = True
             elif frame.kind is Kind.ERROR:
-                logger.warning("AudioSocket %s: error frame %s", self.call, frame.payload.hex())
+                self.errors += 1
+                if self.errors == 1:  # a peer repeating them must not flood the log
+                    logger.warning("AudioSocket %s: error frame %s", self.call, frame.payload[:16].hex())
 
     async def _feed(self) -> None:
         pcm, self._pending = bytes(self._pending), bytearray()

@@ -24,6 +24,9 @@ MAX_WORDS = 127
 MAX_HEADER_BLOCK = 64 * 1024
 MAX_LINE = 64 * 1024
 MAX_USAGE = 256 * 1024
+# GET DATA returns at most 1024 digits (res_agi.c reads into a 1024-byte buffer); a longer
+# "result=" is not from Asterisk, and int() of >4300 digits would raise a bare ValueError.
+MAX_RESULT_DIGITS = 1024
 
 # Multi-word AGI command names of Asterisk 22 (res_agi.c), used by parse_command to know
 # where the name stops and the arguments begin; single-word names need no entry.
@@ -51,6 +54,11 @@ _RESULT_RE = re.compile(r"result=([-0-9*#]*)(.*)")
 # ")" that is followed only by key=value pairs such as endpos=11234.
 _DATA_RE = re.compile(r"\((?P<data>.*)\)(?P<tail>(?:\s+[A-Za-z_]+=\S*)*)\s*")
 _EXTRA_RE = re.compile(r"([A-Za-z_]+)=(\S*)")
+# Asterisk's own uniqueids are "<epoch>.<n>", after "<systemname>-" if one is set; an AMI client
+# may choose one (Originate ChannelId: ours are "cb-<hex>"). A uniqueid names the message
+# recording and keys the call record (64 characters there), so a "/", a blank or a control
+# character in it is refused rather than passed on.
+_CHANNEL_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}")
 
 
 class AgiProtocolError(Exception):
@@ -62,6 +70,11 @@ class AgiProtocolError(Exception):
         super().__init__(message)
         # Replies completed in the same ReplyReader.feed() call before the bad line, so none is lost.
         self.items: tuple[AgiItem, ...] = tuple(items)
+
+
+def is_channel_id(value: str) -> bool:
+    """True for a uniqueid/linkedid a real Asterisk can send (see _CHANNEL_ID_RE)."""
+    return _CHANNEL_ID_RE.fullmatch(value) is not None
 
 
 def _decode(raw: bytes) -> str:
@@ -90,6 +103,9 @@ class AgiRequest:
     extension: str
     context: str
     ignored_lines: tuple[str, ...] = field(default=())
+    # Why this block cannot be served although it names a script (duplicated or missing fields,
+    # NUL bytes, an impossible uniqueid); the server sends such a channel to the fallback.
+    problems: tuple[str, ...] = field(default=())
 
 
 def _script_from_request(request: str) -> str:
@@ -103,6 +119,7 @@ def parse_headers(block: bytes) -> AgiRequest:
     """Parse the header block (stops at the first blank line; the blank line itself is optional)."""
     headers: dict[str, str] = {}
     ignored: list[str] = []
+    problems: list[str] = []
     for raw in block.split(b"\n"):
         line = _split_line(raw)
         if line == "":
@@ -111,8 +128,13 @@ def parse_headers(block: bytes) -> AgiRequest:
         if not sep or not _HEADER_KEY_RE.fullmatch(key):
             ignored.append(line)
             continue
+        name = key.removeprefix("agi_")
+        if name in headers:
+            # Asterisk writes each variable once; two values (two uniqueids?) mean a forged block.
+            problems.append(f"duplicate {key}")
+            continue
         # "agi_accountcode: " has an empty value: drop exactly the one separator space, keep the rest.
-        headers[key.removeprefix("agi_")] = value.removeprefix(" ")
+        headers[name] = value.removeprefix(" ")
     script = headers.get("network_script") or _script_from_request(headers.get("request", ""))
     if not script:
         # Without a script name the server cannot route the call: this is not a usable AGI request.
@@ -120,6 +142,10 @@ def parse_headers(block: bytes) -> AgiRequest:
     args: list[str] = []
     while f"arg_{len(args) + 1}" in headers:
         args.append(headers[f"arg_{len(args) + 1}"])
+    if 0 in block:
+        problems.append("NUL byte in the block")  # Asterisk writes C strings: never from a real channel
+    if not is_channel_id(headers.get("uniqueid", "")):
+        problems.append("missing or invalid agi_uniqueid")
     return AgiRequest(
         headers=headers,
         network_script=script,
@@ -130,6 +156,7 @@ def parse_headers(block: bytes) -> AgiRequest:
         extension=headers.get("extension", ""),
         context=headers.get("context", ""),
         ignored_lines=tuple(ignored),
+        problems=tuple(problems),
     )
 
 
@@ -275,6 +302,8 @@ def _parse_200(rest: str, line: str) -> AgiReply:
     if m is None:
         raise AgiProtocolError(f"200 reply without result=<int>: {line!r}")
     raw_result, tail = m.group(1), m.group(2).strip()
+    if len(raw_result) > MAX_RESULT_DIGITS:
+        raise AgiProtocolError(f"200 reply with a {len(raw_result)}-character result")
     result = int(raw_result) if re.fullmatch(r"-?\d+", raw_result) else None
     data: str | None = None
     if tail.startswith("("):
@@ -328,19 +357,26 @@ class ReplyReader:
         self._buf = bytearray()
         self._usage: list[str] | None = None  # lines of an open 520- group
         self._usage_size = 0
+        self._nul = False  # a NUL may be in the buffer
 
     def feed(self, data: bytes) -> list[AgiItem]:
+        # Asterisk writes replies from C strings: a NUL is a forged or corrupt stream. One scan per
+        # read; lines are checked one by one only while a NUL may be buffered.
+        self._nul = self._nul or 0 in data
         self._buf += data
         items: list[AgiItem] = []
         while (nl := self._buf.find(b"\n")) != -1:
-            line = _split_line(bytes(self._buf[:nl]))
+            raw = bytes(self._buf[:nl])
             del self._buf[: nl + 1]
             try:
-                item = self._line(line)
+                if self._nul and 0 in raw:
+                    raise AgiProtocolError(f"NUL byte in reply line: {raw[:80]!r}")
+                item = self._line(_split_line(raw))
             except AgiProtocolError as exc:
                 raise AgiProtocolError(str(exc), items=items) from None
             if item is not None:
                 items.append(item)
+        self._nul = self._nul and 0 in self._buf
         if len(self._buf) > MAX_LINE:
             self._buf.clear()
             raise AgiProtocolError(f"reply line longer than {MAX_LINE} bytes", items=items)

@@ -10,6 +10,11 @@ Rules this server keeps, from the Asterisk 22 captures:
   on every path (success, hangup, error, cancellation);
 * a failed or unknown script must not leave the caller in dead air: the channel is sent to the
   fallback context (``SET CONTEXT``/``SET EXTENSION``/``SET PRIORITY``) and the dialplan goes on.
+  So is a complete header block that names a script but cannot be trusted (duplicated fields,
+  NUL bytes, no usable uniqueid): merely closing would leave ``AGISTATUS=SUCCESS`` and the
+  dialplan believing the script ran;
+* nobody authenticates on FastAGI, so an optional ``allow_peer`` check runs at accept time, and at
+  most ``max_connections`` are served at once (a flood is closed at accept, not buffered).
 
 Routes are ``async def route(session: AgiSession) -> None``. Plain sync callables are not
 supported: a route whose call does not return an awaitable is reported as a failure (fallback).
@@ -25,15 +30,21 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from ivr.agi.codec import AgiProtocolError, AgiRequest, HeaderReader
 from ivr.agi.session import READ_SIZE, AgiSession, CallerHungUp
+from ivr.peers import RefusalLog
+from ivr.peers import refusal as peer_refusal
 
 logger = logging.getLogger(__name__)
 
 Route = Callable[[AgiSession], Awaitable[None]]
+# Is this peer address (the IP string of the TCP peer) allowed to open a FastAGI session?
+PeerCheck = Callable[[str], bool]
 
 # Fallback commands must not hold a socket for the full command timeout if Asterisk is stuck.
 FALLBACK_TIMEOUT = 5.0
 # Bound on waiting for the peer to acknowledge our close; Asterisk does so at once.
 CLOSE_TIMEOUT = 2.0
+# Concurrent connections (IVR calls plus header phases); each is a socket and a task.
+MAX_CONNECTIONS = 1000
 
 
 class AgiServer:
@@ -47,17 +58,24 @@ class AgiServer:
         fallback_extension: str = "s",
         header_timeout: float = 5.0,
         command_timeout: float = 30.0,
+        max_connections: int = MAX_CONNECTIONS,
+        allow_peer: PeerCheck | None = None,
     ) -> None:
         self.routes = dict(routes)
         self.fallback_context = fallback_context
         self.fallback_extension = fallback_extension
         self.header_timeout = header_timeout
         self.command_timeout = command_timeout
+        self.max_connections = max_connections
+        self.allow_peer = allow_peer
+        self._refusals = RefusalLog(logger, "FastAGI")
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         # Metrics.
         self.connections = 0  # every accepted TCP connection, health checks included
+        self.refused = 0  # closed at accept: peer not allowed, or max_connections reached
         self.rejected = 0  # closed before a usable header block (EOF, junk, header timeout)
+        self.invalid_requests = 0  # complete blocks with problems: fallback without a route
         self.sessions = 0  # connections with a valid header block
         self.hangups = 0  # sessions ended by CallerHungUp
         self.failures = 0  # route raised (or returned no awaitable)
@@ -91,20 +109,32 @@ class AgiServer:
     # ------------------------------------------------------------------ per connection
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        self.connections += 1
+        if (refusal := peer_refusal(peer, self.allow_peer, len(self._tasks), self.max_connections)) is not None:
+            self.refused += 1
+            self._refusals.note(refusal, peer)
+            writer.close()  # at once: no task, no read, no wait for the peer
+            return
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
-        self.connections += 1
-        peer = writer.get_extra_info("peername")
         try:
             got = await self._read_request(reader, peer)
             if got is not None:
                 request, remainder = got
-                self.sessions += 1
                 session = AgiSession(
                     reader, writer, request, command_timeout=self.command_timeout, initial=remainder
                 )
-                await self._run(session)
+                if request.problems:
+                    self.invalid_requests += 1
+                    logger.warning("FastAGI peer %s sent an unusable request for %r (%s); sending the channel to %s",
+                                   peer, request.network_script[:64], "; ".join(request.problems),
+                                   self.fallback_context)
+                    await self._fallback(session)
+                else:
+                    self.sessions += 1
+                    await self._run(session)
         except Exception:
             # _run handles route errors; this is a bug in the server itself. Log, never propagate:
             # an exception escaping a connection callback only ends up in the loop's handler.
@@ -148,7 +178,7 @@ class AgiServer:
             self.unknown_scripts += 1
             logger.warning(
                 "FastAGI: no route for script %r (uniqueid %s); sending the channel to %s",
-                request.network_script, request.uniqueid, self.fallback_context,
+                request.network_script[:64], request.uniqueid, self.fallback_context,
             )
             await self._fallback(session)
             return
@@ -164,7 +194,7 @@ class AgiServer:
             self.failures += 1
             logger.exception(
                 "FastAGI route %r failed (uniqueid %s, channel %s); sending the channel to %s",
-                request.network_script, request.uniqueid, request.channel, self.fallback_context,
+                request.network_script, request.uniqueid, request.channel[:120], self.fallback_context,
             )
             await self._fallback(session)
 
@@ -180,7 +210,7 @@ class AgiServer:
         except CallerHungUp:
             return  # the channel is gone: nothing left to save
         except (AgiProtocolError, TimeoutError, ConnectionError, OSError) as exc:
-            logger.info("FastAGI %s: fallback not completed: %s", session.uniqueid, exc)
+            logger.info("FastAGI %s: fallback not completed: %s", session.uniqueid[:64], exc)
             return
         self.fallbacks += 1
 

@@ -149,6 +149,9 @@ class AgiSession:
         if reply.result is not None and reply.result < 0:
             return None
         m = _DIGITS_RE.match(reply.text)
+        if m is not None and len(m.group(1)) > max_digits:
+            # Asterisk stops at max_digits; more is a forged reply (an order "number" of 60 KB).
+            raise AgiProtocolError(f"GET DATA asked for {max_digits} digits and got {len(m.group(1))}")
         return m.group(1) if m else None
 
     async def set_variable(self, name: str, value: str | int) -> AgiReply:

@@ -12,8 +12,10 @@ Action -> AGI mapping:
 
 A caller hang-up (CallerHungUp, or result -1 from a media command) ends the flow at once; the
 pending bookkeeping still runs (a message being recorded becomes a draft, a survey saves "no
-answer") and CallerHungUp is re-raised for the server's counters. An effect that raises becomes a
-DeskFailed event, which the menu sends to its on_error node.
+answer") and CallerHungUp is re-raised for the server's counters. Any other failure while a
+message is being recorded (a garbled, absurd or late reply to RECORD FILE) still turns what
+Asterisk recorded into a draft before the error goes on to the server's fallback. An effect that
+raises becomes a DeskFailed event, which the menu sends to its on_error node.
 """
 
 from __future__ import annotations
@@ -58,17 +60,25 @@ class _Run:
             except CallerHungUp:
                 await self._after_hangup(state)
                 raise
+            except Exception:
+                await self._keep_recording(state)
+                raise
             if event is None:
                 return state
             state, actions = flow.step(self.menu, state, event)
 
     async def _after_hangup(self, state: flow.State) -> None:
+        state = await self._keep_recording(state)
+        state, pending = flow.step(self.menu, state, flow.HungUp())
+        await self._effects_only(pending)
+
+    async def _keep_recording(self, state: flow.State) -> flow.State:
         if state.waiting == "recording" and self.recording is not None:
             # RECORD FILE was running: keep whatever Asterisk wrote (duration unknown).
             state, pending = flow.step(self.menu, state, flow.Recorded(self.recording, None))
+            self.recording = None
             await self._effects_only(pending)
-        state, pending = flow.step(self.menu, state, flow.HungUp())
-        await self._effects_only(pending)
+        return state
 
     async def _effects_only(self, actions: Sequence[flow.Action]) -> None:
         for action in actions:
