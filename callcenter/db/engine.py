@@ -88,13 +88,16 @@ def sqlite_path(url: str) -> Path | None:
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for `sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`."""
+    # hide_parameters: a database error's message (logged with its traceback) must not carry the
+    # statement's values, callers' numbers among them.
     if not is_sqlite(url):
-        return create_async_engine(url, pool_size=10, max_overflow=20, pool_timeout=30, pool_pre_ping=True)
+        return create_async_engine(url, pool_size=10, max_overflow=20, pool_timeout=30, pool_pre_ping=True,
+                                   hide_parameters=True)
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     # One pooled connection (and aiosqlite thread) per concurrent reader; writers queue on a lock.
-    engine = create_async_engine(url, pool_size=20, max_overflow=20)
+    engine = create_async_engine(url, pool_size=20, max_overflow=20, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -113,3 +113,16 @@ def test_log_lines_never_carry_a_whole_number() -> None:
     out = stream.getvalue()
     assert PHONE not in out and out.count("138****8000") == 2
     assert "20261123-0001" in out and "1795435368.0" in out  # order numbers and call ids stay readable
+
+
+async def test_a_database_error_does_not_carry_the_values_it_was_given(engine: Any) -> None:
+    from sqlalchemy import insert
+    from sqlalchemy.exc import DBAPIError
+
+    from callcenter.db.tables import users
+
+    with pytest.raises(DBAPIError) as caught:  # no such unit: the foreign key refuses the row
+        async with engine.begin() as conn:
+            await conn.execute(insert(users).values(id=1, username=PHONE, password_hash="x", role="agent",
+                                                    unit_code="no-such-unit", active=True, created_at=None))
+    assert PHONE not in str(caught.value)
