@@ -12,10 +12,9 @@ import logging
 from aiohttp import web
 
 from callcenter.auth.http import require_roles
-from callcenter.http.json_body import json_response
+from callcenter.http.json_body import json_response, json_value, query_int
 from callcenter.http.problems import BadRequest, Forbidden
 from callcenter.keys import SMS, SMS_INBOUND, SMS_WEBHOOK
-from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 from .aliyun_adapter import parse_report_batch
@@ -63,13 +62,7 @@ async def sms_status(request: web.Request) -> web.Response:
 
 
 def _page(request: web.Request) -> tuple[int, int]:
-    try:
-        limit, offset = int(request.query.get("limit", "100")), int(request.query.get("offset", "0"))
-    except ValueError:
-        raise ValidationError("limit and offset must be integers") from None
-    if not (0 < limit <= 500 and offset >= 0):
-        raise ValidationError("limit must be 1–500 and offset non-negative")
-    return limit, offset
+    return query_int(request, "limit", 100, 1, 500), query_int(request, "offset", 0, 0, 10**9)
 
 
 @routes.post(ALIYUN_REPORT_PATH + "/{token}")
@@ -77,10 +70,11 @@ async def aliyun_report(request: web.Request) -> web.Response:
     """Aliyun's SmsReport push (a JSON array). Aliyun does not sign it, so the URL carries a secret
     token (ZHITONG_ALIYUN_REPORT_TOKEN); a wrong one is a 404, as if the route did not exist."""
     expected = request.app[SMS_WEBHOOK].aliyun_token
-    if not expected or not hmac.compare_digest(request.match_info["token"], expected):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    if not expected or not hmac.compare_digest(request.match_info["token"].encode(), expected.encode()):
         raise web.HTTPNotFound()
     try:
-        statuses = parse_report_batch(await request.json())
+        statuses = parse_report_batch(await json_value(request))
     except (ValueError, WebhookError) as exc:
         raise BadRequest(f"not an SmsReport batch: {exc}", error_id="sms-webhook-invalid") from None
     for status in statuses:

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.db.errors import VersionConflict
+from callcenter.http.json_body import path_int
 from callcenter.keys import AUDIT, CALLS, CLOCK, ORDERS, POLICY, SPEECH, UNITS
 from callcenter.orders import schemas
 from callcenter.orders.services import SearchQuery
@@ -140,10 +141,10 @@ async def decide(request: web.Request) -> web.StreamResponse:
 async def attachment(request: web.Request) -> web.FileResponse:
     """A recording (or fax) of an order the person may see; only files the order names are served."""
     order = await load(request, request.match_info["number"])
-    raw = request.match_info["index"]
-    if not raw.isdigit() or int(raw) >= len(order.attachments):
+    index = path_int(request, "index")
+    if index is None or index >= len(order.attachments):
         raise web.HTTPNotFound(text="没有这个附件")
-    path = Path(order.attachments[int(raw)])
+    path = Path(order.attachments[index])
     if not path.is_file():
         raise web.HTTPNotFound(text="附件文件不存在（可能仍在传输）")
     kind = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")

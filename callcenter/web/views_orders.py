@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.db.errors import OrderNotFound, VersionConflict
+from callcenter.http.json_body import parse_int
 from callcenter.keys import AUDIT, CALLS, CLOCK, ORDERS, POLICY, UNITS
 from callcenter.knowledge.keys import KNOWLEDGE
 from callcenter.orders import schemas
@@ -126,8 +127,8 @@ async def search(request: web.Request) -> web.Response:
     status = request.query.get("status", "")
     if ORDER_NUMBER.match(q):
         raise web.HTTPSeeOther(f"/orders/{q}")
-    raw_page = request.query.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else 1
+    page = parse_int(request.query.get("page", "1")) or 1
+    page = page if 0 < page < 100_000 else 1
     query = SearchQuery(text=q or None, status=[status] if status in STATUS_LABELS else None, limit=PAGE_SIZE,
                         offset=(page - 1) * PAGE_SIZE)
     orders, total = await request.app[ORDERS].search(query, actor)
