@@ -334,3 +334,13 @@ calendar_overrides = Table(
     Column("updated_by", String(64), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# Inbound SMS retries (migration 0015): each routing attempt counts; a failed one is tried again
+# at next_attempt_at (growing delays), and after the last the row's outcome is "dead_letter" with
+# last_error, until a supervisor sends it back. A "processing" row whose next_attempt_at passed
+# was claimed by a node that died. `note`: what was removed from the message before storing it.
+sms_inbound.append_column(Column("attempts", Integer, nullable=False, server_default="0"))
+sms_inbound.append_column(Column("next_attempt_at", UtcDateTime, nullable=True))
+sms_inbound.append_column(Column("last_error", String(300), nullable=True))
+sms_inbound.append_column(Column("note", String(200), nullable=True))
+Index("ix_sms_inbound_outcome", sms_inbound.c.outcome)

@@ -12,12 +12,14 @@ import logging
 from aiohttp import web
 
 from callcenter.auth.http import require_roles
-from callcenter.http.json_body import json_response, json_value, query_int
-from callcenter.http.problems import BadRequest, Forbidden
-from callcenter.keys import SMS, SMS_INBOUND, SMS_WEBHOOK
+from callcenter.http.json_body import json_response, json_value, path_int, query_int
+from callcenter.http.problems import BadRequest, Conflict, Forbidden, NotFound
+from callcenter.keys import AUDIT, CLOCK, SMS, SMS_INBOUND, SMS_WEBHOOK
+from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 from .aliyun_adapter import parse_report_batch
+from .inbox import DEAD_LETTER, OUTCOMES
 from .webhooks import SIGNATURE_HEADER, WebhookError, is_valid_signature, parse_inbound, parse_status_callback
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,27 @@ async def list_outbox(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/sms/inbound")
 async def list_inbound(request: web.Request) -> web.Response:
+    """``outcome=dead_letter``: the messages that could not be processed; ``pending``: not yet settled."""
     require_roles(request, Role.SUPERVISOR, Role.ADMIN, Role.AGENT)
     limit, offset = _page(request)
-    return json_response({"items": await request.app[SMS_INBOUND].list(limit=limit, offset=offset)})
+    outcome = request.query.get("outcome") or None
+    if outcome is not None and outcome not in OUTCOMES:
+        raise ValidationError(f"outcome must be one of: {', '.join(OUTCOMES)}")
+    items = await request.app[SMS_INBOUND].list(limit=limit, offset=offset, outcome=outcome)
+    return json_response({"items": items})
+
+
+@routes.post("/api/v1/sms/inbound/{id}/retry")
+async def retry_inbound(request: web.Request) -> web.Response:
+    """Send a dead-lettered message back for processing (audited)."""
+    actor = require_roles(request, Role.SUPERVISOR, Role.ADMIN)
+    row_id = path_int(request, "id")
+    service, now = request.app[SMS_INBOUND], request.app[CLOCK]()
+    row = await service.get(row_id) if row_id is not None else None
+    if row is None:
+        raise NotFound("no such inbound message", error_id="sms-not-found")
+    if row["outcome"] != DEAD_LETTER or (row := await service.requeue(row["id"], now)) is None:
+        raise Conflict("only a message whose attempts ran out can be sent back", error_id="sms-not-dead-letter")
+    await request.app[AUDIT].record(actor, "sms-requeue", f"sms:{row['message_sid']}", now)
+    request.app[SMS].wakeup.set()
+    return json_response(row)
