@@ -12,6 +12,7 @@ import logging
 from aiohttp import web
 
 from callcenter.auth.http import require_roles
+from callcenter.http.hygiene import raw_form, remove_unstorable
 from callcenter.http.json_body import json_response, json_value, path_int, query_int
 from callcenter.http.problems import BadRequest, Conflict, Forbidden, NotFound
 from callcenter.keys import AUDIT, CLOCK, SMS, SMS_INBOUND, SMS_WEBHOOK
@@ -42,13 +43,24 @@ async def _signed_form(request: web.Request) -> dict[str, str]:
 
 
 @routes.post(INBOUND_PATH)
+@raw_form
 async def inbound_sms(request: web.Request) -> web.Response:
+    """The signature is checked over the form exactly as Twilio sent it; only then are characters no
+    database can store (NUL) removed, and the removal noted on the stored message: a citizen's
+    message is never refused for them."""
     form = await _signed_form(request)
+    cleaned: dict[str, str] = {}
+    removed: list[str] = []
+    for key, value in form.items():
+        cleaned[key], count = remove_unstorable(value)
+        if count:
+            removed.append(f"{count} from {remove_unstorable(key)[0][:20]}")
     try:
-        sms = parse_inbound(form)
+        sms = parse_inbound(cleaned)
     except WebhookError as exc:
         raise BadRequest(str(exc), error_id=exc.error_id) from None
-    await request.app[SMS_INBOUND].receive(sms)
+    note = f"unstorable characters (NUL) removed: {', '.join(removed)}" if removed else ""
+    await request.app[SMS_INBOUND].receive(sms, note=note)
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
 

@@ -1,6 +1,7 @@
 """An inbound SMS is never lost and never retried forever.
 
-A message that cannot be processed is acknowledged, tried again with
+A message with NUL characters is stored without them (the removal noted), its signature checked
+over what Twilio sent. A message that cannot be processed is acknowledged, tried again with
 growing delays (one log line per attempt, the stack once, never the text or the full number),
 then left as a dead letter that supervisors see in the API and on their board and can send back.
 """
@@ -69,6 +70,22 @@ async def exhaust(stage: Stage, sid: str) -> tuple[dict[str, Any], list[datetime
         times.append(due)
         row = await inbox_row(stage, sid)
     return row, times
+
+
+async def test_a_message_with_nul_is_stored_without_it_and_the_removal_noted(stage: Stage) -> None:
+    url, sid = stage.base + INBOUND_PATH, "SM" + "1" * 32
+    assert await TWILIO.send_inbound(url, SENDER, "华翔路\x00施工，货车\x00出不去", sid=sid) == 200
+    row = await inbox_row(stage, sid)
+    assert row["body"] == "华翔路施工，货车出不去" and row["outcome"] == "draft"
+    assert "NUL" in row["note"] and "2 from Body" in row["note"]
+    _, order = await stage.api.call("agent", "GET", f"/api/v1/orders/{row['order_number']}")
+    assert "华翔路施工，货车出不去" in order["content"] and "\x00" not in order["content"]
+    # The signature covers what Twilio sent: one made over the cleaned form does not match.
+    form = {"MessageSid": "SM" + "2" * 32, "From": SENDER, "To": "+8610012345", "Body": "a\x00b"}
+    forged = TWILIO.sign(url, {**form, "Body": "ab"})
+    assert await TWILIO.post_signed(url, form, signature=forged) == 403
+    status, data = await stage.api.call("boss", "GET", "/api/v1/sms/inbound")
+    assert all(r["message_sid"] != form["MessageSid"] for r in data["items"])
 
 
 async def test_an_unprocessable_message_is_retried_with_backoff_then_dead_lettered(
