@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import pytest
+import pytest_asyncio
 from yarl import URL
 
 from callcenter.keys import AUTH, CALLS, FAXES, SMS_INBOUND
 from callcenter.sms.webhooks import InboundSms
 from tests.api_helpers import ORDER, PASSWORD, Api, start_api
+from tests.conftest import BACKENDS, PG_URL, reset_database
 
 ROLES = ("anonymous", "agent", "zjj", "boss", "admin")  # zjj: the unit handler of 区住建局
 ALIYUN_TOKEN = "hostile-report-token"
@@ -128,3 +131,21 @@ async def open_stage(db_url: str, *, pages: tuple[str, ...] = ROLES[1:], **setti
             await _seed(stage)
             yield stage
 
+
+def module_stage(**options: Any) -> Any:
+    """A stage fixture shared by the tests of one module (once per database, like `db_url`): each
+    stage costs a dozen password hashes. The module's tests then run in one event loop
+    (pytestmark = pytest.mark.asyncio(loop_scope="module")) and must not assume a fresh database."""
+
+    @pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
+    async def stage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stage]:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('stage')}/test.sqlite3"
+        elif not PG_URL:
+            pytest.fail("CI=true but ZHITONG_TEST_DATABASE_URL is not set: the PostgreSQL run is required in CI")
+        else:
+            await reset_database(url := PG_URL)
+        async for value in open_stage(url, **options):
+            yield value
+
+    return stage

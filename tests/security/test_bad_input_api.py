@@ -8,13 +8,12 @@ reported cases down with the exact answer each must get.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from tests.api_helpers import ORDER
-from tests.security.hostile import ALIYUN_TOKEN, Stage, create_order, open_stage
+from tests.security.hostile import ALIYUN_TOKEN, Stage, create_order, module_stage
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -86,10 +85,8 @@ API_CASES: list[tuple[str, str, str, str, bytes | None, int, str]] = [
 ]
 
 
-@pytest.fixture
-async def stage(db_url: str) -> AsyncIterator[Stage]:
-    async for value in open_stage(db_url, pages=("agent", "zjj", "boss")):
-        yield value
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+stage = module_stage(pages=("agent", "zjj", "boss"))
 
 
 async def test_the_reported_api_inputs_are_clear_4xx(stage: Stage) -> None:
