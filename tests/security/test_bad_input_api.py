@@ -126,6 +126,10 @@ PAGE_CASES: list[tuple[str, str, str, str, bytes | None, int]] = [
     ("a superscript attachment index", "agent", "GET", "/orders/{number}/attachments/%C2%B2", None, 404),
     ("a superscript page number", "agent", "GET", "/orders?page=%C2%B2", None, 200),
     ("a file name longer than any file's", "anonymous", "GET", "/static/" + "x" * 300, None, 404),
+    ("a calendar override in year 1", "boss", "POST", "/supervisor/calendar", b"day=0001-01-01&kind=holiday&name=x",
+     422),
+    ("a calendar override in year 9999", "boss", "POST", "/supervisor/calendar",
+     b"day=9999-12-31&kind=workday&name=x", 422),
 ]
 
 
