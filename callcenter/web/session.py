@@ -48,7 +48,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if request.method not in ("GET", "HEAD"):
         form = await request.post()
         sent = form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token", "")
-        if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(token)):
+        # isascii first: compare_digest raises on non-ASCII text (a 500 for a forged token).
+        if not isinstance(sent, str) or not sent.isascii() or not hmac.compare_digest(sent, csrf_token(token)):
             raise web.HTTPForbidden(text="表单已失效（CSRF 校验失败），请刷新页面后重试")
     request[WEB_ACTOR] = actor
     request[WEB_TOKEN] = token
