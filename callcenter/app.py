@@ -45,6 +45,7 @@ from callcenter.fax.ocr import check_tesseract
 from callcenter.fax.receipts import FaxReceiptRepository
 from callcenter.fax.services import FaxService
 from callcenter.http import openapi
+from callcenter.http.hygiene import request_hygiene_middleware
 from callcenter.http.json_body import json_response
 from callcenter.http.problems import problem_middleware
 from callcenter.keys import (
@@ -244,7 +245,7 @@ def build_app(
 def build_web() -> web.Application:
     """The HTTP side alone: middlewares and routes; services come from `attach_services`."""
     app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware, page_errors_middleware,
-                                       session_middleware], client_max_size=1 << 20)
+                                       request_hygiene_middleware, session_middleware], client_max_size=1 << 20)
     api = (auth_http, orders_http, blobs_http, supervision_http, calls_http, sms_http, fax_http, reports_http,
            knowledge_http, openapi)
     pages = (views_auth, views_orders, views_agent, views_work, views_reports, views_knowledge, views_calendar,

@@ -23,6 +23,7 @@ from callcenter.db.engine import write_transaction
 from callcenter.db.tables import calendar_overrides
 from worksheet.calendar import WorkingCalendar
 from worksheet.errors import ValidationError
+from worksheet.intake import EARLIEST, LATEST
 
 log = logging.getLogger(__name__)
 KINDS = ("holiday", "workday")
@@ -52,6 +53,8 @@ class CalendarOverrides:
             return [Override(**dict(r._mapping)) for r in rows]
 
     async def set(self, day: date, kind: str, name: str, *, by: str) -> None:
+        if not EARLIEST.year <= day.year < LATEST.year:
+            raise ValidationError(f"day must lie between {EARLIEST.year} and {LATEST.year - 1}")
         if kind not in KINDS:
             raise ValidationError(f"kind must be one of {', '.join(KINDS)}")
         name = name.strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -17,6 +17,9 @@ E = TypeVar("E", bound=StrEnum)
 # Clocks of different machines drift; a receipt time slightly ahead of ours is not an error.
 _FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_TEXT = 20_000
+# The date-times any input may name: wide for imports and "as of" queries, far from the overflow.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,9 +58,15 @@ def text(value: object, field_name: str, *, required: bool = True, limit: int = 
     return value
 
 
-def aware(value: datetime, field_name: str) -> datetime:
+def aware(value: object, field_name: str) -> datetime:
+    """An aware date-time within [EARLIEST, LATEST). The years are checked before any arithmetic:
+    0001-01-01T00:00+14:00 or 9999-12-31T23:59-12:00 overflow as soon as they are compared."""
+    if not isinstance(value, datetime):
+        raise ValidationError(f"{field_name} must be an ISO 8601 date-time")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(f"{field_name} must carry a time zone offset, e.g. 2026-11-23T09:30:00+08:00")
+    if not EARLIEST.year - 1 <= value.year <= LATEST.year or not EARLIEST <= value < LATEST:
+        raise ValidationError(f"{field_name} must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
     return value
 
 

@@ -30,10 +30,13 @@ UPLOADERS = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)  # the roles that create o
 async def read_part(part: BodyPartReader, limit: int) -> bytes:
     """A file part's bytes, refusing it as soon as it passes ``limit`` (nothing bigger is buffered)."""
     data = bytearray()
-    while chunk := await part.read_chunk(64 << 10):
-        data += chunk
-        if len(data) > limit:
-            raise FileTooLarge(f"a file may have at most {limit >> 20} MB")
+    try:
+        while chunk := await part.read_chunk(64 << 10):
+            data += chunk
+            if len(data) > limit:
+                raise FileTooLarge(f"a file may have at most {limit >> 20} MB")
+    except _MALFORMED as exc:
+        raise _malformed(exc) from None
     return bytes(data)
 
 
@@ -41,7 +44,7 @@ async def receive_uploads(request: web.Request, service: BlobService, actor: Act
     """Store every file part of a multipart/form-data body; other fields are ignored."""
     if not request.content_type.startswith("multipart/form-data"):
         raise UnsupportedFile("send the files as multipart/form-data (a 'file' field per file)")
-    reader = await request.multipart()
+    reader = await open_multipart(request)
     stored: list[Blob] = []
     while (part := await next_part(reader)) is not None:
         if not isinstance(part, BodyPartReader) or not part.filename:
@@ -54,12 +57,26 @@ async def receive_uploads(request: web.Request, service: BlobService, actor: Act
     return stored
 
 
+# A part header with control characters, a missing or bad boundary, a truncated body…
+_MALFORMED = (HttpProcessingError, ValueError, AssertionError, LookupError)
+
+
+def _malformed(exc: Exception) -> BadRequest:
+    return BadRequest(f"the multipart body is malformed ({type(exc).__name__})", error_id="malformed-multipart")
+
+
+async def open_multipart(request: web.Request) -> MultipartReader:
+    try:
+        return await request.multipart()
+    except _MALFORMED as exc:
+        raise _malformed(exc) from None
+
+
 async def next_part(reader: MultipartReader) -> object:
     try:
         return await reader.next()
-    except (HttpProcessingError, ValueError) as exc:  # a part header with control characters, a bad boundary…
-        raise BadRequest(f"the multipart body is malformed ({type(exc).__name__})", error_id="malformed-multipart") \
-            from None
+    except _MALFORMED as exc:
+        raise _malformed(exc) from None
 
 
 @routes.post("/api/v1/attachments")

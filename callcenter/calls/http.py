@@ -9,10 +9,9 @@ from aiohttp import web
 
 from callcenter.auth.http import require_roles
 from callcenter.db.errors import CallNotFound
-from callcenter.http.json_body import json_response
+from callcenter.http.json_body import json_response, query_int
 from callcenter.http.masking import masked
 from callcenter.keys import AUDIT, CALLS, CLOCK, LIVE, SPEECH
-from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 routes = web.RouteTableDef()
@@ -20,20 +19,11 @@ _READERS = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 KEEPALIVE_S = 15.0
 
 
-def _int(request: web.Request, name: str, default: int, upper: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 0 <= int(raw) <= upper:
-        raise ValidationError(f"{name} must be an integer between 0 and {upper}")
-    return int(raw)
-
-
 @routes.get("/api/v1/calls")
 async def list_calls(request: web.Request) -> web.Response:
     require_roles(request, *_READERS)
     items = await request.app[CALLS].repo.list(
-        limit=_int(request, "limit", 50, 500), offset=_int(request, "offset", 0, 10**9),
+        limit=query_int(request, "limit", 50, 0, 500), offset=query_int(request, "offset", 0, 0, 10**9),
         order_number=request.query.get("order_number") or None, caller=request.query.get("caller") or None)
     return json_response({"items": masked(items)})
 

@@ -273,6 +273,15 @@ sms_inbound = Table(
     Column("outcome", String(24), nullable=True),
     Column("order_number", String(32), nullable=True),
     Column("detail", String(300), nullable=True),
+    # Retries (migration 0015): each routing attempt counts; a failed one is tried again at
+    # next_attempt_at (growing delays), and after the last the outcome is "dead_letter" with
+    # last_error, until a supervisor sends it back. A "processing" row whose next_attempt_at passed
+    # was claimed by a node that died. `note`: what was removed from the message before storing it.
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("last_error", String(300), nullable=True),
+    Column("note", String(200), nullable=True),
+    Index("ix_sms_inbound_outcome", "outcome"),
 )
 
 # Received faxes (migration 0007), one per call (Linkedid). `status`: received (waiting for OCR),

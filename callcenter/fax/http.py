@@ -7,7 +7,7 @@ from aiohttp import web
 from callcenter.auth.http import require_roles
 from callcenter.blobs.download import send_blob
 from callcenter.blobs.keys import BLOBS
-from callcenter.http.json_body import json_response
+from callcenter.http.json_body import json_response, path_int, query_int
 from callcenter.http.problems import NotFound
 from callcenter.keys import FAXES
 from worksheet.errors import ValidationError
@@ -25,19 +25,17 @@ async def list_faxes(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if status is not None and status not in STATUSES:
         raise ValidationError(f"status must be one of {', '.join(STATUSES)}")
-    raw = request.query.get("limit", "100")
-    if not raw.isdigit() or not 0 < int(raw) <= 500:
-        raise ValidationError("limit must be an integer between 1 and 500")
-    items = await request.app[FAXES].receipts.list(status=status, limit=int(raw))
+    limit = query_int(request, "limit", 100, 1, 500)
+    items = await request.app[FAXES].receipts.list(status=status, limit=limit)
     return json_response({"items": [r.to_json() for r in items]})
 
 
 async def _receipt(request: web.Request) -> FaxReceipt:
     require_roles(request, *_READERS)
-    raw = request.match_info["fax_id"]
-    receipt = await request.app[FAXES].receipts.get(int(raw)) if raw.isdigit() else None
+    fax_id = path_int(request, "fax_id")
+    receipt = await request.app[FAXES].receipts.get(fax_id) if fax_id is not None else None
     if receipt is None:
-        raise NotFound(f"no fax {raw}", error_id="fax-not-found")
+        raise NotFound(f"no fax {request.match_info['fax_id'][:40]}", error_id="fax-not-found")
     return receipt
 
 
@@ -62,8 +60,8 @@ async def fax_pdf(request: web.Request) -> web.StreamResponse:
 @routes.get("/api/v1/faxes/{fax_id}/pages/{page}.png")
 async def fax_page(request: web.Request) -> web.StreamResponse:
     receipt = await _receipt(request)
-    page = request.match_info["page"]
+    page = path_int(request, "page")
     pages = (receipt.documents or {}).get("pages") or []
-    if not page.isdigit() or len(page) > 4 or not 1 <= int(page) <= receipt.pages:
+    if page is None or not 1 <= page <= receipt.pages:
         raise NotFound(f"fax {receipt.id} has pages 1–{receipt.pages}", error_id="fax-page-not-found")
-    return await _document(request, receipt, pages[int(page) - 1] if int(page) <= len(pages) else None)
+    return await _document(request, receipt, pages[page - 1] if page <= len(pages) else None)

@@ -151,10 +151,15 @@ DOCUMENT: dict[str, Any] = {
                                        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
                                                       for n in ("order_number", "status", "limit", "offset")],
                                        "responses": _ok("messages", "Messages")}},
-        "/api/v1/sms/inbound": {"get": {"summary": "Inbound SMS and what became of each (draft, supplement, survey…)",
+        "/api/v1/sms/inbound": {"get": {"summary": "Inbound SMS and what became of each (draft, supplement, survey…); "
+                                                   "outcome=dead_letter: those whose attempts ran out",
                                         "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
-                                                       for n in ("limit", "offset")],
+                                                       for n in ("limit", "offset", "outcome")],
                                         "responses": _ok("messages", "Messages")}},
+        "/api/v1/sms/inbound/{id}/retry": {"post": {
+            "summary": "Send a dead-lettered inbound SMS back for processing (supervisors; audited)",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": _ok("the message, waiting to be processed again", "Messages")}},
         "/api/v1/kb": {
             "get": {"summary": "Search the knowledge base (q=…) or list it; agents see published articles",
                     "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from callcenter.auth.http import require_roles
-from callcenter.http.json_body import json_object, json_response, query_int
+from callcenter.http.json_body import json_object, json_response, path_int, query_int
 from callcenter.http.problems import NotFound
 from callcenter.knowledge.keys import KNOWLEDGE
 from callcenter.knowledge.model import STATUSES, Article, ArticleNotFound
@@ -23,10 +23,10 @@ _EDITORS = (Role.SUPERVISOR, Role.ADMIN)
 
 
 def _article_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 12:
-        raise NotFound(f"no knowledge-base article {raw!r}", error_id=ArticleNotFound.error_id)
-    return int(raw)
+    article_id = path_int(request, "id")
+    if article_id is None:
+        raise NotFound(f"no knowledge-base article {request.match_info['id'][:40]!r}", error_id=ArticleNotFound.error_id)
+    return article_id
 
 
 def _version(value: object) -> int:

@@ -10,7 +10,7 @@ from worksheet import commands as c
 from worksheet.codec import event_to_dict, order_to_dict
 from worksheet.deadlines import Policy
 from worksheet.errors import ValidationError
-from worksheet.intake import NewOrder, parse_enum
+from worksheet.intake import NewOrder, aware, parse_enum
 from worksheet.model import Actor, CardColor, Category, Channel, Enterprise, Event, Rating, Urgency, WorkOrder
 from worksheet.transitions import allowed_commands
 
@@ -36,12 +36,15 @@ def _strings(body: dict[str, Any], key: str) -> tuple[str, ...]:
 
 
 def parse_datetime(value: Any, name: str) -> datetime:
+    """Every date-time a client sends (received_at, from/to, at…): ISO 8601 with an offset, in the
+    range `worksheet.intake.aware` accepts; anything else is a 422 naming the field."""
     if not isinstance(value, str):
         raise ValidationError(f"{name} must be an ISO 8601 date-time string")
     try:
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationError(f"{name} is not a valid ISO 8601 date-time: {value!r}") from None
+        raise ValidationError(f"{name} is not a valid ISO 8601 date-time: {value[:40]!r}") from None
+    return aware(parsed, name)
 
 
 def new_order(body: dict[str, Any], now: datetime) -> NewOrder:

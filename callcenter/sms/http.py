@@ -12,13 +12,15 @@ import logging
 from aiohttp import web
 
 from callcenter.auth.http import require_roles
-from callcenter.http.json_body import json_response
-from callcenter.http.problems import BadRequest, Forbidden
-from callcenter.keys import SMS, SMS_INBOUND, SMS_WEBHOOK
+from callcenter.http.hygiene import raw_form, remove_unstorable
+from callcenter.http.json_body import json_response, json_value, path_int, query_int
+from callcenter.http.problems import BadRequest, Conflict, Forbidden, NotFound
+from callcenter.keys import AUDIT, CLOCK, SMS, SMS_INBOUND, SMS_WEBHOOK
 from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 from .aliyun_adapter import parse_report_batch
+from .inbox import DEAD_LETTER, OUTCOMES
 from .webhooks import SIGNATURE_HEADER, WebhookError, is_valid_signature, parse_inbound, parse_status_callback
 
 log = logging.getLogger(__name__)
@@ -41,13 +43,24 @@ async def _signed_form(request: web.Request) -> dict[str, str]:
 
 
 @routes.post(INBOUND_PATH)
+@raw_form
 async def inbound_sms(request: web.Request) -> web.Response:
+    """The signature is checked over the form exactly as Twilio sent it; only then are characters no
+    database can store (NUL) removed, and the removal noted on the stored message: a citizen's
+    message is never refused for them."""
     form = await _signed_form(request)
+    cleaned: dict[str, str] = {}
+    removed: list[str] = []
+    for key, value in form.items():
+        cleaned[key], count = remove_unstorable(value)
+        if count:
+            removed.append(f"{count} from {remove_unstorable(key)[0][:20]}")
     try:
-        sms = parse_inbound(form)
+        sms = parse_inbound(cleaned)
     except WebhookError as exc:
         raise BadRequest(str(exc), error_id=exc.error_id) from None
-    await request.app[SMS_INBOUND].receive(sms)
+    note = f"unstorable characters (NUL) removed: {', '.join(removed)}" if removed else ""
+    await request.app[SMS_INBOUND].receive(sms, note=note)
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
 
@@ -63,13 +76,7 @@ async def sms_status(request: web.Request) -> web.Response:
 
 
 def _page(request: web.Request) -> tuple[int, int]:
-    try:
-        limit, offset = int(request.query.get("limit", "100")), int(request.query.get("offset", "0"))
-    except ValueError:
-        raise ValidationError("limit and offset must be integers") from None
-    if not (0 < limit <= 500 and offset >= 0):
-        raise ValidationError("limit must be 1–500 and offset non-negative")
-    return limit, offset
+    return query_int(request, "limit", 100, 1, 500), query_int(request, "offset", 0, 0, 10**9)
 
 
 @routes.post(ALIYUN_REPORT_PATH + "/{token}")
@@ -77,10 +84,11 @@ async def aliyun_report(request: web.Request) -> web.Response:
     """Aliyun's SmsReport push (a JSON array). Aliyun does not sign it, so the URL carries a secret
     token (ZHITONG_ALIYUN_REPORT_TOKEN); a wrong one is a 404, as if the route did not exist."""
     expected = request.app[SMS_WEBHOOK].aliyun_token
-    if not expected or not hmac.compare_digest(request.match_info["token"], expected):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    if not expected or not hmac.compare_digest(request.match_info["token"].encode(), expected.encode()):
         raise web.HTTPNotFound()
     try:
-        statuses = parse_report_batch(await request.json())
+        statuses = parse_report_batch(await json_value(request))
     except (ValueError, WebhookError) as exc:
         raise BadRequest(f"not an SmsReport batch: {exc}", error_id="sms-webhook-invalid") from None
     for status in statuses:
@@ -99,6 +107,27 @@ async def list_outbox(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/sms/inbound")
 async def list_inbound(request: web.Request) -> web.Response:
+    """``outcome=dead_letter``: the messages that could not be processed; ``pending``: not yet settled."""
     require_roles(request, Role.SUPERVISOR, Role.ADMIN, Role.AGENT)
     limit, offset = _page(request)
-    return json_response({"items": await request.app[SMS_INBOUND].list(limit=limit, offset=offset)})
+    outcome = request.query.get("outcome") or None
+    if outcome is not None and outcome not in OUTCOMES:
+        raise ValidationError(f"outcome must be one of: {', '.join(OUTCOMES)}")
+    items = await request.app[SMS_INBOUND].list(limit=limit, offset=offset, outcome=outcome)
+    return json_response({"items": items})
+
+
+@routes.post("/api/v1/sms/inbound/{id}/retry")
+async def retry_inbound(request: web.Request) -> web.Response:
+    """Send a dead-lettered message back for processing (audited)."""
+    actor = require_roles(request, Role.SUPERVISOR, Role.ADMIN)
+    row_id = path_int(request, "id")
+    service, now = request.app[SMS_INBOUND], request.app[CLOCK]()
+    row = await service.get(row_id) if row_id is not None else None
+    if row is None:
+        raise NotFound("no such inbound message", error_id="sms-not-found")
+    if row["outcome"] != DEAD_LETTER or (row := await service.requeue(row["id"], now)) is None:
+        raise Conflict("only a message whose attempts ran out can be sent back", error_id="sms-not-dead-letter")
+    await request.app[AUDIT].record(actor, "sms-requeue", f"sms:{row['message_sid']}", now)
+    request.app[SMS].wakeup.set()
+    return json_response(row)

@@ -2,107 +2,116 @@
 
 A reply of 1/2/3 to an SMS survey is the order's callback result; other text from a sender with
 an order still open (received within the window) is appended to it; anything else becomes a
-draft for an agent. A webhook delivered twice finds its row and changes nothing.
+draft for an agent. A webhook delivered twice finds its row and changes nothing. A message that
+cannot be routed stays stored and is tried again with growing delays; after the last attempt it
+waits for a supervisor (`inbox`).
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.callbacks.services import CallbackService
-from callcenter.db.engine import write_transaction
 from callcenter.db.errors import OrderNotFound
-from callcenter.db.tables import sms_inbound
 from callcenter.intake.text_drafts import Extract, TextSource, draft_from_text
 from callcenter.orders.services import SYSTEM, OrderService
 from worksheet import commands as c
 from worksheet.errors import WorksheetError
 from worksheet.model import OPEN_STATUSES, Channel, Rating, Status
 
+from .inbox import MAX_ATTEMPTS, InboundResult, Inbox, describe_error, retry_delay
 from .phone import mobile_e164, phone_key
 from .privacy import mask_phone
 from .webhooks import InboundSms, parse_survey_reply
 
 log = logging.getLogger(__name__)
 DEFAULT_APPEND_WINDOW = timedelta(days=3)
-STUCK_AFTER = timedelta(minutes=2)
-
-
-@dataclass(frozen=True)
-class InboundResult:
-    outcome: str  # survey, supplement, draft, stray_rating, survey_rejected, ignored
-    order_number: str | None
-    duplicate: bool = False
-    detail: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "order_number": self.order_number, "duplicate": self.duplicate,
-                "detail": self.detail}
 
 
 class InboundSmsService:
     def __init__(self, engine: AsyncEngine, orders: OrderService, callbacks: CallbackService | None,
                  extract: Extract | None, clock: Callable[[], datetime], *,
                  append_window: timedelta = DEFAULT_APPEND_WINDOW) -> None:
-        self.engine = engine
+        self.inbox = Inbox(engine)
         self.orders = orders
         self.callbacks = callbacks
         self.extract = extract
         self.clock = clock
         self.append_window = append_window
 
-    async def receive(self, sms: InboundSms) -> InboundResult:
+    async def receive(self, sms: InboundSms, *, note: str = "") -> InboundResult:
+        """Store, then route. A message that cannot be routed stays stored ("pending") and is
+        tried again by `retry_stuck`; only a failure to store it at all reaches the caller."""
         now = self.clock()
-        row_id, previous = await self._store(sms, now)
+        row_id, previous = await self.inbox.store(sms, now, note)
         if row_id is None:
             assert previous is not None
             return previous
         try:
             result = await self._route(sms, now)
-        except Exception:
-            # Stored, not acted on (outcome NULL): `retry_stuck` routes it again later; nothing is lost.
-            log.exception("inbound SMS %s from %s stored but not processed", sms.message_sid, mask_phone(sms.sender))
-            raise
-        await self._settle(row_id, result)
+        except Exception as exc:
+            return await self._failed(row_id, sms, 1, exc, now)
+        await self.inbox.settle(row_id, result)
         log.info("inbound SMS %s from %s: %s %s", sms.message_sid, mask_phone(sms.sender), result.outcome,
                  result.order_number or "")
         return result
 
     async def retry_stuck(self, now: datetime | None = None) -> int:
-        """Route again the messages stored but never settled (the database or a bug failed mid-way).
-        Only rows older than STUCK_AFTER, so a delivery being handled right now is left alone; each
-        row is claimed ("processing") before it is routed, so two nodes never route it twice."""
+        """Route again the messages stored but not settled whose time has come (`Inbox.due`), each
+        claimed first so two nodes never route it twice. Returns how many were settled."""
         now = now or self.clock()
-        t = sms_inbound
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t).where(t.c.outcome.is_(None), t.c.received_at <= now - STUCK_AFTER)
-                                       .order_by(t.c.id).limit(50))).all()
         done = 0
-        for row in rows:
-            async with write_transaction(self.engine) as conn:
-                claimed = await conn.execute(update(t).where(t.c.id == row.id, t.c.outcome.is_(None))
-                                             .values(outcome="processing"))
-            if not claimed.rowcount:
+        for row in await self.inbox.due(now):
+            if not await self.inbox.claim(row, now):
                 continue
             sms = InboundSms(message_sid=row.message_sid, sender=row.sender, recipient=row.recipient, body=row.body)
             try:
                 result = await self._route(sms, row.received_at)
-            except Exception:
-                log.exception("inbound SMS %s still cannot be processed; trying again later", row.message_sid)
-                async with write_transaction(self.engine) as conn:
-                    await conn.execute(update(t).where(t.c.id == row.id).values(outcome=None))
+            except Exception as exc:
+                await self._failed(row.id, sms, row.attempts + 1, exc, now)
                 continue
-            await self._settle(row.id, result)
+            await self.inbox.settle(row.id, result)
             done += 1
         return done
+
+    async def _failed(self, row_id: int, sms: InboundSms, attempts: int, exc: Exception,
+                      now: datetime) -> InboundResult:
+        """Retry after a growing delay or, after the last attempt, leave the message to a supervisor.
+        One log line per attempt, without the text or the number; the stack (without the exception's
+        message: it may quote them) only after the first."""
+        error = describe_error(exc)
+        who = f"inbound SMS {sms.message_sid} from {mask_phone(sms.sender)}"
+        next_at = None if attempts >= MAX_ATTEMPTS else now + retry_delay(attempts)
+        if next_at is None:
+            log.error("%s: attempt %d failed (%s); no attempts left, a supervisor decides", who, attempts, error)
+        elif attempts == 1:
+            log.warning("%s stored but not processed (%s); next attempt at %s; stack:\n%s", who, error,
+                        next_at.isoformat(timespec="seconds"),
+                        "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+        else:
+            log.warning("%s: attempt %d failed (%s); next attempt at %s", who, attempts, error,
+                        next_at.isoformat(timespec="seconds"))
+        await self.inbox.failed(row_id, attempts, error, next_at)
+        return InboundResult("pending" if next_at else "dead_letter", None, detail=error)
+
+    async def requeue(self, row_id: int, now: datetime) -> dict[str, Any] | None:
+        """A supervisor sends a dead letter back for processing; None when there is no such one."""
+        row = await self.inbox.requeue(row_id, now)
+        if row is not None:
+            log.info("inbound SMS %s sent back for processing", row["message_sid"])
+        return row
+
+    async def list(self, *, limit: int = 100, offset: int = 0, outcome: str | None = None) -> list[dict[str, Any]]:
+        return await self.inbox.list(limit=limit, offset=offset, outcome=outcome)
+
+    async def get(self, row_id: int) -> dict[str, Any] | None:
+        return await self.inbox.get(row_id)
 
     async def _route(self, sms: InboundSms, now: datetime) -> InboundResult:
         if not sms.body.strip():
@@ -146,28 +155,3 @@ class InboundSmsService:
             if found:
                 return found[0].number  # newest first
         return None
-
-    async def _store(self, sms: InboundSms, now: datetime) -> tuple[int | None, InboundResult | None]:
-        dialect: Any = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        t = sms_inbound
-        stmt = dialect.insert(t).values(message_sid=sms.message_sid[:64], sender=sms.sender[:32],
-                                        recipient=sms.recipient[:32], body=sms.body, received_at=now,
-                                        ).on_conflict_do_nothing(index_elements=["message_sid"])
-        async with write_transaction(self.engine) as conn:
-            created = (await conn.execute(stmt)).rowcount == 1
-            row = (await conn.execute(select(t).where(t.c.message_sid == sms.message_sid[:64]))).one()
-        if created:
-            return row.id, None
-        return None, InboundResult(row.outcome or "pending", row.order_number, duplicate=True)
-
-    async def _settle(self, row_id: int, result: InboundResult) -> None:
-        async with write_transaction(self.engine) as conn:
-            await conn.execute(update(sms_inbound).where(sms_inbound.c.id == row_id).values(
-                outcome=result.outcome, order_number=result.order_number, detail=result.detail[:300] or None))
-
-    async def list(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        t = sms_inbound
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(select(t).order_by(t.c.id.desc()).limit(limit).offset(offset))
-            return [{**{k: v.isoformat() if isinstance(v, datetime) else v for k, v in r._mapping.items()},
-                     "sender": mask_phone(r.sender)} for r in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from callcenter.http.json_body import parse_int
 from worksheet.errors import ValidationError
 
 _BOOLS = frozenset({"approve", "passed"})
@@ -29,9 +30,9 @@ def _value(form: Any, key: str) -> Any:
     if key in _INTS:
         if not raw:
             return None
-        if not raw.lstrip("-").isdigit():
+        if (number := parse_int(raw)) is None:
             raise ValidationError(f"{key} must be a whole number")
-        return int(raw)
+        return number
     return raw
 
 
@@ -56,6 +57,6 @@ def expected_version(form: Mapping[str, Any]) -> int | None:
     raw = str(form.get("version", "")).strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if (version := parse_int(raw)) is None or version < 0:
         raise ValidationError("version must be a number")
-    return int(raw)
+    return version

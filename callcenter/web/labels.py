@@ -49,6 +49,11 @@ FORM_FIELD: Mapping[str, str] = {
 }
 
 
+# Why an inbound SMS could not be processed, by the error's class (the API keeps the English detail).
+SMS_FAILURE: Mapping[str, str] = {"ValidationError": "内容不符合工单要求", "InvalidTransition": "工单当前状态不允许",
+                                  "OrderNotFound": "关联的工单不存在", "NotPermitted": "无权执行此操作"}
+
+
 def label(table: Mapping[str, str], value: object) -> str:
     """The Chinese label, or the value itself for anything the table does not know."""
     return table.get(str(value), str(value)) if value is not None else ""

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from callcenter.http.hygiene import is_streamed_form
 from callcenter.keys import AUTH
 from worksheet.model import Actor, Role
 
@@ -23,9 +24,7 @@ CSRF_FIELD = "_csrf"
 WEB_ACTOR = web.RequestKey("web_actor", Actor)
 WEB_TOKEN = web.RequestKey("web_token", str)
 PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
-# Forms with files: not buffered here; their handlers check the CSRF token as the body streams in
-# (callcenter/web/uploads.py), so a forged upload is refused before any file is stored.
-MULTIPART_FORMS = frozenset({"/orders/new"})
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -48,11 +47,13 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         if request.method == "GET":
             raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
         raise web.HTTPUnauthorized(text="登录已过期，请重新登录")
-    streamed = request.path in MULTIPART_FORMS and request.content_type.startswith("multipart/")
-    if request.method not in ("GET", "HEAD") and not streamed:
+    # A form with files is not buffered here: its handler checks the CSRF token as the body streams
+    # in (callcenter/web/uploads.py), so a forged upload is refused before any file is stored.
+    if request.method not in ("GET", "HEAD") and not is_streamed_form(request):
         form = await request.post()
         sent = form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token", "")
-        if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(token)):
+        # isascii first: compare_digest raises on non-ASCII text (a 500 for a forged token).
+        if not isinstance(sent, str) or not sent.isascii() or not hmac.compare_digest(sent, csrf_token(token)):
             raise web.HTTPForbidden(text="表单已失效（CSRF 校验失败），请刷新页面后重试")
     request[WEB_ACTOR] = actor
     request[WEB_TOKEN] = token

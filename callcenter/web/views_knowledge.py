@@ -10,11 +10,13 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from callcenter.db.errors import VersionConflict
+from callcenter.http.json_body import path_int
 from callcenter.knowledge.keys import KNOWLEDGE
-from callcenter.knowledge.model import ArticleNotFound
+from callcenter.knowledge.model import Article, ArticleNotFound
 from worksheet.errors import ValidationError
 from worksheet.model import Role
 
+from .forms import expected_version
 from .render import render
 from .session import web_actor
 
@@ -58,33 +60,48 @@ def _fields(form: Any) -> dict[str, Any]:
             "unit": str(form.get("unit", "")).strip() or None, "status": str(form.get("status", "published"))}
 
 
+def _article_id(request: web.Request) -> int | None:
+    """None for "new"; a 404 for a number no article could have (the route only admits digits)."""
+    if request.match_info["ref"] == "new":
+        return None
+    article_id = path_int(request, "ref")
+    if article_id is None:
+        raise web.HTTPNotFound(text="没有这个知识条目")
+    return article_id
+
+
+async def _article(request: web.Request, article_id: int) -> Article:
+    try:
+        return await request.app[KNOWLEDGE].get(article_id)
+    except ArticleNotFound:
+        raise web.HTTPNotFound(text=f"没有知识条目 {article_id}") from None
+
+
 @routes.get("/knowledge/{ref:new|\\d+}")
 async def edit_page(request: web.Request) -> web.Response:
     web_actor(request, Role.SUPERVISOR)
-    ref = request.match_info["ref"]
-    try:
-        article = None if ref == "new" else await request.app[KNOWLEDGE].get(int(ref))
-    except ArticleNotFound:
-        raise web.HTTPNotFound(text=f"没有知识条目 {ref}") from None
+    article_id = _article_id(request)
+    article = None if article_id is None else await _article(request, article_id)
     return render(request, "knowledge_edit.html", article=article, statuses=STATUSES, error="")
 
 
 @routes.post("/knowledge/{ref:new|\\d+}")
 async def save(request: web.Request) -> web.Response:
     actor = web_actor(request, Role.SUPERVISOR)
-    ref, form, kb = request.match_info["ref"], await request.post(), request.app[KNOWLEDGE]
+    article_id, form, kb = _article_id(request), await request.post(), request.app[KNOWLEDGE]
     try:
-        if ref == "new":
+        if article_id is None:
             article = await kb.create(_fields(form), by=actor.id)
+        elif (version := expected_version(form)) is None:
+            raise ValidationError("version is required")
         elif form.get("archive"):
-            article = await kb.archive(int(ref), by=actor.id, expected_version=int(str(form.get("version", "0"))))
+            article = await kb.archive(article_id, by=actor.id, expected_version=version)
         else:
-            article = await kb.update(int(ref), _fields(form), expected_version=int(str(form.get("version", "0"))),
-                                      by=actor.id)
+            article = await kb.update(article_id, _fields(form), expected_version=version, by=actor.id)
     except ArticleNotFound:
-        raise web.HTTPNotFound(text=f"没有知识条目 {ref}") from None
-    except (ValidationError, VersionConflict, ValueError) as exc:
-        current = None if ref == "new" else await kb.get(int(ref))
+        raise web.HTTPNotFound(text=f"没有知识条目 {article_id}") from None
+    except (ValidationError, VersionConflict) as exc:
+        current = None if article_id is None else await _article(request, article_id)
         message = "条目已被他人修改，请在最新版本上重新编辑" if isinstance(exc, VersionConflict) else f"填写有误（{exc}）"
         return render(request, "knowledge_edit.html", status=409 if isinstance(exc, VersionConflict) else 422,
                       article=current, statuses=STATUSES, error=message, draft=_fields(form))

@@ -11,6 +11,8 @@ from callcenter.blobs.errors import FileTooLarge, UnknownAttachment, Unsupported
 from callcenter.blobs.keys import BLOBS
 from callcenter.blobs.sniff import ACCEPTED
 from callcenter.db.errors import OrderNotFound, VersionConflict
+from callcenter.http.hygiene import streamed_form
+from callcenter.http.json_body import parse_int
 from callcenter.http.problems import status_for
 from callcenter.keys import AUDIT, CALLS, CLOCK, ORDERS, POLICY, UNITS
 from callcenter.knowledge.keys import KNOWLEDGE
@@ -139,8 +141,8 @@ async def search(request: web.Request) -> web.Response:
     status = request.query.get("status", "")
     if ORDER_NUMBER.match(q):
         raise web.HTTPSeeOther(f"/orders/{q}")
-    raw_page = request.query.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else 1
+    page = parse_int(request.query.get("page", "1")) or 1
+    page = page if 0 < page < 100_000 else 1
     query = SearchQuery(text=q or None, status=[status] if status in STATUS_LABELS else None, limit=PAGE_SIZE,
                         offset=(page - 1) * PAGE_SIZE)
     orders, total = await request.app[ORDERS].search(query, actor)
@@ -158,6 +160,7 @@ async def new_page(request: web.Request) -> web.Response:
 
 
 @routes.post("/orders/new")
+@streamed_form
 async def create(request: web.Request) -> web.Response:
     """An agent registers what a caller says on the phone (or a letter, a walk-in) directly, with files."""
     actor = web_actor(request, Role.AGENT, Role.SUPERVISOR)

@@ -6,12 +6,15 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.keys import CALLBACKS, CLOCK, FAXES, ORDERS, POLICY, SMS, SUPERVISION
+from callcenter.http.json_body import path_int
+from callcenter.keys import AUDIT, CALLBACKS, CLOCK, FAXES, ORDERS, POLICY, SMS, SMS_INBOUND, SUPERVISION
 from callcenter.orders import schemas
 from callcenter.orders.services import SearchQuery
+from callcenter.sms.inbox import DEAD_LETTER
 from worksheet.model import Role, Status, WorkOrder
 from worksheet.supervision import SHANGHAI
 
+from . import labels
 from .render import render
 from .session import web_actor
 from .views_orders import unit_names
@@ -78,13 +81,29 @@ async def board(request: web.Request) -> web.Response:
            for m in await request.app[SMS].outbox.list(status=status, limit=20)]
     faxes = [f for status in ("failed", "error")
              for f in await request.app[FAXES].receipts.list(status=status, limit=20)]
+    dead_sms = [{**m, "reason": labels.SMS_FAILURE.get(str(m["last_error"] or "").split(":")[0], "系统处理出错（已记录日志）")}
+                for m in await request.app[SMS_INBOUND].list(outcome=DEAD_LETTER, limit=50)]
     return render(request, "supervisor.html", sections=sections, sms_problems=sms, fax_problems=faxes,
+                  dead_sms=dead_sms, requeued=request.query.get("requeued"),
                   overdue=_views(request, overdue),
                   overdue_total=overdue_total, red=_views(request, red), red_total=red_total,
                   yellow=_views(request, yellow), yellow_total=yellow_total, unreachable=unreachable,
                   month=month, per_unit=sorted(per_unit.items()), flags=flags,
                   unit_names=await unit_names(request),
                   swept=request.query.get("swept"))
+
+
+@routes.post("/supervisor/sms-inbound/{id}/retry")
+async def retry_sms(request: web.Request) -> web.Response:
+    """Send an inbound SMS whose attempts ran out back for processing (audited, like the API's)."""
+    actor = web_actor(request, Role.SUPERVISOR)
+    row_id, now = path_int(request, "id"), request.app[CLOCK]()
+    row = await request.app[SMS_INBOUND].requeue(row_id, now) if row_id is not None else None
+    if row is None:
+        raise web.HTTPNotFound(text="没有这条待处理的短信，或它已在重新处理")
+    await request.app[AUDIT].record(actor, "sms-requeue", f"sms:{row['message_sid']}", now)
+    request.app[SMS].wakeup.set()
+    raise web.HTTPSeeOther("/supervisor?requeued=1#dead-sms")
 
 
 @routes.post("/supervisor/sweep")
