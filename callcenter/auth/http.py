@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from callcenter.auth.services import BadCredentials
+from callcenter.auth.tokens import well_formed
 from callcenter.http.json_body import json_object, json_response
 from callcenter.http.problems import Forbidden, Unauthorized
 from callcenter.keys import AUTH
@@ -24,11 +25,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if (request.method, request.path) in PUBLIC or not request.path.startswith("/api/"):
         return await handler(request)
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized("a bearer token is required (POST /api/v1/auth/token)")
-    actor = await request.app[AUTH].actor_for_token(token.strip())
+    if not well_formed(token):  # never echoed: it may be a real token mangled on the way
+        raise Unauthorized("the bearer token is malformed")
+    actor = await request.app[AUTH].actor_for_token(token)
     if actor is None:
         raise Unauthorized("the token is unknown or revoked")
     request[ACTOR] = actor

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from callcenter.auth.passwords import hash_password, verify_password
-from callcenter.auth.tokens import digest, new_token
+from callcenter.auth.tokens import digest, new_token, well_formed
 from callcenter.db.units import UnitRepository
 from callcenter.db.users import UserRepository
 from worksheet.errors import ValidationError
@@ -79,6 +79,8 @@ class AuthService:
         return Session(token, Actor(user.username, Role(user.role), user.unit_code), expires_at)
 
     async def actor_for_token(self, token: str) -> Actor | None:
+        if not well_formed(token):
+            return None
         key = digest(token)
         now = self._monotonic()
         cached = self._cache.get(key)
@@ -97,6 +99,8 @@ class AuthService:
         return actor
 
     async def revoke(self, token: str) -> None:
+        if not well_formed(token):
+            return
         key = digest(token)
         self._cache.pop(key, None)
         await self.users.revoke(key)
