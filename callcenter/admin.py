@@ -30,6 +30,7 @@ from callcenter.db.migrate import upgrade
 from callcenter.db.users import DuplicateUser
 from callcenter.enterprises.cli import draft_command, enterprises_load_command
 from callcenter.enterprises.service import DEMO_DIRECTORY, directory_from_db, load_enterprises
+from callcenter.http.server import run_app
 from callcenter.knowledge.cli import DEMO_FILE as KB_DEMO_FILE
 from callcenter.knowledge.cli import kb_command, load_articles
 from callcenter.reports.cli import report_command
@@ -115,7 +116,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool,
     log.info("serving on http://%s:%d with %d worker process(es)", *sock.getsockname()[:2], workers)
     children = [pid for pid in (_fork_worker(settings, sock, access_log) for _ in range(workers - 1)) if pid]
     try:
-        web.run_app(build_app(settings, migrate=False, demo=demo), sock=sock, access_log=access_log, print=None)
+        run_app(build_app(settings, migrate=False, demo=demo), sock, access_log=access_log)
     finally:
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
@@ -154,7 +155,7 @@ def _fork_worker(settings: Settings, sock: socket.socket, access_log: logging.Lo
 
     app.cleanup_ctx.append(orphan_watch)
     try:
-        web.run_app(app, sock=sock, access_log=access_log, print=None)
+        run_app(app, sock, access_log=access_log)
     finally:
         os._exit(0)
 
