@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callcenter import policy as policy_files
 from callcenter.audit import AuditLog
 from callcenter.auth import http as auth_http
-from callcenter.auth.services import AuthService
+from callcenter.auth.hashing import PasswordWorkers
+from callcenter.auth.services import AuthService, utc_now
+from callcenter.auth.throttle import Limits, LoginThrottle
 from callcenter.calendar_overrides import CalendarOverrides
 from callcenter.callbacks.jobs import CallbackJobRepository
 from callcenter.callbacks.services import CallbackService
@@ -30,6 +32,7 @@ from callcenter.calls import http as calls_http
 from callcenter.calls.services import CallService
 from callcenter.db.calls import CallRecordRepository
 from callcenter.db.engine import create_engine
+from callcenter.db.login_throttle import LoginThrottleRepository
 from callcenter.db.migrate import upgrade
 from callcenter.db.orders import OrderRepository
 from callcenter.db.units import UnitRepository
@@ -40,6 +43,7 @@ from callcenter.fax.ocr import check_tesseract
 from callcenter.fax.receipts import FaxReceiptRepository
 from callcenter.fax.services import FaxService
 from callcenter.http import openapi
+from callcenter.http.client_address import TrustedProxies
 from callcenter.http.json_body import json_response
 from callcenter.http.problems import problem_middleware
 from callcenter.keys import (
@@ -53,11 +57,13 @@ from callcenter.keys import (
     LIVE,
     ORDERS,
     POLICY,
+    SECURE_COOKIES,
     SMS,
     SMS_INBOUND,
     SMS_WEBHOOK,
     SPEECH,
     SUPERVISION,
+    TRUSTED_PROXIES,
     UNITS,
 )
 from callcenter.knowledge import http as knowledge_http
@@ -139,6 +145,15 @@ class Services:
     faxes: FaxService
     knowledge: KnowledgeService
     calendar: CalendarOverrides
+    audit: AuditLog
+
+
+def build_auth(settings: Settings, engine: AsyncEngine, units: UnitRepository, audit: AuditLog) -> AuthService:
+    lock_for = timedelta(minutes=settings.login_lock_minutes)
+    throttle = LoginThrottle(LoginThrottleRepository(engine), audit, account=Limits(settings.login_lock_after, lock_for),
+                             address=Limits(settings.login_address_lock_after, lock_for), now=utc_now)
+    return AuthService(UserRepository(engine), units, throttle, token_lifetime=settings.token_lifetime,
+                       hashing=PasswordWorkers(settings.login_workers, settings.login_queue))
 
 
 def build_services(settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None) -> Services:
@@ -168,6 +183,7 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
                        incoming_dir=Path(settings.fax_incoming_dir), store_dir=Path(settings.fax_store_dir),
                        ocr=settings.fax_ocr == "on")
     calls.ended_hooks.append(faxes.on_call_ended)
+    audit = AuditLog(engine)
     live = LiveHub()  # live transcripts, order changes and ended calls, for the pages' event streams
     order_service.observers.append(lambda order: _publish(live, order_event(order)))
     calls.ended_hooks.append(lambda record: _publish(live, {"kind": "call", "linkedid": record.get("linkedid")}))
@@ -176,11 +192,11 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
         engine=engine,
         orders=order_service,
         supervision=SupervisionService(orders, policy, clock),
-        auth=AuthService(UserRepository(engine), units, token_lifetime=settings.token_lifetime),
+        auth=build_auth(settings, engine, units, audit),
         units=units, policy=policy, clock=clock,
         calls=calls, speech=speech, live=live, callbacks=callbacks, sms=sms, sms_triggers=triggers,
         sms_inbound=sms_inbound, faxes=faxes, knowledge=KnowledgeService(engine, clock),
-        calendar=CalendarOverrides(engine, policy.calendar, clock),
+        calendar=CalendarOverrides(engine, policy.calendar, clock), audit=audit,
     )
 
 
@@ -202,7 +218,9 @@ def build_app(
         workers = [asyncio.create_task(sms_loop(services.sms, services.sms_inbound), name="sms-sender"),
                    asyncio.create_task(services.faxes.run(), name="fax-intake"),
                    asyncio.create_task(services.calendar.run(), name="calendar-refresh"),
-                   asyncio.create_task(services.supervision.run_forever(), name="supervision-sweep")]
+                   asyncio.create_task(services.supervision.run_forever(), name="supervision-sweep"),
+                   asyncio.create_task(services.auth.watch_streams(), name="session-streams"),
+                   asyncio.create_task(services.auth.throttle.prune_forever(), name="login-throttle-prune")]
         await _warn_if_no_ocr(settings)
         tel = await start_telephony(settings, services, demo=demo) if telephony else None
         try:
@@ -218,9 +236,15 @@ def build_app(
             if (close := getattr(services.sms.provider, "close", None)) is not None:
                 await close()  # the Aliyun adapter's HTTP session
             await services.calls.close()
+            services.auth.hashing.close()
             await services.engine.dispose()
 
+    async def end_streams(app: web.Application) -> None:
+        if AUTH in app:  # on SIGTERM: event streams never end by themselves
+            app[AUTH].streams.end_all("shutdown")
+
     app.cleanup_ctx.append(services_ctx)
+    app.on_shutdown.append(end_streams)
     return app
 
 
@@ -245,7 +269,9 @@ def attach_services(app: web.Application, services: Services, settings: Settings
     app[CALLS], app[SPEECH], app[LIVE] = services.calls, services.speech, services.live
     app[SMS], app[SMS_INBOUND], app[FAXES] = services.sms, services.sms_inbound, services.faxes
     app[SMS_WEBHOOK] = WebhookConfig(settings.twilio_auth_token, settings.public_url, settings.aliyun_report_token)
-    app[AUDIT], app[CALLBACKS] = AuditLog(services.engine), services.callbacks
+    app[AUDIT], app[CALLBACKS] = services.audit, services.callbacks
+    app[TRUSTED_PROXIES] = TrustedProxies(settings.trusted_proxies)
+    app[SECURE_COOKIES] = (settings.public_url or "").startswith("https://")
     app[REPORTS] = ReportService(services.engine, services.policy, services.clock)
     app[KNOWLEDGE], app[CALENDAR] = services.knowledge, services.calendar
 

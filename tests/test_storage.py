@@ -127,7 +127,7 @@ async def test_upgrade_creates_exactly_the_metadata_and_is_idempotent(db_url: st
     try:
         async with eng.connect() as conn:
             assert await conn.run_sync(_schema) == _expected(conn.dialect)
-            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == "0012"
+            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == "0014"
     finally:
         await eng.dispose()
 

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from callcenter.auth.services import Session
 from callcenter.keys import AUTH
 from worksheet.model import Actor, Role
 
@@ -22,6 +23,7 @@ COOKIE = "zt_session"
 CSRF_FIELD = "_csrf"
 WEB_ACTOR = web.RequestKey("web_actor", Actor)
 WEB_TOKEN = web.RequestKey("web_token", str)
+WEB_SESSION = web.RequestKey("web_session", Session)
 PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -40,8 +42,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if not is_page(request.path) or request.path in PUBLIC_PATHS:
         return await handler(request)
     token = request.cookies.get(COOKIE, "")
-    actor = await request.app[AUTH].actor_for_token(token) if token else None
-    if actor is None:
+    session = await request.app[AUTH].session_for_token(token) if token else None
+    if session is None:
         if request.method == "GET":
             raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
         raise web.HTTPUnauthorized(text="登录已过期，请重新登录")
@@ -50,8 +52,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         sent = form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token", "")
         if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(token)):
             raise web.HTTPForbidden(text="表单已失效（CSRF 校验失败），请刷新页面后重试")
-    request[WEB_ACTOR] = actor
-    request[WEB_TOKEN] = token
+    request[WEB_ACTOR], request[WEB_TOKEN], request[WEB_SESSION] = session.actor, token, session
     return await handler(request)
 
 

@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from callcenter.auth.errors import LoginBusy, LoginRefused, LoginThrottled
 from callcenter.auth.services import BadCredentials
-from callcenter.keys import AUTH
+from callcenter.keys import AUTH, TRUSTED_PROXIES
 from worksheet.model import Role
 
 from .render import render
@@ -33,14 +34,29 @@ async def login(request: web.Request) -> web.Response:
     form = await request.post()
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
+    address = request.app[TRUSTED_PROXIES].client_address(request)
     try:
-        session = await request.app[AUTH].login(username, password, label="web")
+        session = await request.app[AUTH].login(username, password, label="web", address=address)
     except BadCredentials:
         return render(request, "login.html", status=401, error="用户名或密码错误", username=username, next=target)
+    except LoginRefused as exc:
+        response = render(request, "login.html", status=503 if isinstance(exc, LoginBusy) else 429,
+                          error=_refusal(exc), username=username, next=target)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     response = web.HTTPSeeOther(target or HOME.get(session.actor.role, "/"))
     lifetime = int(request.app[AUTH].token_lifetime.total_seconds())
     set_session_cookie(response, session.token, secure=request.secure, max_age=lifetime)
     raise response
+
+
+def _refusal(exc: LoginRefused) -> str:
+    if isinstance(exc, LoginThrottled) and exc.locked:
+        return (f"登录失败次数过多，已暂时锁定，请在 {-(-exc.retry_after // 60)} 分钟后重试；"
+                "如需立即登录，请联系管理员解锁。")
+    if isinstance(exc, LoginThrottled):
+        return f"登录失败次数过多，请在 {exc.retry_after} 秒后重试。"
+    return "正在登录的人数过多，请稍候几秒再试。"
 
 
 @routes.post("/logout")

@@ -1,5 +1,5 @@
-"""`zhitong serve` as a real process (issue 11, finding 7): credentials in malformed requests are
-neither echoed nor logged."""
+"""`zhitong serve` as a real process (issue 11, finding 7): SIGTERM with an event stream open stops
+within seconds, and credentials in malformed requests are neither echoed nor logged."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 
 from tests.security.raw_http import raw_request
+from tests.security.web_login import csrf_of
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "serve-process-password"
@@ -78,6 +79,27 @@ async def serving(db_url: str, tmp_path: Path) -> AsyncIterator[Served]:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+async def web_login(http: aiohttp.ClientSession, base: str) -> None:
+    async with http.get(f"{base}/login") as form:
+        token = csrf_of(await form.text())
+    async with http.post(f"{base}/login", data={"username": "admin", "password": ADMIN_PASSWORD, "_csrf": token},
+                         allow_redirects=False) as resp:
+        assert resp.status == 303, await resp.text()
+
+
+async def test_sigterm_with_an_open_event_stream_stops_within_seconds(db_url: str, tmp_path: Path) -> None:
+    async with serving(db_url, tmp_path) as served:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            await web_login(http, served.base)
+            stream = await http.get(f"{served.base}/events")
+            assert stream.status == 200
+            took = await served.stop(timeout=20)
+            rest = (await asyncio.wait_for(stream.content.read(), 5)).decode()
+        assert took < 5, f"SIGTERM took {took:.1f} s"
+        assert served.process.returncode == 0
+        assert 'event: end\ndata: {"reason": "shutdown"}' in rest
 
 
 async def test_credentials_in_malformed_requests_are_never_echoed_or_logged(db_url: str, tmp_path: Path) -> None:
