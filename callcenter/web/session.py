@@ -16,7 +16,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from callcenter.auth.services import Session
-from callcenter.keys import AUTH
+from callcenter.keys import AUTH, SECURE_COOKIES
 from worksheet.model import Actor, Role
 
 COOKIE = "zt_session"
@@ -62,6 +62,12 @@ def web_actor(request: web.Request, *roles: Role) -> Actor:
     if roles and actor.role not in roles and actor.role != Role.ADMIN:
         raise web.HTTPForbidden(text="您的角色无权访问此页面")
     return actor
+
+
+def cookie_secure(request: web.Request) -> bool:
+    """Secure cookies over TLS, including TLS ended by a proxy in front of us (request.secure is
+    then False): whenever ZHITONG_PUBLIC_URL is https."""
+    return request.secure or request.app[SECURE_COOKIES]
 
 
 def set_session_cookie(response: web.StreamResponse, token: str, *, secure: bool, max_age: int) -> None:

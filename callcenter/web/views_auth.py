@@ -12,7 +12,7 @@ from callcenter.keys import AUTH, TRUSTED_PROXIES
 from worksheet.model import Role
 
 from .render import render
-from .session import WEB_TOKEN, clear_session_cookie, set_session_cookie, web_actor
+from .session import WEB_TOKEN, clear_session_cookie, cookie_secure, set_session_cookie, web_actor
 
 routes = web.RouteTableDef()
 HOME = {Role.AGENT: "/agent", Role.UNIT_HANDLER: "/unit", Role.SUPERVISOR: "/supervisor", Role.ADMIN: "/supervisor"}
@@ -46,7 +46,7 @@ async def login(request: web.Request) -> web.Response:
         return response
     response = web.HTTPSeeOther(target or HOME.get(session.actor.role, "/"))
     lifetime = int(request.app[AUTH].token_lifetime.total_seconds())
-    set_session_cookie(response, session.token, secure=request.secure, max_age=lifetime)
+    set_session_cookie(response, session.token, secure=cookie_secure(request), max_age=lifetime)
     raise response
 
 
