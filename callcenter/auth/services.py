@@ -66,6 +66,7 @@ class AuthService:
         self.token_lifetime = token_lifetime
         self._monotonic = monotonic
         self._cache: dict[str, _Cached] = {}
+        self._login_form_key: bytes | None = None
 
     async def add_user(self, username: str, password: str, role: str, unit: str | None = None) -> Actor:
         username = username.strip()
@@ -158,6 +159,12 @@ class AuthService:
     async def watch_streams(self) -> None:
         """Forever: end open event streams whose session was revoked on another worker or node."""
         await self.streams.watch(self.users.generation, self.users.still_valid)
+
+    async def login_form_key(self) -> bytes:
+        """The key signing the login form's CSRF cookie (the same on every node; it never changes)."""
+        if self._login_form_key is None:
+            self._login_form_key = await self.users.login_csrf_key()
+        return self._login_form_key
 
     async def unlock(self, kind: str, key: str, by: Actor) -> bool:
         return await self.throttle.unlock(kind, key, by)
