@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from callcenter.auth.errors import BadCredentials, LoginThrottled
+from callcenter.auth.generation import SharedRead
 from callcenter.auth.hashing import PasswordWorkers
 from callcenter.auth.passwords import hash_password
 from callcenter.auth.streams import StreamRegistry
@@ -50,8 +51,9 @@ class _Cached:
 
 class AuthService:
     """A looked-up token is cached, and trusted for the next request only while the revocation
-    generation is unchanged (one primary-key read per request instead of the token join): every
-    revocation, on any worker or node, bumps it in its own transaction, so it counts at once."""
+    generation is unchanged (one primary-key read per request, shared by concurrent requests,
+    instead of the token join): every revocation, on any worker or node, bumps it in its own
+    transaction, so it counts at once."""
 
     def __init__(
         self, users: UserRepository, units: UnitRepository, throttle: LoginThrottle, *,
@@ -66,6 +68,7 @@ class AuthService:
         self.token_lifetime = token_lifetime
         self._monotonic = monotonic
         self._cache: dict[str, _Cached] = {}
+        self._generation = SharedRead(users.generation)
         self._login_form_key: bytes | None = None
 
     async def add_user(self, username: str, password: str, role: str, unit: str | None = None) -> Actor:
@@ -123,7 +126,7 @@ class AuthService:
         if not well_formed(token):
             return None
         key = digest(token)
-        generation = await self.users.generation()  # read before the token: a later bump is seen next time
+        generation = await self._generation()  # read before the token: a later bump is seen next time
         now = self._monotonic()
         cached = self._cache.get(key)
         if cached and cached.generation == generation and cached.until > now:
@@ -158,7 +161,7 @@ class AuthService:
 
     async def watch_streams(self) -> None:
         """Forever: end open event streams whose session was revoked on another worker or node."""
-        await self.streams.watch(self.users.generation, self.users.still_valid)
+        await self.streams.watch(self._generation, self.users.still_valid)
 
     async def login_form_key(self) -> bytes:
         """The key signing the login form's CSRF cookie (the same on every node; it never changes)."""

@@ -150,3 +150,29 @@ async def test_a_stream_opened_with_a_revoked_token_is_refused(nodes: Nodes) -> 
     await api.client.delete("/api/v1/auth/token", headers=bearer(api, "agent"))
     resp = await nodes.other.get("/api/v1/live", headers=bearer(api, "agent"))
     assert resp.status == 401
+
+
+async def test_a_generation_read_in_flight_never_serves_a_later_request() -> None:
+    """Concurrent requests share generation reads, but a request arriving while a read is in
+    flight waits for the next read: the one in flight may predate a revocation it must see."""
+    from callcenter.auth.generation import SharedRead
+
+    generation, gates, issued = 0, [asyncio.Event(), asyncio.Event()], []
+
+    async def read() -> int:
+        seen = generation  # what the database holds when the query starts
+        issued.append(seen)
+        await gates[len(issued) - 1].wait()
+        return seen
+
+    shared = SharedRead(read)
+    first = [asyncio.create_task(shared()) for _ in range(5)]
+    await asyncio.sleep(0.01)  # the first read is in flight
+    generation = 1  # a revocation commits
+    later = [asyncio.create_task(shared()) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    gates[0].set()
+    assert await asyncio.gather(*first) == [0] * 5
+    gates[1].set()
+    assert await asyncio.gather(*later) == [1] * 5  # not the 0 the first read saw
+    assert issued == [0, 1]  # ten requests, two reads
