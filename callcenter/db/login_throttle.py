@@ -44,6 +44,11 @@ class Admission(NamedTuple):
     forgiven: bool = False
 
 
+def _longest_wait(verdicts: Sequence[Admission]) -> Admission | None:
+    refusals = [v for v in verdicts if v.wait > 0]
+    return max(refusals, key=lambda v: (v.wait, v.locked)) if refusals else None
+
+
 def _where(keys: Sequence[Key]) -> Any:
     return or_(*(and_(t.c.kind == kind, t.c.key == key) for kind, key in keys))
 
@@ -65,12 +70,15 @@ class LoginThrottleRepository:
         """Count one attempt in every bucket if ``admit`` lets each of them try now; otherwise
         change nothing and return the longest wait (a lock before a delay of the same length)."""
         keys = sorted(set(keys))  # one lock order for every transaction: no deadlocks
+        async with self.engine.connect() as conn:  # a refusal (an attacker's flood) costs one read, no write lock
+            found = [Bucket.from_row(row) for row in await conn.execute(select(t).where(_where(keys)))]
+        if refusal := _longest_wait([admit(bucket, now) for bucket in found]):
+            return refusal
         async with write_transaction(self.engine) as conn:
             buckets = await self._locked_rows(conn, keys)
             verdicts = [admit(bucket, now) for bucket in buckets]
-            refusals = [v for v in verdicts if v.wait > 0]
-            if refusals:
-                return max(refusals, key=lambda v: (v.wait, v.locked))
+            if refusal := _longest_wait(verdicts):  # another attempt came first
+                return refusal
             for bucket, verdict in zip(buckets, verdicts, strict=True):
                 failures = 1 if verdict.forgiven else bucket.failures + 1
                 locked_until = None if verdict.forgiven else bucket.locked_until
