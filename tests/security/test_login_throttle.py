@@ -340,3 +340,16 @@ async def set_slow_hash(api: Api, username: str) -> None:
     engine = api.client.app[AUTH].users.engine
     async with write_transaction(engine) as conn:
         await conn.execute(update(users).where(users.c.username == username).values(password_hash=slow))
+
+
+def test_login_settings_are_read_and_checked() -> None:
+    from callcenter.settings import SettingsError
+
+    settings = Settings.from_env({"ZHITONG_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7 ::1",
+                                  "ZHITONG_LOGIN_LOCK_AFTER": "6", "ZHITONG_LOGIN_LOCK_MINUTES": "30"})
+    assert settings.trusted_proxies == ("10.0.0.0/8", "192.168.1.7", "::1")
+    assert (settings.login_lock_after, settings.login_lock_minutes, settings.login_address_lock_after) == (6, 30, 50)
+    with pytest.raises(SettingsError, match="ZHITONG_TRUSTED_PROXIES"):
+        Settings.from_env({"ZHITONG_TRUSTED_PROXIES": "10.0.0.0/8, proxy.example"})
+    with pytest.raises(SettingsError, match="ZHITONG_LOGIN_LOCK_AFTER"):
+        Settings.from_env({"ZHITONG_LOGIN_LOCK_AFTER": "0"})
