@@ -236,7 +236,7 @@ def build_app(
             if (close := getattr(services.sms.provider, "close", None)) is not None:
                 await close()  # the Aliyun adapter's HTTP session
             await services.calls.close()
-            services.auth.hashing.close()
+            await services.auth.close()
             await services.engine.dispose()
 
     async def end_streams(app: web.Application) -> None:

@@ -25,6 +25,7 @@ async def auth(db_url: str):  # type: ignore[no-untyped-def]
     await upgrade(db_url)
     services = build_services(Settings(database_url=db_url))
     yield services.auth
+    await services.auth.close()
     await services.engine.dispose()
 
 

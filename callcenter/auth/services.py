@@ -15,6 +15,7 @@ from callcenter.auth.passwords import hash_password
 from callcenter.auth.streams import StreamRegistry
 from callcenter.auth.throttle import LoginThrottle
 from callcenter.auth.tokens import digest, new_token, well_formed
+from callcenter.db.auth_generation import GenerationReader
 from callcenter.db.units import UnitRepository
 from callcenter.db.users import UserRepository
 from worksheet.errors import ValidationError
@@ -68,7 +69,8 @@ class AuthService:
         self.token_lifetime = token_lifetime
         self._monotonic = monotonic
         self._cache: dict[str, _Cached] = {}
-        self._generation = SharedRead(users.generation)
+        self._generation_reader = GenerationReader(users.engine)
+        self._generation = SharedRead(self._generation_reader.read)
         self._login_form_key: bytes | None = None
 
     async def add_user(self, username: str, password: str, role: str, unit: str | None = None) -> Actor:
@@ -171,6 +173,11 @@ class AuthService:
 
     async def unlock(self, kind: str, key: str, by: Actor) -> bool:
         return await self.throttle.unlock(kind, key, by)
+
+    async def close(self) -> None:
+        """Before the engine is disposed: the generation reader's connection, the argon2 threads."""
+        await self._generation_reader.close()
+        self.hashing.close()
 
 
 _CACHE_MAX = 10_000

@@ -98,12 +98,6 @@ class UserRepository:
             await conn.execute(update(api_tokens).where(api_tokens.c.digest == digest).values(revoked_at=_utcnow()))
             await _bump_generation(conn)
 
-    async def generation(self) -> int:
-        """The revocation generation: one primary-key read, made for every authenticated request."""
-        async with self.engine.connect() as conn:
-            found = (await conn.execute(select(auth_state.c.generation).where(auth_state.c.id == 1))).scalar()
-        return int(found or 0)
-
     async def still_valid(self, digests: set[str]) -> set[str]:
         """Those of ``digests`` whose token is neither revoked nor expired, of an active user."""
         if not digests:

@@ -14,6 +14,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from callcenter.app import build_app
+from callcenter.keys import AUTH
 from callcenter.settings import Settings
 from tests.api_helpers import Api, start_api
 from tests.security.web_login import page_csrf, post_login
@@ -176,3 +177,14 @@ async def test_a_generation_read_in_flight_never_serves_a_later_request() -> Non
     gates[1].set()
     assert await asyncio.gather(*later) == [1] * 5  # not the 0 the first read saw
     assert issued == [0, 1]  # ten requests, two reads
+
+
+async def test_the_generation_reader_survives_a_lost_database_connection(nodes: Nodes) -> None:
+    """The per-request read has a connection of its own; if the database drops it (a restart),
+    the next request reconnects instead of failing."""
+    reader = nodes.api.client.app[AUTH]._generation_reader
+    assert await status(nodes.api.client, "/api/v1/me", **bearer(nodes.api, "agent")) == 200
+    await reader._driver.close()  # what a database restart does to it
+    assert await status(nodes.api.client, "/api/v1/me", **bearer(nodes.api, "agent")) == 200
+    await disable(nodes, "agent")
+    assert await status(nodes.api.client, "/api/v1/me", **bearer(nodes.api, "agent")) == 401
