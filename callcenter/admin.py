@@ -24,18 +24,21 @@ from aiohttp import web
 
 from callcenter.ami.client import AmiClient, AmiConfig
 from callcenter.app import build_app, build_services, load_policy
+from callcenter.auth.throttle import ACCOUNT, ADDRESS
 from callcenter.callbacks.cli import callbacks_command
 from callcenter.callbacks.dialer import AmiDialer
 from callcenter.db.migrate import upgrade
 from callcenter.db.users import DuplicateUser
 from callcenter.enterprises.cli import draft_command, enterprises_load_command
 from callcenter.enterprises.service import DEMO_DIRECTORY, directory_from_db, load_enterprises
+from callcenter.http.server import run_app
 from callcenter.knowledge.cli import DEMO_FILE as KB_DEMO_FILE
 from callcenter.knowledge.cli import kb_command, load_articles
 from callcenter.reports.cli import report_command
 from callcenter.settings import Settings
 from callcenter.sms.cli import faxes_command, sms_command
 from callcenter.supervision.http import card_view, flag_view
+from worksheet.model import Actor, Role
 
 log = logging.getLogger("zhitong")
 
@@ -115,7 +118,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool,
     log.info("serving on http://%s:%d with %d worker process(es)", *sock.getsockname()[:2], workers)
     children = [pid for pid in (_fork_worker(settings, sock, access_log) for _ in range(workers - 1)) if pid]
     try:
-        web.run_app(build_app(settings, migrate=False, demo=demo), sock=sock, access_log=access_log, print=None)
+        run_app(build_app(settings, migrate=False, demo=demo), sock, access_log=access_log)
     finally:
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
@@ -154,7 +157,7 @@ def _fork_worker(settings: Settings, sock: socket.socket, access_log: logging.Lo
 
     app.cleanup_ctx.append(orphan_watch)
     try:
-        web.run_app(app, sock=sock, access_log=access_log, print=None)
+        run_app(app, sock, access_log=access_log)
     finally:
         os._exit(0)
 
@@ -194,6 +197,19 @@ async def _callbacks_run_due(settings: Settings, services: Any, args: argparse.N
         await asyncio.gather(runner, return_exceptions=True)
 
 
+async def _user_locks(services: Any, args: argparse.Namespace) -> int:
+    """`zhitong user locks` and `zhitong user unlock NAME | --address ADDR` (audited as the OS user)."""
+    if args.user_command == "locks":
+        for bucket in await services.auth.throttle.locks():
+            print(json.dumps({"kind": bucket.kind, "key": bucket.key, "failures": bucket.failures,
+                              "locked_until": bucket.locked_until.isoformat()}, ensure_ascii=False))
+        return 0
+    kind, key = (ADDRESS, args.address) if args.address else (ACCOUNT, args.username)
+    unlocked = await services.auth.unlock(kind, key, Actor(f"cli:{getpass.getuser()}"[:64], Role.ADMIN))
+    print(json.dumps({"kind": kind, "key": key, "unlocked": unlocked}, ensure_ascii=False))
+    return 0
+
+
 async def _dispatch(settings: Settings, services: Any, args: argparse.Namespace) -> int:
     if args.command == "callbacks":
         if args.callbacks_command == "run-due":
@@ -211,6 +227,8 @@ async def _dispatch(settings: Settings, services: Any, args: argparse.Namespace)
         return await enterprises_load_command(args, services.engine)
     if args.command == "draft":
         return await draft_command(args, services.engine)
+    if args.command == "user" and args.user_command != "add":
+        return await _user_locks(services, args)
     if args.command == "user":
         password = os.environ.get("ZHITONG_NEW_PASSWORD")
         if password is None:

@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callcenter import policy as policy_files
 from callcenter.audit import AuditLog
 from callcenter.auth import http as auth_http
-from callcenter.auth.services import AuthService
+from callcenter.auth.hashing import PasswordWorkers
+from callcenter.auth.services import AuthService, utc_now
+from callcenter.auth.throttle import Limits, LoginThrottle
 from callcenter.blobs import http as blobs_http
 from callcenter.blobs.files import BlobFiles
 from callcenter.blobs.keys import BLOBS
@@ -35,6 +37,7 @@ from callcenter.calls import http as calls_http
 from callcenter.calls.services import CallService
 from callcenter.db.calls import CallRecordRepository
 from callcenter.db.engine import create_engine, sqlite_path
+from callcenter.db.login_throttle import LoginThrottleRepository
 from callcenter.db.migrate import upgrade
 from callcenter.db.orders import OrderRepository
 from callcenter.db.units import UnitRepository
@@ -45,6 +48,7 @@ from callcenter.fax.ocr import check_tesseract
 from callcenter.fax.receipts import FaxReceiptRepository
 from callcenter.fax.services import FaxService
 from callcenter.http import openapi
+from callcenter.http.client_address import TrustedProxies
 from callcenter.http.hygiene import request_hygiene_middleware
 from callcenter.http.json_body import json_response
 from callcenter.http.problems import problem_middleware
@@ -59,11 +63,13 @@ from callcenter.keys import (
     LIVE,
     ORDERS,
     POLICY,
+    SECURE_COOKIES,
     SMS,
     SMS_INBOUND,
     SMS_WEBHOOK,
     SPEECH,
     SUPERVISION,
+    TRUSTED_PROXIES,
     UNITS,
 )
 from callcenter.knowledge import http as knowledge_http
@@ -146,6 +152,7 @@ class Services:
     knowledge: KnowledgeService
     calendar: CalendarOverrides
     blobs: BlobService
+    audit: AuditLog
 
 
 def build_blobs(settings: Settings, engine: AsyncEngine, clock: Clock) -> BlobService:
@@ -155,6 +162,14 @@ def build_blobs(settings: Settings, engine: AsyncEngine, clock: Clock) -> BlobSe
     database = sqlite_path(settings.database_url)
     files = BlobFiles(roots, protected=[database] if database else [])
     return BlobService(BlobRepository(engine), files, clock, upload_max=settings.upload_max_bytes)
+
+
+def build_auth(settings: Settings, engine: AsyncEngine, units: UnitRepository, audit: AuditLog) -> AuthService:
+    lock_for = timedelta(minutes=settings.login_lock_minutes)
+    throttle = LoginThrottle(LoginThrottleRepository(engine), audit, account=Limits(settings.login_lock_after, lock_for),
+                             address=Limits(settings.login_address_lock_after, lock_for), now=utc_now)
+    return AuthService(UserRepository(engine), units, throttle, token_lifetime=settings.token_lifetime,
+                       hashing=PasswordWorkers(settings.login_workers, settings.login_queue))
 
 
 def build_services(settings: Settings, *, clock: Clock = system_clock, policy: Policy | None = None) -> Services:
@@ -185,6 +200,7 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
                        incoming_dir=Path(settings.fax_incoming_dir), blobs=blobs,
                        ocr=settings.fax_ocr == "on")
     calls.ended_hooks.append(faxes.on_call_ended)
+    audit = AuditLog(engine)
     live = LiveHub()  # live transcripts, order changes and ended calls, for the pages' event streams
     order_service.observers.append(lambda order: _publish(live, order_event(order)))
     calls.ended_hooks.append(lambda record: _publish(live, {"kind": "call", "linkedid": record.get("linkedid")}))
@@ -193,11 +209,11 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
         engine=engine,
         orders=order_service,
         supervision=SupervisionService(orders, policy, clock),
-        auth=AuthService(UserRepository(engine), units, token_lifetime=settings.token_lifetime),
+        auth=build_auth(settings, engine, units, audit),
         units=units, policy=policy, clock=clock,
         calls=calls, speech=speech, live=live, callbacks=callbacks, sms=sms, sms_triggers=triggers,
         sms_inbound=sms_inbound, faxes=faxes, knowledge=KnowledgeService(engine, clock),
-        calendar=CalendarOverrides(engine, policy.calendar, clock), blobs=blobs,
+        calendar=CalendarOverrides(engine, policy.calendar, clock), blobs=blobs, audit=audit,
     )
 
 
@@ -220,7 +236,9 @@ def build_app(
                    asyncio.create_task(services.faxes.run(), name="fax-intake"),
                    asyncio.create_task(services.calendar.run(), name="calendar-refresh"),
                    asyncio.create_task(services.supervision.run_forever(), name="supervision-sweep"),
-                   asyncio.create_task(services.blobs.run_sweeps(), name="upload-sweep")]
+                   asyncio.create_task(services.blobs.run_sweeps(), name="upload-sweep"),
+                   asyncio.create_task(services.auth.watch_streams(), name="session-streams"),
+                   asyncio.create_task(services.auth.throttle.prune_forever(), name="login-throttle-prune")]
         await _warn_if_no_ocr(settings)
         tel = await start_telephony(settings, services, demo=demo) if telephony else None
         try:
@@ -236,9 +254,15 @@ def build_app(
             if (close := getattr(services.sms.provider, "close", None)) is not None:
                 await close()  # the Aliyun adapter's HTTP session
             await services.calls.close()
+            await services.auth.close()
             await services.engine.dispose()
 
+    async def end_streams(app: web.Application) -> None:
+        if AUTH in app:  # on SIGTERM: event streams never end by themselves
+            app[AUTH].streams.end_all("shutdown")
+
     app.cleanup_ctx.append(services_ctx)
+    app.on_shutdown.append(end_streams)
     return app
 
 
@@ -263,7 +287,9 @@ def attach_services(app: web.Application, services: Services, settings: Settings
     app[CALLS], app[SPEECH], app[LIVE] = services.calls, services.speech, services.live
     app[SMS], app[SMS_INBOUND], app[FAXES] = services.sms, services.sms_inbound, services.faxes
     app[SMS_WEBHOOK] = WebhookConfig(settings.twilio_auth_token, settings.public_url, settings.aliyun_report_token)
-    app[AUDIT], app[CALLBACKS] = AuditLog(services.engine), services.callbacks
+    app[AUDIT], app[CALLBACKS] = services.audit, services.callbacks
+    app[TRUSTED_PROXIES] = TrustedProxies(settings.trusted_proxies)
+    app[SECURE_COOKIES] = (settings.public_url or "").startswith("https://")
     app[REPORTS] = ReportService(services.engine, services.policy, services.clock)
     app[KNOWLEDGE], app[CALENDAR], app[BLOBS] = services.knowledge, services.calendar, services.blobs
 

@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=["agent", "unit_handler", "supervisor", "admin"])
     add.add_argument("--unit", help="unit code, for unit handlers")
+    unlock = user.add_parser("unlock", help="lift the login lock of a user (or, with --address, of a client address)")
+    target = unlock.add_mutually_exclusive_group(required=True)
+    target.add_argument("username", nargs="?")
+    target.add_argument("--address", help="an IP address (IPv6: its /64 is cleared)")
+    user.add_parser("locks", help="print the login locks in force as JSON lines")
 
     units = sub.add_parser("units", help="handling units").add_subparsers(dest="units_command", required=True)
     load = units.add_parser("load", help="load units from a JSON list or CSV (code,name,short_name)")

@@ -14,6 +14,7 @@ from callcenter.callbacks.services import CallbackService
 from callcenter.calls.services import CallService
 from callcenter.db.units import UnitRepository
 from callcenter.fax.services import FaxService
+from callcenter.http.client_address import TrustedProxies
 from callcenter.orders.services import OrderService
 from callcenter.sms.inbound import InboundSmsService
 from callcenter.sms.services import SmsService
@@ -39,3 +40,5 @@ FAXES = web.AppKey("faxes", FaxService)
 AUDIT = web.AppKey("audit", AuditLog)
 CALLBACKS = web.AppKey("callbacks", CallbackService)
 CALENDAR = web.AppKey("calendar", CalendarOverrides)
+TRUSTED_PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
+SECURE_COOKIES = web.AppKey("secure_cookies", bool)  # ZHITONG_PUBLIC_URL is https: Secure cookies

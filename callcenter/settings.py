@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -33,6 +34,15 @@ class Settings:
     admin_password: str | None = field(default=None, repr=False)
     duplicate_window: timedelta = timedelta(days=30)
     token_lifetime: timedelta = timedelta(hours=12)
+    # Logins: argon2 threads (0 = one per CPU but one) and how many logins may wait for them; the
+    # throttle's locks (failures per account, per client address, and for how long); the reverse
+    # proxies whose X-Forwarded-For names the client (IP addresses or networks).
+    login_workers: int = 0
+    login_queue: int = 32
+    login_lock_after: int = 10
+    login_address_lock_after: int = 50
+    login_lock_minutes: int = 15
+    trusted_proxies: tuple[str, ...] = ()
     # Telephony. No AMI host = no AMI client (``serve --demo`` points it at the PBX simulator).
     ami_host: str | None = None
     ami_port: int = 5038
@@ -143,6 +153,7 @@ class Settings:
             recordings_dir=env.get("ZHITONG_RECORDINGS_DIR") or DEFAULT_RECORDINGS_DIR,
             blob_dir=env.get("ZHITONG_BLOB_DIR") or "var/blobs",
             upload_max_bytes=_upload_limit(number("ZHITONG_UPLOAD_MAX_MB", 20)),
+            **_login(env, number),
             **_messaging(env, number),
         )
 
@@ -179,6 +190,23 @@ def _timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"ZHITONG_PBX_TIMEZONE is not a known time zone: {name!r}") from None
     return name
+
+
+def _login(env: Mapping[str, str], number: Callable[[str, int], int]) -> dict[str, Any]:
+    values = {"login_workers": number("ZHITONG_LOGIN_WORKERS", 0), "login_queue": number("ZHITONG_LOGIN_QUEUE", 32),
+              "login_lock_after": number("ZHITONG_LOGIN_LOCK_AFTER", 10),
+              "login_address_lock_after": number("ZHITONG_LOGIN_ADDRESS_LOCK_AFTER", 50),
+              "login_lock_minutes": number("ZHITONG_LOGIN_LOCK_MINUTES", 15)}
+    for name, value in values.items():
+        if value < (0 if name in ("login_workers", "login_queue") else 1):
+            raise SettingsError(f"ZHITONG_{name.upper()} must not be {value}")
+    proxies = tuple(p for p in (env.get("ZHITONG_TRUSTED_PROXIES") or "").replace(",", " ").split() if p)
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(f"ZHITONG_TRUSTED_PROXIES: not an IP address or network: {proxy!r}") from None
+    return {**values, "trusted_proxies": proxies}
 
 
 def _messaging(env: Mapping[str, str], number: Callable[[str, int], int]) -> dict[str, Any]:

@@ -336,7 +336,6 @@ async def test_an_admin_adds_a_unit_handler_who_can_then_sign_in_until_disabled(
     await handler.wait_for_url("**/unit")
     await page.click("tr[data-user=gxj] button")
     assert "已停用" in await page.inner_text("tr[data-user=gxj]")
-    site.app[AUTH]._cache.clear()  # the token cache trusts a session for up to 30 s
     response = await handler.goto(site.url("/unit"))
     assert response is not None and handler.url.startswith(site.url("/login"))
 

@@ -1,4 +1,4 @@
-"""Bearer-token authentication middleware and role guards."""
+"""Bearer-token authentication middleware, role guards, and the login, logout and unlock routes."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from callcenter.auth.services import BadCredentials
+from callcenter.auth.services import BadCredentials, Session
+from callcenter.auth.throttle import ACCOUNT, ADDRESS
+from callcenter.auth.tokens import well_formed
 from callcenter.http.json_body import json_object, json_response
 from callcenter.http.problems import Forbidden, Unauthorized
-from callcenter.keys import AUTH
+from callcenter.keys import AUTH, TRUSTED_PROXIES
 from worksheet.errors import ValidationError
 from worksheet.model import Actor, Role
 
 ACTOR = web.RequestKey("actor", Actor)
+SESSION = web.RequestKey("session", Session)  # the bearer token's session (for event streams and logout)
 PUBLIC = frozenset({("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/auth/token"), ("GET", "/healthz")})
 
 routes = web.RouteTableDef()
@@ -24,14 +27,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if (request.method, request.path) in PUBLIC or not request.path.startswith("/api/"):
         return await handler(request)
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized("a bearer token is required (POST /api/v1/auth/token)")
-    actor = await request.app[AUTH].actor_for_token(token.strip())
-    if actor is None:
+    if not well_formed(token):  # never echoed: it may be a real token mangled on the way
+        raise Unauthorized("the bearer token is malformed")
+    session = await request.app[AUTH].session_for_token(token)
+    if session is None:
         raise Unauthorized("the token is unknown or revoked")
-    request[ACTOR] = actor
+    request[ACTOR], request[SESSION] = session.actor, session
     return await handler(request)
 
 
@@ -56,14 +61,44 @@ async def issue_token(request: web.Request) -> web.Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise ValidationError("username and password are required strings")
+    address = request.app[TRUSTED_PROXIES].client_address(request)
     try:
-        session = await request.app[AUTH].login(username, password, label=str(body.get("label", "api"))[:100])
+        session = await request.app[AUTH].login(username, password, label=str(body.get("label", "api"))[:100],
+                                                address=address)
     except BadCredentials as exc:
         raise Unauthorized(str(exc)) from None
     actor = session.actor
     return json_response(
         {"token": session.token, "expires_at": session.expires_at.isoformat(), **actor_view(actor)}, status=201
     )
+
+
+@routes.delete("/api/v1/auth/token")
+async def revoke_token(request: web.Request) -> web.Response:
+    """Log out: the presented token stops working at once, everywhere."""
+    await request.app[AUTH].revoke(request[SESSION].token)
+    return web.Response(status=204)
+
+
+@routes.get("/api/v1/auth/locks")
+async def login_locks(request: web.Request) -> web.Response:
+    require_roles(request, Role.ADMIN)
+    locks = await request.app[AUTH].throttle.locks()
+    return json_response({"items": [{"kind": b.kind, "key": b.key, "failures": b.failures,
+                                     "locked_until": b.locked_until.isoformat() if b.locked_until else None}
+                                    for b in locks]})
+
+
+@routes.post("/api/v1/auth/unlock")
+async def unlock(request: web.Request) -> web.Response:
+    """Lift the login lock of an account ({"username"}) or a client address ({"address"})."""
+    actor = require_roles(request, Role.ADMIN)
+    body = await json_object(request)
+    targets = [(kind, body[field]) for kind, field in ((ACCOUNT, "username"), (ADDRESS, "address")) if field in body]
+    if len(targets) != 1 or not isinstance(targets[0][1], str) or not 0 < len(targets[0][1]) <= 64:
+        raise ValidationError("give either username or address, a string of 1–64 characters")
+    kind, key = targets[0]
+    return json_response({"kind": kind, "key": key, "unlocked": await request.app[AUTH].unlock(kind, key, actor)})
 
 
 @routes.get("/api/v1/me")

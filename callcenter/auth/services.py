@@ -8,19 +8,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from callcenter.auth.passwords import hash_password, verify_password
-from callcenter.auth.tokens import digest, new_token
+from callcenter.auth.errors import BadCredentials, LoginThrottled
+from callcenter.auth.generation import SharedRead
+from callcenter.auth.hashing import PasswordWorkers
+from callcenter.auth.passwords import hash_password
+from callcenter.auth.streams import StreamRegistry
+from callcenter.auth.throttle import LoginThrottle
+from callcenter.auth.tokens import digest, new_token, well_formed
+from callcenter.db.auth_generation import GenerationReader
 from callcenter.db.units import UnitRepository
 from callcenter.db.users import UserRepository
 from worksheet.errors import ValidationError
 from worksheet.model import Actor, Role
 
+__all__ = ["AuthService", "BadCredentials", "Session", "plausible_username"]
+
 PERSON_ROLES = frozenset({Role.AGENT, Role.UNIT_HANDLER, Role.SUPERVISOR, Role.ADMIN})
 MIN_PASSWORD = 10
 
 
-class BadCredentials(Exception):
-    error_id = "bad-credentials"
+def plausible_username(username: str) -> bool:
+    """What `add_user` accepts: 1–64 printable characters without spaces."""
+    return 0 < len(username) <= 64 and username.isprintable() and not any(ch.isspace() for ch in username)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)  # a security clock (throttling, token expiry), not the hotline's
 
 
 @dataclass(frozen=True)
@@ -30,27 +43,40 @@ class Session:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class _Cached:
+    actor: Actor
+    generation: int
+    until: float  # monotonic: the token's expiry
+
+
 class AuthService:
-    """`token_ttl`: how long a looked-up token is trusted without asking the database.
-    Every API request needs the actor, so this saves a query per request; a token
-    revoked on another node stops working within the TTL."""
+    """A looked-up token is cached, and trusted for the next request only while the revocation
+    generation is unchanged (one primary-key read per request, shared by concurrent requests,
+    instead of the token join): every revocation, on any worker or node, bumps it in its own
+    transaction, so it counts at once."""
 
     def __init__(
-        self, users: UserRepository, units: UnitRepository, *,
-        token_ttl: float = 30.0, token_lifetime: timedelta = timedelta(hours=12),
+        self, users: UserRepository, units: UnitRepository, throttle: LoginThrottle, *,
+        hashing: PasswordWorkers | None = None, token_lifetime: timedelta = timedelta(hours=12),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.users = users
         self.units = units
-        self.token_ttl = token_ttl
+        self.throttle = throttle
+        self.hashing = hashing or PasswordWorkers()
+        self.streams = StreamRegistry()
         self.token_lifetime = token_lifetime
         self._monotonic = monotonic
-        self._cache: dict[str, tuple[float, Actor]] = {}
+        self._cache: dict[str, _Cached] = {}
+        self._generation_reader = GenerationReader(users.engine)
+        self._generation = SharedRead(self._generation_reader.read)
+        self._login_form_key: bytes | None = None
 
     async def add_user(self, username: str, password: str, role: str, unit: str | None = None) -> Actor:
         username = username.strip()
-        if not username or len(username) > 64 or any(ch.isspace() for ch in username):
-            raise ValidationError("username must be 1–64 characters without spaces")
+        if not plausible_username(username):
+            raise ValidationError("username must be 1–64 printable characters without spaces")
         try:
             parsed = Role(role)
         except ValueError:
@@ -64,26 +90,49 @@ class AuthService:
                 raise ValidationError("a unit handler must be bound to an existing unit")
         elif unit:
             raise ValidationError("only unit handlers are bound to a unit")
-        await self.users.add(username, hash_password(password), parsed.value, unit)
+        await self.users.add(username, await self.hashing.hash(password), parsed.value, unit)
         return Actor(username, parsed, unit)
 
-    async def login(self, username: str, password: str, label: str = "api") -> Session:
-        user = await self.users.get_by_username(username)
-        # Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.
-        stored = user.password_hash if user and user.active else _DUMMY_HASH
-        if not verify_password(stored, password) or user is None or not user.active:
+    async def login(self, username: str, password: str, label: str = "api", *, address: str = "") -> Session:
+        """Throttled before any argon2 work: a refused attempt (LoginThrottled, LoginBusy) costs a
+        database round trip, and even the right password is refused while a lock lasts."""
+        account = username if plausible_username(username) else None  # others cannot be anyone's
+        keys = self.throttle.keys(account, address)
+        async with self.hashing.admission():
+            refusal = await self.throttle.reserve(keys)
+            if refusal.wait > 0:
+                raise LoginThrottled(retry_after=refusal.wait, locked=refusal.locked)
+            try:
+                user = await self.users.get_by_username(account) if account is not None else None
+                # Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.
+                stored = user.password_hash if user and user.active else _DUMMY_HASH
+                ok = await self.hashing.verify(stored, password) and user is not None and user.active
+            except BaseException:
+                await self.throttle.released(keys)  # not verified: the attempt does not count
+                raise
+        if not ok or user is None:
+            await self.throttle.failed(keys, address)
             raise BadCredentials("wrong username or password")
+        await self.throttle.succeeded(keys)
         token, token_digest = new_token()
-        expires_at = datetime.now(UTC) + self.token_lifetime  # a security clock, not the hotline's
+        expires_at = utc_now() + self.token_lifetime
         await self.users.add_token(user.id, token_digest, label, expires_at)
         return Session(token, Actor(user.username, Role(user.role), user.unit_code), expires_at)
 
     async def actor_for_token(self, token: str) -> Actor | None:
+        found = await self.session_for_token(token)
+        return found.actor if found else None
+
+    async def session_for_token(self, token: str) -> Session | None:
+        """The token's session; None for a malformed, unknown, revoked or expired token."""
+        if not well_formed(token):
+            return None
         key = digest(token)
+        generation = await self._generation()  # read before the token: a later bump is seen next time
         now = self._monotonic()
         cached = self._cache.get(key)
-        if cached and cached[0] > now:
-            return cached[1]
+        if cached and cached.generation == generation and cached.until > now:
+            return Session(token, cached.actor, utc_now() + timedelta(seconds=cached.until - now))
         found = await self.users.user_for_token(key)
         if found is None or not found[0].active:
             self._cache.pop(key, None)
@@ -92,14 +141,43 @@ class AuthService:
         actor = Actor(user.username, Role(user.role), user.unit_code)
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()  # simple bound; entries are cheap to refill
-        left = (expires_at - datetime.now(UTC)).total_seconds()
-        self._cache[key] = (now + min(self.token_ttl, left), actor)
-        return actor
+        self._cache[key] = _Cached(actor, generation, now + (expires_at - utc_now()).total_seconds())
+        return Session(token, actor, expires_at)
 
     async def revoke(self, token: str) -> None:
+        """Logout: the token stops working on every node, and its open event streams end now."""
+        if not well_formed(token):
+            return
         key = digest(token)
         self._cache.pop(key, None)
         await self.users.revoke(key)
+        self.streams.end_token(key)
+
+    async def set_active(self, username: str, active: bool) -> bool:
+        """Disable (or re-enable) a user; disabling revokes every session at once, streams included."""
+        changed = await self.users.set_active(username, active)
+        if changed and not active:
+            self._cache = {k: v for k, v in self._cache.items() if v.actor.id != username}
+            self.streams.end_user(username)
+        return changed
+
+    async def watch_streams(self) -> None:
+        """Forever: end open event streams whose session was revoked on another worker or node."""
+        await self.streams.watch(self._generation, self.users.still_valid)
+
+    async def login_form_key(self) -> bytes:
+        """The key signing the login form's CSRF cookie (the same on every node; it never changes)."""
+        if self._login_form_key is None:
+            self._login_form_key = await self.users.login_csrf_key()
+        return self._login_form_key
+
+    async def unlock(self, kind: str, key: str, by: Actor) -> bool:
+        return await self.throttle.unlock(kind, key, by)
+
+    async def close(self) -> None:
+        """Before the engine is disposed: the generation reader's connection, the argon2 threads."""
+        await self._generation_reader.close()
+        self.hashing.close()
 
 
 _CACHE_MAX = 10_000

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 from aiohttp import web
 
-from callcenter.auth.http import require_roles
+from callcenter.auth.http import SESSION, require_roles
 from callcenter.db.errors import CallNotFound
 from callcenter.http.json_body import json_response, query_int
 from callcenter.http.masking import masked
-from callcenter.keys import AUDIT, CALLS, CLOCK, LIVE, SPEECH
+from callcenter.http.sse import event_stream
+from callcenter.keys import AUDIT, CALLS, CLOCK, SPEECH
 from worksheet.model import Role
 
 routes = web.RouteTableDef()
 _READERS = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
-KEEPALIVE_S = 15.0
 
 
 @routes.get("/api/v1/calls")
@@ -55,15 +52,4 @@ async def reveal_caller(request: web.Request) -> web.Response:
 async def live_transcripts(request: web.Request) -> web.StreamResponse:
     """Server-sent events: partial and final transcripts (and DTMF) of the calls streamed now."""
     require_roles(request, *_READERS)
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
-                                           "Cache-Control": "no-cache"})
-    await response.prepare(request)
-    async with request.app[LIVE].subscribe() as queue:
-        while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")  # proxies close idle streams
-                continue
-            data = json.dumps(event, ensure_ascii=False, default=str)
-            await response.write(f"event: {event.get('kind', 'message')}\ndata: {data}\n\n".encode())
+    return await event_stream(request, request[SESSION])

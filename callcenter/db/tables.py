@@ -366,3 +366,25 @@ blobs = Table(
     Index("ix_blobs_uploader_unattached", "created_by", "created_at", postgresql_where=text("order_number IS NULL"),
           sqlite_where=text("order_number IS NULL")),
 )
+
+# Login throttling (migration 0014): failed logins per account ("account", username) and per client
+# address ("address", the IPv4 address or IPv6 /64), shared by every worker and node. `failures`
+# also counts attempts being verified right now, so concurrent guesses cannot overshoot the limit.
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UtcDateTime, nullable=True, index=True),
+    Column("locked_until", UtcDateTime, nullable=True),
+)
+
+# One row (id 1, migration 0014). `generation` is bumped in the transaction of every revocation
+# (logout, a revoked token, a disabled user), so each worker and node trusts a cached session only
+# while it is unchanged. `login_csrf_key` signs the login form's CSRF cookie (there is no session yet).
+auth_state = Table(
+    "auth_state", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+    Column("login_csrf_key", String(64), nullable=False),
+)

@@ -1,4 +1,5 @@
-"""Users and their bearer tokens (stored as SHA-256 digests only)."""
+"""Users and their bearer tokens (stored as SHA-256 digests only), and the revocation generation:
+every change that takes rights away bumps it in the same transaction (see `auth_state`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callcenter.db.engine import write_transaction
 from callcenter.db.errors import DuplicateUser
-from callcenter.db.tables import api_tokens, users
+from callcenter.db.tables import api_tokens, auth_state, users
 
 __all__ = ["DuplicateUser", "User", "UserRepository"]
 
@@ -67,6 +68,7 @@ class UserRepository:
                 user_id = select(users.c.id).where(users.c.username == username).scalar_subquery()
                 await conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id).values(
                     revoked_at=_utcnow()))
+                await _bump_generation(conn)
             return bool(result.rowcount)
 
     async def count(self) -> int:
@@ -94,3 +96,29 @@ class UserRepository:
     async def revoke(self, digest: str) -> None:
         async with write_transaction(self.engine) as conn:
             await conn.execute(update(api_tokens).where(api_tokens.c.digest == digest).values(revoked_at=_utcnow()))
+            await _bump_generation(conn)
+
+    async def still_valid(self, digests: set[str]) -> set[str]:
+        """Those of ``digests`` whose token is neither revoked nor expired, of an active user."""
+        if not digests:
+            return set()
+        query = (select(api_tokens.c.digest).join(users, api_tokens.c.user_id == users.c.id)
+                 .where(api_tokens.c.digest.in_(sorted(digests)), api_tokens.c.revoked_at.is_(None),
+                        api_tokens.c.expires_at > _utcnow(), users.c.active.is_(True)))
+        async with self.engine.connect() as conn:
+            return set((await conn.execute(query)).scalars())
+
+    async def login_csrf_key(self) -> bytes:
+        async with self.engine.connect() as conn:
+            key = (await conn.execute(select(auth_state.c.login_csrf_key).where(auth_state.c.id == 1))).scalar()
+        if key is None:
+            raise RuntimeError("auth_state has no row: run `zhitong db upgrade`")
+        return bytes.fromhex(key)
+
+
+async def _bump_generation(conn: AsyncConnection) -> None:
+    """Part of the revoking transaction: no worker or node may trust its cached sessions any more."""
+    result = await conn.execute(update(auth_state).where(auth_state.c.id == 1).values(
+        generation=auth_state.c.generation + 1))
+    if result.rowcount != 1:
+        raise RuntimeError("auth_state has no row: run `zhitong db upgrade`")

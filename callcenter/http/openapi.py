@@ -86,9 +86,19 @@ DOCUMENT: dict[str, Any] = {
     },
     "security": [{"bearer": []}],
     "paths": {
-        "/api/v1/auth/token": {"post": {"security": [], "summary": "Log in: username and password → bearer token",
-                                        "requestBody": _body({"type": "object", "required": ["username", "password"]}),
-                                        "responses": _ok("token", "Token", "201")}},
+        "/api/v1/auth/token": {
+            "post": {"security": [], "summary": "Log in: username and password → bearer token. Throttled per account "
+                     "and client address: 429 (login-throttled) or 503 (login-busy) with Retry-After",
+                     "requestBody": _body({"type": "object", "required": ["username", "password"]}),
+                     "responses": {**_ok("token", "Token", "201"), "429": _PROBLEM, "503": _PROBLEM}},
+            "delete": {"summary": "Log out: revoke the presented token on every node",
+                       "responses": {"204": {"description": "revoked"}, "401": _PROBLEM}}},
+        "/api/v1/auth/locks": {"get": {"summary": "Login locks in force, of accounts and client addresses (admin)",
+                                       "responses": _ok("locks", "Token")}},
+        "/api/v1/auth/unlock": {"post": {"summary": "Lift the login lock of an account or a client address (admin)",
+                                         "requestBody": _body({"type": "object", "properties": {
+                                             "username": {"type": "string"}, "address": {"type": "string"}}}),
+                                         "responses": _ok("unlocked", "Token")}},
         "/api/v1/orders": {
             "post": {"summary": "Create an order (or a draft to confirm)", "requestBody": _body({"$ref": "#/components/schemas/NewOrder"}),
                      "responses": _ok("created", status="201")},

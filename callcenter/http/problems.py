@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.auth.errors import LoginBusy, LoginThrottled
 from callcenter.blobs.errors import AttachmentNotFound, FileTooLarge, UnsupportedFile, UploadQuotaExceeded
 from callcenter.db.errors import CallNotFound, OrderNotFound, VersionConflict
 from worksheet import errors as ws
@@ -90,6 +91,8 @@ STATUS: dict[type[BaseException], int] = {
     FileTooLarge: 413,
     UnsupportedFile: 415,
     UploadQuotaExceeded: 429,
+    LoginThrottled: 429,
+    LoginBusy: 503,
 }
 
 
@@ -116,10 +119,16 @@ def exception_response(exc: BaseException) -> web.Response | None:
     error_id = getattr(exc, "error_id", None) or type(exc).__name__.lower()
     title = getattr(exc, "title", None) or type(exc).__name__
     detail = getattr(exc, "detail", None) or str(exc) or title
-    extra = {}
+    extra: dict[str, Any] = {}
     if isinstance(exc, ws.InvalidTransition):
         extra = {"state": exc.state, "command": exc.command}
-    return problem_response(status, error_id, title, detail, **extra)
+    retry_after = getattr(exc, "retry_after", None)  # whole seconds, for 429 and 503
+    if isinstance(retry_after, int):
+        extra["retry_after"] = retry_after
+    response = problem_response(status, error_id, title, detail, **extra)
+    if isinstance(retry_after, int):
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _http_exception_response(request: web.Request, exc: web.HTTPException) -> web.Response:

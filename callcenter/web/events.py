@@ -6,19 +6,16 @@ Everything goes through the one LiveHub; each stream only passes on what its per
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 from aiohttp import web
 
-from callcenter.keys import LIVE
+from callcenter.http.sse import event_stream
 from worksheet.model import Actor, Role, WorkOrder
 
-from .session import web_actor
+from .session import WEB_SESSION, web_actor
 
 routes = web.RouteTableDef()
-KEEPALIVE_S = 15.0
 
 
 def order_event(order: WorkOrder) -> dict[str, Any]:
@@ -35,16 +32,4 @@ def visible(event: dict[str, Any], actor: Actor) -> bool:
 @routes.get("/events")
 async def events(request: web.Request) -> web.StreamResponse:
     actor = web_actor(request)
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
-                                           "Cache-Control": "no-cache"})
-    async with request.app[LIVE].subscribe() as queue:  # subscribed before the browser sees the stream open
-        await response.prepare(request)
-        while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                continue
-            if visible(event, actor):
-                data = json.dumps(event, ensure_ascii=False, default=str)
-                await response.write(f"event: {event.get('kind', 'message')}\ndata: {data}\n\n".encode())
+    return await event_stream(request, request[WEB_SESSION], lambda event: visible(event, actor))

@@ -15,14 +15,16 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from callcenter.auth.services import Session
 from callcenter.http.hygiene import is_streamed_form
-from callcenter.keys import AUTH
+from callcenter.keys import AUTH, SECURE_COOKIES
 from worksheet.model import Actor, Role
 
 COOKIE = "zt_session"
 CSRF_FIELD = "_csrf"
 WEB_ACTOR = web.RequestKey("web_actor", Actor)
 WEB_TOKEN = web.RequestKey("web_token", str)
+WEB_SESSION = web.RequestKey("web_session", Session)
 PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -42,8 +44,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if not is_page(request.path) or request.path in PUBLIC_PATHS:
         return await handler(request)
     token = request.cookies.get(COOKIE, "")
-    actor = await request.app[AUTH].actor_for_token(token) if token else None
-    if actor is None:
+    session = await request.app[AUTH].session_for_token(token) if token else None
+    if session is None:
         if request.method == "GET":
             raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
         raise web.HTTPUnauthorized(text="登录已过期，请重新登录")
@@ -55,8 +57,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         # isascii first: compare_digest raises on non-ASCII text (a 500 for a forged token).
         if not isinstance(sent, str) or not sent.isascii() or not hmac.compare_digest(sent, csrf_token(token)):
             raise web.HTTPForbidden(text="表单已失效（CSRF 校验失败），请刷新页面后重试")
-    request[WEB_ACTOR] = actor
-    request[WEB_TOKEN] = token
+    request[WEB_ACTOR], request[WEB_TOKEN], request[WEB_SESSION] = session.actor, token, session
     return await handler(request)
 
 
@@ -66,6 +67,12 @@ def web_actor(request: web.Request, *roles: Role) -> Actor:
     if roles and actor.role not in roles and actor.role != Role.ADMIN:
         raise web.HTTPForbidden(text="您的角色无权访问此页面")
     return actor
+
+
+def cookie_secure(request: web.Request) -> bool:
+    """Secure cookies over TLS, including TLS ended by a proxy in front of us (request.secure is
+    then False): whenever ZHITONG_PUBLIC_URL is https."""
+    return request.secure or request.app[SECURE_COOKIES]
 
 
 def set_session_cookie(response: web.StreamResponse, token: str, *, secure: bool, max_age: int) -> None:

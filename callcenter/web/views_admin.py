@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from callcenter.auth.throttle import ACCOUNT, ADDRESS
 from callcenter.db.errors import DuplicateUser
 from callcenter.keys import AUTH, UNITS
 from worksheet.errors import ValidationError
@@ -19,8 +20,11 @@ ROLES = (Role.AGENT, Role.UNIT_HANDLER, Role.SUPERVISOR, Role.ADMIN)
 async def _page(request: web.Request, *, status: int = 200, flash: str = "", flash_kind: str = "ok") -> web.Response:
     users = await request.app[AUTH].users.list()
     units = await request.app[UNITS].list()
+    locks = await request.app[AUTH].throttle.locks()
     return render(request, "users.html", status=status, users=users, units=units, roles=ROLES,
-                  unit_names={u["code"]: u["name"] for u in units}, flash=flash, flash_kind=flash_kind)
+                  unit_names={u["code"]: u["name"] for u in units}, flash=flash, flash_kind=flash_kind,
+                  account_locks={b.key: b.locked_until for b in locks if b.kind == ACCOUNT},
+                  address_locks=[b for b in locks if b.kind == ADDRESS])
 
 
 def _admin(request: web.Request) -> None:
@@ -55,6 +59,26 @@ async def set_active(request: web.Request) -> web.Response:
     name, active = request.match_info["username"], (await request.post()).get("active") == "true"
     if name == web_actor(request).id and not active:
         return await _page(request, status=422, flash="不能停用自己的账号", flash_kind="error")
-    if not await request.app[AUTH].users.set_active(name, active):
+    if not await request.app[AUTH].set_active(name, active):
         raise web.HTTPNotFound(text=f"没有用户 {name}")
     return await _page(request, flash=f"已{'启用' if active else '停用'}用户 {name}（其登录已失效）")
+
+
+@routes.post("/admin/users/{username}/unlock")
+async def unlock_user(request: web.Request) -> web.Response:
+    _admin(request)
+    name = request.match_info["username"]
+    if not await request.app[AUTH].unlock(ACCOUNT, name, web_actor(request)):
+        return await _page(request, flash=f"用户 {name} 没有被锁定", flash_kind="warn")
+    return await _page(request, flash=f"已解除用户 {name} 的登录锁定")
+
+
+@routes.post("/admin/login-addresses/unlock")
+async def unlock_address(request: web.Request) -> web.Response:
+    _admin(request)
+    address = str((await request.post()).get("address", "")).strip()
+    if not 0 < len(address) <= 64:
+        return await _page(request, status=422, flash="请填写要解除限制的地址", flash_kind="error")
+    if not await request.app[AUTH].unlock(ADDRESS, address, web_actor(request)):
+        return await _page(request, flash=f"地址 {address} 没有登录限制", flash_kind="warn")
+    return await _page(request, flash=f"已解除地址 {address} 的登录限制")

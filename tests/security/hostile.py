@@ -57,6 +57,13 @@ class Stage:
         """Sign ``who`` in to the pages (again, when a fuzzed POST /logout ended the session)."""
         self.cookies[who], self.csrf[who] = await page_login(self.http, self.base, who)
 
+    async def new_token(self, who: str) -> None:
+        """A fresh API token for ``who`` (when a fuzzed DELETE /api/v1/auth/token revoked theirs)."""
+        async with self.http.post(self.base + "/api/v1/auth/token",
+                                  json={"username": who, "password": PASSWORD}) as resp:
+            assert resp.status == 201, (who, resp.status)
+            self.api.tokens[who] = (await resp.json())["token"]
+
     async def send(self, who: str, method: str, path_qs: str, *, body: bytes | None = None,
                    content_type: str | None = None, headers: dict[str, str] | None = None) -> Reply:
         """One request with ``path_qs`` sent exactly as written (already percent-encoded). A stream
@@ -77,8 +84,10 @@ async def page_login(http: aiohttp.ClientSession, base: str, username: str) -> t
     """Sign in through the login form; the session cookie and the pages' CSRF token."""
     async with http.get(base + "/login") as resp:
         form = dict(_HIDDEN.findall(await resp.text()))
+        login_cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in resp.cookies.items())
     form.update(username=username, password=PASSWORD)
-    async with http.post(base + "/login", data=form, allow_redirects=False) as resp:
+    # The form's CSRF token is bound to the cookie the login page set (there is no session yet).
+    async with http.post(base + "/login", data=form, headers={"Cookie": login_cookie}, allow_redirects=False) as resp:
         assert resp.status == 303, (username, resp.status, await resp.text())
         morsel = resp.cookies["zt_session"]
         cookie = f"zt_session={morsel.value}"

@@ -184,10 +184,13 @@ class Probe:
             self.failures.append(f"/healthz answered {reply.status} after {after}")
 
     async def signed_in(self) -> None:
-        """Sign a role in again when a fuzzed route ended its session (POST /logout with its token)."""
+        """Sign a role in again when a fuzzed route ended its session (POST /logout with its cookie,
+        DELETE /api/v1/auth/token with its token)."""
         for who in ROLES[1:]:
             if (await self.stage.send(who, "GET", "/orders")).status != 200:
                 await self.stage.relogin(who)
+            if (await self.stage.send(who, "GET", "/api/v1/me")).status != 200:
+                await self.stage.new_token(who)
 
 
 async def fuzz_route(probe: Probe, route: Route, *, roles: tuple[str, ...] = ROLES) -> None:

@@ -47,6 +47,11 @@
       if (list && !here && !panels.length) { document.body.dataset.stale = "1"; }
     });
     source.addEventListener("call", function () { refreshSoon(panels); });
+    source.addEventListener("end", function (e) {  // the session ended (logout, disabled, expired)
+      if (JSON.parse(e.data).reason === "shutdown") { return; }  // a restart: EventSource reconnects
+      source.close();
+      window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
+    });
     if (box) {
       source.addEventListener("partial", function (e) {
         var data = JSON.parse(e.data);
