@@ -25,6 +25,7 @@ from ivr.flow import load_menu, menu_path
 from ivr.flow.say import say_prompts
 
 RATE = 8000
+BEEP_ID = "beep"
 VOICE = "cmn-latn-pinyin"  # the plain "cmn" voice reads Chinese characters as English letters
 DEFAULT_MENUS = ("hotline", "survey")
 DEFAULT_OUT = os.environ.get("ZT_SOUNDS_DIR", "/var/lib/asterisk/sounds")
@@ -64,7 +65,20 @@ def build_prompts(
         else:
             continue
         written.append(out)
+    beep = target / f"{BEEP_ID}.wav"
+    if overwrite or not beep.exists():
+        write_wav(beep, beep_tone())
+        written.append(beep)
     return written
+
+
+def beep_tone(hz: float = 1000.0, seconds: float = 0.25) -> array:
+    """The tone before a message is recorded. Ours, so recording never depends on the stock
+    Asterisk sound "beep" (core sounds are a separate download that may be missing)."""
+    n = int(RATE * seconds)
+    fade = RATE // 100
+    return array("h", (int(8000 * math.sin(2 * math.pi * hz * i / RATE) * min(1.0, i / fade, (n - i) / fade))
+                       for i in range(n)))
 
 
 def _speak(espeak: str, text: str) -> tuple[array, int]:

@@ -392,14 +392,17 @@ def test_agi_urls_use_known_scripts_and_global_host(dialplan: Dialplan):
     assert dialplan.globals.get("ZT_AGI_HOST") == "app"
     assert dialplan.globals.get("ZT_RECDIR") == "/var/spool/asterisk/zhitong/recordings"
     assert dialplan.globals.get("ZT_FAXDIR") == "/var/spool/asterisk/zhitong/fax"
+    # the app listens on these ports by default (ZHITONG_AGI_PORT / ZHITONG_AUDIOSOCKET_PORT)
+    assert dialplan.globals.get("ZT_AGI_PORT") == "4573"
+    assert dialplan.globals.get("ZT_AUDIOSOCKET_PORT") == "9092"
     scripts = set()
     for exts in dialplan.contexts.values():
         for steps in exts.values():
             for step in steps:
                 if step.app.lower() in ("agi", "eagi"):
                     url = split_args(step.args)[0].strip()
-                    m = re.fullmatch(r"agi://\$\{ZT_AGI_HOST\}:4573/([a-z-]+)", url)
-                    assert m, f"[{step.context}] AGI URL {url!r} must be agi://${{ZT_AGI_HOST}}:4573/<script>"
+                    m = re.fullmatch(r"agi://\$\{ZT_AGI_HOST\}:\$\{ZT_AGI_PORT\}/([a-z-]+)", url)
+                    assert m, f"[{step.context}] AGI URL {url!r} must be agi://${{ZT_AGI_HOST}}:${{ZT_AGI_PORT}}/<script>"
                     assert m.group(1) in AGI_SCRIPTS, f"unknown FastAGI script {m.group(1)!r}"
                     scripts.add(m.group(1))
     assert scripts == AGI_SCRIPTS
@@ -510,7 +513,7 @@ def test_survey_out_runs_survey_agi(dialplan: Dialplan):
     names = [s.app for s in steps]
     assert "Answer" in names and names[-1] == "Hangup"
     agi = next(s for s in steps if s.app == "AGI")
-    assert agi.args == "agi://${ZT_AGI_HOST}:4573/survey"
+    assert agi.args == "agi://${ZT_AGI_HOST}:${ZT_AGI_PORT}/survey"
     assert names.index("Answer") < agi.index
     for p in walk_from(dialplan, "survey-out"):
         assert p.end == "hangup"

@@ -11,7 +11,7 @@ import pytest
 
 from ivr.flow import load_menu, menu_path
 from ivr.flow.say import SAY_WORDS
-from ivr.prompts import PromptBuildError, build_prompts, main, resample, write_wav
+from ivr.prompts import PromptBuildError, build_prompts, main, read_wav, resample, write_wav
 
 MENU = """
 [menu]
@@ -55,7 +55,9 @@ def test_builds_8k_mono_16bit_speech(mini: Path, tmp_path: Path) -> None:
     written = build_prompts([mini], out)
     names = {p.name for p in written}
     assert {"hello.wav", "bye.wav", "say-0.wav", "say-9.wav", "say-st-handling.wav"} <= names
-    assert len(written) == 2 + len(SAY_WORDS)
+    assert len(written) == 2 + len(SAY_WORDS) + 1  # + the recording beep (a tone)
+    rate, beep = read_wav(out / "zhitong" / "beep.wav")
+    assert rate == 8000 and 0.2 <= len(beep) / rate <= 0.3 and max(beep) > 4000
     params, samples = params_and_samples(out / "zhitong" / "hello.wav")
     assert params == (8000, 2, 1)
     assert 1.0 < len(samples) / 8000 < 10  # a sentence, not a click

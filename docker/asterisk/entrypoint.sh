@@ -4,10 +4,11 @@
 # foreground. `entrypoint.sh --render-only` stops after writing the files.
 set -eu
 
-ETC=/etc/asterisk
-SHARE=/usr/local/share/zhitong
-SPOOL=/var/spool/asterisk/zhitong
-PROMPTS=/var/lib/asterisk/sounds/zhitong
+# The directories can be moved (the real-PBX tests render into a temporary tree).
+ETC=${ZT_ASTERISK_ETC:-/etc/asterisk}
+SHARE=${ZT_ASTERISK_SHARE:-/usr/local/share/zhitong}
+SPOOL=${ZT_ASTERISK_SPOOL:-/var/spool/asterisk/zhitong}
+PROMPTS=${ZT_ASTERISK_PROMPTS:-/var/lib/asterisk/sounds/zhitong}
 AGENTS="1001 1002 1003"
 
 die() { echo "zhitong-asterisk: $*" >&2; exit 1; }
@@ -76,7 +77,9 @@ if [ -n "$ZT_TRUNK_HOST" ]; then
 else
     echo "; no carrier trunk (ZT_TRUNK_HOST unset)" > "$ETC/pjsip_trunk.conf"
 fi
-chown root:asterisk "$ETC/manager_secret.conf" "$ETC/pjsip_secrets.conf" "$ETC/pjsip_nat.conf" "$ETC/pjsip_trunk.conf"
+# chown needs the asterisk group (the image has it; a test tree run as one user does not).
+own() { if getent group asterisk >/dev/null 2>&1; then chown "$@"; fi; }
+own root:asterisk "$ETC/manager_secret.conf" "$ETC/pjsip_secrets.conf" "$ETC/pjsip_nat.conf" "$ETC/pjsip_trunk.conf"
 chmod 0640 "$ETC/manager_secret.conf" "$ETC/pjsip_secrets.conf" "$ETC/pjsip_nat.conf" "$ETC/pjsip_trunk.conf"
 
 # Shared volumes: recordings + fax (written by Asterisk, read by the app) and
@@ -85,7 +88,7 @@ chmod 0640 "$ETC/manager_secret.conf" "$ETC/pjsip_secrets.conf" "$ETC/pjsip_nat.
 # new files in that group.
 umask 022
 mkdir -p "$SPOOL/recordings" "$SPOOL/fax" "$PROMPTS"
-chown asterisk:asterisk "$SPOOL" "$SPOOL/recordings" "$SPOOL/fax" "$PROMPTS"
+own asterisk:asterisk "$SPOOL" "$SPOOL/recordings" "$SPOOL/fax" "$PROMPTS"
 chmod 2775 "$SPOOL" "$SPOOL/recordings" "$SPOOL/fax" "$PROMPTS"
 
 if [ "${1:-}" = "--render-only" ]; then

@@ -36,7 +36,7 @@ for c in hotline-in hotline-queue agi-fail zt-say fax-in fax-result survey-out o
     rx "dialplan show $c" | grep -q "'$c'" || fail "context $c missing"
 done
 rx "dialplan show s@agi-fail" | grep -q "Queue(hotline-q" || fail "agi-fail does not queue"
-rx "dialplan show s@hotline-in" | grep -q "agi://\${ZT_AGI_HOST}:4573/hotline" || fail "hotline AGI missing"
+rx "dialplan show s@hotline-in" | grep -q "agi://\${ZT_AGI_HOST}:\${ZT_AGI_PORT}/hotline" || fail "hotline AGI missing"
 rx "dialplan show globals" | grep -q "ZT_AGI_HOST=app" || fail "global ZT_AGI_HOST missing"
 rx "queue show hotline-q" | grep -q "^hotline-q has" || fail "queue hotline-q missing"
 rx "manager show user zhitong" | grep -Eq "username:[[:space:]]*zhitong" || fail "AMI user zhitong missing"

@@ -6,7 +6,7 @@ Action -> AGI mapping:
 * Play -> ``STREAM FILE zhitong/<id>``, interruptible by any digit when a one-digit Collect follows
   (the digit pressed becomes the answer); Say -> one STREAM FILE per word prompt (not interruptible);
 * Collect -> ``GET DATA zhitong/<id> <timeout_ms> <max_digits>`` ("#" always ends GET DATA);
-* Record -> ``RECORD FILE <ZT_RECDIR>/msg-<uniqueid> wav # <ms> BEEP s=<silence>``;
+* Record -> ``STREAM FILE zhitong/beep`` then ``RECORD FILE <ZT_RECDIR>/msg-<uniqueid> wav # <ms> s=<silence>``;
 * Transfer / Hangup -> ``SET VARIABLE ZT_NEXT agent|hangup`` and return: the dialplan acts on it;
 * LookupOrder / CreateDraft / SaveSurvey -> the route's ``effect`` callback (the back office).
 
@@ -30,6 +30,7 @@ from ivr.flow.events import EFFECTS
 logger = logging.getLogger(__name__)
 
 SOUND_DIR = "zhitong"
+BEEP_PROMPT = "beep"  # written by `zhitong prompts build` (a tone, not speech)
 DEFAULT_RECDIR = "/var/spool/asterisk/zhitong"
 ESCAPE_DIGITS = "0123456789*#"
 # Effect callback: performs LookupOrder/CreateDraft/SaveSurvey, returns the event to feed back (or None).
@@ -148,8 +149,11 @@ class _Run:
         recdir = await self.session.get_variable("ZT_RECDIR") or DEFAULT_RECDIR
         base = f"{recdir.rstrip('/')}/msg-{self.session.uniqueid}"
         self.recording = f"{base}.wav"
+        # Our own beep, not RECORD FILE's BEEP: that plays the stock sound "beep", and where it is
+        # missing (no core sounds installed) Asterisk answers "-1 (randomerror)" and records nothing.
+        await self._stream(BEEP_PROMPT, "")
         reply = await self.session.command(
-            "RECORD FILE", base, "wav", action.terminator, action.max_s * 1000, "BEEP", f"s={action.silence_s}",
+            "RECORD FILE", base, "wav", action.terminator, action.max_s * 1000, f"s={action.silence_s}",
             timeout=action.max_s + 30,
         )
         endpos = reply.extra.get("endpos", "")
