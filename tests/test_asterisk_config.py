@@ -417,7 +417,11 @@ def test_hotline_in_records_runs_agi_and_branches_on_zt_next(dialplan: Dialplan)
     names = [s.app for s in steps]
     assert names[:2] == ["NoOp", "Answer"] or names[0] == "Answer"
     args = {s.app: s.args for s in steps}
-    assert args["MixMonitor"] == "${ZT_RECDIR}/call-${UNIQUEID}.wav"
+    assert args["MixMonitor"] == "${ZT_CALL_RECORDING}"
+    assert any(s.app == "Set" and s.args == "ZT_CALL_RECORDING=${ZT_RECDIR}/call-${UNIQUEID}.wav" for s in steps)
+    # the app learns the recording from a UserEvent (the `dialplan` class is not read by our manager user)
+    announce = next(s.index for s in steps if s.app == "UserEvent")
+    assert names.index("MixMonitor") < announce and args["UserEvent"] == "ZhitongRecording,File: ${ZT_CALL_RECORDING}"
     assert any(s.app == "Set" and s.args == "CDR(userfield)=hotline" for s in steps)
     agi = next(s.index for s in steps if s.app == "AGI")
     assert names.index("MixMonitor") < agi and names.index("Answer") < agi
@@ -433,6 +437,22 @@ def test_hotline_in_records_runs_agi_and_branches_on_zt_next(dialplan: Dialplan)
     assert default.app == "Goto" and default.args == "agi-fail,s,1"
     assert_never_silent(walk_from(dialplan, "hotline-in"), "hotline-in")
     assert_never_silent(walk(dialplan, ctx["12345"], 0), "hotline-in,12345")
+
+
+def test_queued_calls_are_transcribed_live_by_a_spy_leg_never_on_the_callers_channel(dialplan: Dialplan):
+    queue = dialplan.contexts["hotline-queue"]["s"]
+    names = [s.app for s in queue]
+    assert names.index("Gosub") < names.index("Queue") and queue[names.index("Gosub")].args == "zt-live,s,1"
+    live = dialplan.contexts["zt-live"]["s"]
+    apps = [s.app for s in live]
+    # AudioSocket() holds its channel until the socket closes: only the originated spy leg runs it
+    assert "AudioSocket" not in apps and "AudioSocket" not in [s.app for s in dialplan.contexts["hotline-transcribe"]["s"]]
+    originate = live[apps.index("Originate")]
+    assert originate.args.startswith("Local/${ZT_LIVE_TOKEN}@zt-live-spy/n,app,AudioSocket,")
+    assert originate.args.endswith(",,,a")  # asynchronous: the caller's dialplan goes on at once
+    assert apps.index("UserEvent") < apps.index("Originate")  # the app knows the stream's call first
+    spy = next(iter(dialplan.contexts["zt-live-spy"].values()))
+    assert spy[0].app == "ChanSpy" and "g(${EXTEN})" in spy[0].args and "E" in spy[0].args.split(",")[1]
 
 
 def test_agi_fail_apologises_queues_then_says_goodbye(dialplan: Dialplan):

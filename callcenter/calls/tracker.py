@@ -31,6 +31,9 @@ MAX_PENDING = 10_000  # channels with early events waiting for their Newchannel
 MAX_PENDING_PER_CHANNEL = 64
 MAX_PARKED = 20_000  # early events waiting, all channels together
 MAX_CHANNELS_PER_CALL = 512  # a ring-all queue of many agents has a few hundred
+MAX_INTERNAL = 4_096  # spy legs alive at once
+# The dialplan's live-transcription spy leg (zt-live): a Local channel pair beside a call, not a call.
+INTERNAL_CHANNEL_MARK = "@zt-live-spy-"
 
 
 class CallTracker:
@@ -50,6 +53,7 @@ class CallTracker:
         self.ignored = 0
         self.dropped = 0  # events refused as impossible (screen.problem)
         self._parked = 0  # messages in _pending
+        self._internal: OrderedDict[str, None] = OrderedDict()  # Uniqueids of spy legs
 
     # -- input -------------------------------------------------------------------------------
 
@@ -78,6 +82,10 @@ class CallTracker:
         if name == "Newchannel":
             return self._new_channel(msg, at)
         uniqueid = msg.get("Uniqueid")
+        if uniqueid in self._internal:
+            if name == "Hangup":
+                del self._internal[uniqueid]
+            return set()
         linkedid = msg.get("Linkedid")
         if linkedid is None and uniqueid is not None:
             linkedid = self._channel_call.get(uniqueid)
@@ -205,6 +213,11 @@ class CallTracker:
             self.ignored += 1
             return set()
         call = self.calls.get(linkedid)
+        if call is None and INTERNAL_CHANNEL_MARK in (msg.get("Channel") or ""):
+            self._internal[uniqueid] = None
+            if len(self._internal) > MAX_INTERNAL:
+                self._internal.popitem(last=False)
+            return set()
         if call is None:
             call = self.calls[linkedid] = CallState(linkedid)
         if uniqueid not in call.channels:

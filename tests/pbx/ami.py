@@ -54,6 +54,7 @@ class AmiTap:
                 return
             for msg in decoder.feed(data):
                 event = as_dict(msg)
+                event["_at"] = f"{time.time():.3f}"  # arrival time, for timelines
                 with self._cond:
                     if "Event" in event and "ActionID" not in event:
                         self.events.append(event)

@@ -38,13 +38,15 @@ class Heard:
     loud_seconds: float
 
 
-def measure(path: Path, threshold: int = 150) -> Heard:
-    """Duration, longest run of 20 ms frames below ``threshold`` RMS, and time above it."""
+def measure(path: Path, threshold: int = 150, *, start_s: float = 0.0, end_s: float | None = None) -> Heard:
+    """Duration, longest run of 20 ms frames below ``threshold`` RMS, and time above it, within
+    [start_s, end_s) of the recording."""
     with wave.open(str(path), "rb") as w:
         rate = w.getframerate()
         raw = w.readframes(w.getnframes())
     samples = array("h")
     samples.frombytes(raw[: len(raw) // 2 * 2])
+    samples = samples[int(start_s * rate): None if end_s is None else int(end_s * rate)]
     frame = rate // 50
     longest = run = loud = 0
     for start in range(0, len(samples) - frame + 1, frame):
