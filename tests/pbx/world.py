@@ -151,6 +151,14 @@ class World:
         return self.tap.wait_event(lambda e: e.get("Event") == "UserEvent" and e.get("UserEvent") == "CallerGone"
                                    and e.get("Tag") == tag, timeout)
 
+    def step_offset(self, tag: str, step: str) -> float:
+        """Seconds from the caller's first script step to the start of ``step`` (a prefix)."""
+        def mine(e: Event) -> bool:
+            return e.get("UserEvent") == "CallerStep" and e.get("Tag") == tag
+        first = self.tap.wait_event(mine, 5)
+        this = self.tap.wait_event(lambda e: mine(e) and (e.get("Step") or "").startswith(step), 5)
+        return float(this["_at"]) - float(first["_at"])
+
     def heard_file(self, tag: str) -> Path:
         path = self.heard / f"{tag}-heard.wav"
         deadline = time.monotonic() + 10
