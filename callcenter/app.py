@@ -110,7 +110,7 @@ from callcenter.web import (
 from callcenter.web.errors import page_errors_middleware
 from callcenter.web.events import order_event
 from callcenter.web.session import session_middleware
-from worksheet.callbacks import CallingWindows, RetryPolicy
+from worksheet.callbacks import DEFAULT_WINDOWS, CallingWindows, RetryPolicy
 from worksheet.deadlines import Policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -185,7 +185,7 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
                            engine=None, extract=DraftExtractor(lambda: directory_from_db(engine)), blobs=blobs)
     # Satisfaction callbacks: scheduled when a reply passes the check; the dialer (AMI) is
     # attached when telephony starts.
-    windows = CallingWindows(policy.calendar)
+    windows = CallingWindows(policy.calendar, settings.callback_windows or DEFAULT_WINDOWS)
     callbacks = CallbackService(CallbackJobRepository(engine), order_service, clock, windows, RetryPolicy(), dialer=None)
     order_service.observers.append(callbacks.on_order_changed)
     # SMS confirmations: queued in the outbox by order events and the SMS survey, sent by sms_loop.

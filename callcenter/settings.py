@@ -12,6 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ivr.peers import Network, parse_networks
+from worksheet.calendar import WorkingCalendar
+from worksheet.callbacks import CallingWindows, InvalidCallbackConfig
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/zhitong.sqlite3"
 DEFAULT_FAX_INCOMING_DIR = "/var/spool/asterisk/zhitong/fax"  # ZT_FAXDIR in the Asterisk dialplan
@@ -64,6 +66,9 @@ class Settings:
     audiosocket_port: int = 9092  # 0 = no AudioSocket server (live transcription)
     # Satisfaction callbacks: the dial string ({phone} is the order's phone, digits only).
     callback_channel: str = "Local/{phone}@outbound"
+    # When surveys may ring (Asia/Shanghai, working days), e.g. ("09:00-12:00", "14:00-20:00").
+    callback_windows: tuple[str, ...] = ()  # () = the built-in windows
+    callback_tick_s: float = 30.0  # how often due surveys are looked for
     # SMS: "auto" = Twilio when an account is configured, else off (queued, not sent); "log" only
     # logs (masked) and marks messages sent, for the demo.
     sms: str = "auto"
@@ -150,6 +155,8 @@ class Settings:
             audiosocket_host=env.get("ZHITONG_AUDIOSOCKET_HOST") or "127.0.0.1",
             audiosocket_port=number("ZHITONG_AUDIOSOCKET_PORT", 9092),
             callback_channel=_dial_template(env.get("ZHITONG_CALLBACK_CHANNEL") or "Local/{phone}@outbound"),
+            callback_windows=_calling_windows(env.get("ZHITONG_CALLBACK_WINDOWS") or ""),
+            callback_tick_s=float(min(max(number("ZHITONG_CALLBACK_TICK_S", 30), 1), 3600)),
             recordings_dir=env.get("ZHITONG_RECORDINGS_DIR") or DEFAULT_RECORDINGS_DIR,
             blob_dir=env.get("ZHITONG_BLOB_DIR") or "var/blobs",
             upload_max_bytes=_upload_limit(number("ZHITONG_UPLOAD_MAX_MB", 20)),
@@ -182,6 +189,16 @@ def _dial_template(value: str) -> str:
     if "{phone}" not in value or any(ch in value for ch in "\r\n"):
         raise SettingsError(f"ZHITONG_CALLBACK_CHANNEL must contain {{phone}}, e.g. PJSIP/{{phone}}@carrier; got {value!r}")
     return value
+
+
+def _calling_windows(raw: str) -> tuple[str, ...]:
+    windows = tuple(w.strip() for w in raw.split(",") if w.strip())
+    if windows:
+        try:
+            CallingWindows(WorkingCalendar(), windows)
+        except InvalidCallbackConfig as exc:
+            raise SettingsError(f"ZHITONG_CALLBACK_WINDOWS: {exc} (e.g. 09:00-12:00,14:00-20:00)") from None
+    return windows
 
 
 def _timezone(name: str) -> str:

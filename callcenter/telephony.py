@@ -88,7 +88,7 @@ async def start_telephony(settings: Settings, services: Services, *, demo: bool 
             callbacks = services.callbacks
             callbacks.dialer = AmiDialer(tel.ami, calls, channel=settings.callback_channel)
             calls.originate_hooks.append(callbacks.on_originate_result)
-            tel.tasks.append(asyncio.create_task(_callback_loop(tel.ami, callbacks), name="callbacks"))
+            tel.tasks.append(asyncio.create_task(_callback_loop(tel.ami, callbacks, settings.callback_tick_s), name="callbacks"))
         if tel.simulator is not None and demo_loop:
             tel.tasks.append(asyncio.create_task(_demo_loop(tel, Path(settings.recordings_dir)), name="pbxsim-demo"))
     except BaseException:
@@ -97,13 +97,14 @@ async def start_telephony(settings: Settings, services: Services, *, demo: bool 
     return tel
 
 
-async def _callback_loop(ami: AmiClient, callbacks: Any) -> None:
+async def _callback_loop(ami: AmiClient, callbacks: Any, tick_s: float = CALLBACK_TICK_S) -> None:
     """Dial due surveys and expire stale dials; reconcile missed schedules every few minutes."""
     ticks = 0
+    every = max(1, round(RECONCILE_EVERY * CALLBACK_TICK_S / tick_s))
     while True:
-        await asyncio.sleep(CALLBACK_TICK_S)
+        await asyncio.sleep(tick_s)
         try:
-            if ticks % RECONCILE_EVERY == 0:
+            if ticks % every == 0:
                 await callbacks.reconcile()
             ticks += 1
             if ami.connected.is_set():

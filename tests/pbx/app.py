@@ -74,14 +74,26 @@ class App:
         except OSError:
             return ""
 
-    def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        if self.token is None and path != "/api/v1/auth/token":
-            status, data = self.api("POST", "/api/v1/auth/token", {"username": "admin", "password": ADMIN_PASSWORD})
-            assert status == 201, data
-            self.token = data["token"]
+    def cli(self, *args: str, stdin: str = "", extra_env: dict[str, str] | None = None) -> str:
+        """Run `zhitong ARGS` against the same database, as an operator would."""
+        done = subprocess.run([sys.executable, "-m", "callcenter.cli", *args], input=stdin, text=True,
+                              capture_output=True, env={**os.environ, **self.env, **(extra_env or {})},
+                              cwd=self.workdir, timeout=120, check=False)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done.stdout
+
+    def login(self, username: str, password: str) -> str:
+        status, data = self.api("POST", "/api/v1/auth/token", {"username": username, "password": password}, token="")
+        assert status == 201, data
+        return str(data["token"])
+
+    def api(self, method: str, path: str, body: Any = None, *, token: str | None = None) -> tuple[int, Any]:
+        if token is None and self.token is None and path != "/api/v1/auth/token":
+            self.token = self.login("admin", ADMIN_PASSWORD)
+        token = self.token if token is None else token
         headers = {"Content-Type": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         req = urllib.request.Request(self.base + path, method=method, headers=headers,
                                      data=None if body is None else json.dumps(body).encode())
         try:

@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tests.pbx import carrier as carrier_conf
 from tests.pbx import hotline as hotline_conf
@@ -103,7 +105,17 @@ class World:
             "ZHITONG_FAX_INCOMING_DIR": str(self.spool / "fax"),
             "ZHITONG_ASR_MODEL": str(self.shared / "asr_models" / "vosk-model-small-cn-0.22"),
             "ZHITONG_SMS": "log", "ZHITONG_LOG_LEVEL": "INFO", "ZHITONG_PBX_TIMEZONE": "UTC",
+            # surveys may ring whenever the tests run (weekends too: today is declared a working day)
+            "ZHITONG_CALLBACK_WINDOWS": "00:00-23:59", "ZHITONG_CALLBACK_TICK_S": "2",
+            "ZHITONG_CALENDAR_OVERRIDES": str(self.calendar_file()),
         }
+
+    def calendar_file(self) -> Path:
+        path = self.root / "calendar.toml"
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        days = ", ".join(f'"{today + timedelta(days=d)}"' for d in range(3))
+        path.write_text(f"[calendar]\nextra_workdays = [{days}]\n")
+        return path
 
     def start(self) -> None:
         self.hotline.start()
