@@ -51,7 +51,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path, request: p
     prefix = require_asterisk()
     root = tmp_path_factory.mktemp(f"pbx-{uuid.uuid4().hex[:6]}")
     w = World(root=root, prefix=prefix, shared=shared_dir, database_url=database_for(backend, root))
-    w.build(AGENT_CLIP)
+    # a module may keep its agents on the line longer (AGENT_TALK_S: seconds after their clip)
+    w.build(AGENT_CLIP, getattr(request.module, "AGENT_TALK_S", 6))
     try:
         w.start()
         yield w

@@ -81,7 +81,7 @@ class World:
             self.clips[stem] = clip_8k(src, self.heard.parent / "clips")
         return self.clips[stem]
 
-    def build(self, agent_clip_stem: str) -> None:
+    def build(self, agent_clip_stem: str, agent_talk_s: int = 6) -> None:
         (self.root / "clips").mkdir(exist_ok=True)
         hotline_conf.render(self.hotline, self.ports, self.secrets, self.addr.trunk_ip)
         tone(self.hotline.root / "lib" / "moh" / "tone.wav")
@@ -92,7 +92,7 @@ class World:
         carrier_conf.render(self.carrier, self.addr, hotline_sip=f"127.0.0.1:{self.ports.sip}",
                        trunk_user=self.secrets.trunk_user, trunk_password=self.secrets.trunk_password,
                        agent_password=self.secrets.agent, heard_dir=self.heard,
-                       agent_clip=self.clip(agent_clip_stem))
+                       agent_clip=self.clip(agent_clip_stem), agent_talk_s=agent_talk_s)
 
     def app_env(self) -> dict[str, str]:
         return {
