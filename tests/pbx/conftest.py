@@ -10,6 +10,7 @@ calls apart by their own caller numbers, so nothing needs resetting between them
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -40,9 +41,20 @@ def require_asterisk() -> Path:
 def database_for(backend: str, tmp: Path) -> str:
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp / 'pbx.sqlite3'}"
-    import asyncio
+    if not PG_URL:
+        message = "this real-PBX scenario needs PostgreSQL: set ZHITONG_TEST_DATABASE_URL (.ci/run does)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
     asyncio.run(reset_database(PG_URL))
     return PG_URL
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module's BACKENDS (default: SQLite only) says which databases its world runs on."""
+    if "world" in metafunc.fixturenames:
+        metafunc.parametrize("world", getattr(metafunc.module, "BACKENDS", ["sqlite"]), indirect=True,
+                             scope="module")
 
 
 @pytest.fixture(scope="module")
@@ -65,5 +77,3 @@ def world(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path, request: p
             w.hotline.remove()
             w.carrier.remove()
 
-
-PG_BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL or IN_CI else [])

@@ -22,6 +22,7 @@ from tests.pbx.asterisk import Asterisk
 from tests.pbx.audio import clip_8k, tone
 
 REPO = Path(__file__).resolve().parents[2]
+BOTH_DATABASES = ["sqlite", "postgresql"]  # a module's BACKENDS when the database matters
 
 
 def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
@@ -59,6 +60,7 @@ class World:
     app: App = field(init=False)
     secrets: hotline_conf.HotlineSecrets = field(default_factory=hotline_conf.HotlineSecrets)
     clips: dict[str, str] = field(default_factory=dict)
+    nodes: list[App] = field(default_factory=list)  # app nodes beyond the first
     _tags: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -127,11 +129,22 @@ class World:
         self.wait_app_ami()
         self.tap = AmiTap(self.addr.ami_port, "carrier", "carrier-ami-secret")
 
+    def add_node(self) -> App:
+        """Another app node on the same database and PBX (its FastAGI and AudioSocket listeners get
+        ports of their own; the dialplan keeps pointing at the first node's)."""
+        env = {**self.app_env(), "ZHITONG_AGI_PORT": str(free_port()), "ZHITONG_AUDIOSOCKET_PORT": str(free_port())}
+        node = App(self.root / f"app-{len(self.nodes) + 2}", env, free_port())
+        node.start()
+        self.nodes.append(node)
+        self.hotline.wait_for("manager show connected", r"(?s)zhitong.*zhitong", 30)
+        return node
+
     def wait_app_ami(self, timeout: float = 30.0) -> None:
         self.hotline.wait_for("manager show connected", r"zhitong", timeout)
 
     def stop(self) -> None:
-        for close in (lambda: self.tap.close(), lambda: self.app.stop(), self.carrier.stop, self.hotline.stop):
+        for close in (lambda: self.tap.close(), *(n.stop for n in self.nodes), lambda: self.app.stop(),
+                      self.carrier.stop, self.hotline.stop):
             try:
                 close()
             except Exception:  # noqa: BLE001 - best effort teardown, the next part must still stop
