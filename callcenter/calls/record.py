@@ -25,6 +25,10 @@ MAX_PATH = 256
 MAX_RECORDINGS = 64
 MAX_CDRS = 32
 # Q.850 causes that tell why an unanswered call failed, for calls without a Cdr.
+# A call the PBX dropped by restarting (or stopping): one end reason and one cause, whether Asterisk
+# hung it up itself on the way down or it died with a crash and was closed at the reconnect.
+PBX_RESTART = "pbx-restart"
+PBX_RESTART_CAUSE = 41  # Q.850 temporary failure
 _CAUSE_DISPOSITION = {17: "BUSY", 18: "NO ANSWER", 19: "NO ANSWER", 21: "NO ANSWER",
                       34: "CONGESTION", 38: "CONGESTION", 42: "CONGESTION"}
 
@@ -41,7 +45,7 @@ class ChannelState:
     hung_up_at: datetime | None = None
     hung_up: bool = False
     cause: int | None = None
-    request_cause: int | None = None  # last SoftHangupRequest/HangupRequest cause
+    request_cause: int | None = None  # last HangupRequest cause (Q.850; a SoftHangupRequest has none)
     cdrs: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -60,6 +64,7 @@ class CallState:
     closed_at: datetime | None = None  # set when the call was closed without its own Hangup events
     end_reason: str | None = None  # why a resync closed it ("pbx-restart", "gone-while-disconnected")
     forced_cause: int | None = None
+    pbx_shutdown: bool = False  # Asterisk soft-hung it up because it was stopping or restarting
     last_context: str | None = None
     audiosocket: str | None = None  # UUID of an AudioSocket stream of this call (live transcript)
 
@@ -134,7 +139,7 @@ class CallState:
             "fax": dict(self.fax) if self.fax else None,
             "originate": dict(self.originate) if self.originate else None,
             "order_number": self.order_number,
-            "end_reason": self.end_reason,
+            "end_reason": self.end_reason or (PBX_RESTART if self.pbx_shutdown and ended else None),
             "audiosocket": self.audiosocket,
         }
 
@@ -153,6 +158,8 @@ class CallState:
     def _cause(self) -> int:
         if self.forced_cause is not None:
             return self.forced_cause
+        if self.pbx_shutdown:
+            return PBX_RESTART_CAUSE
         p = self.primary
         if p and p.cause:
             return p.cause

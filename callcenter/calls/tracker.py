@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from callcenter.ami.codec import Message
 from callcenter.calls import facts
-from callcenter.calls.record import CallState, ChannelState
+from callcenter.calls.record import PBX_RESTART, PBX_RESTART_CAUSE, CallState, ChannelState
 from callcenter.calls.screen import MAX_EVENT_CHARS, compact, problem
 from callcenter.calls.times import event_time
 from callcenter.sms.privacy import mask_phone
@@ -155,8 +155,8 @@ class CallTracker:
                 ch.hung_up, ch.hung_up_at = True, end
             if call.ended:
                 call.closed_at = end
-                call.end_reason = "pbx-restart" if restarted_at is not None else "gone-while-disconnected"
-                call.forced_cause = 41 if restarted_at is not None else 0  # Q.850 temporary failure
+                call.end_reason = PBX_RESTART if restarted_at is not None else "gone-while-disconnected"
+                call.forced_cause = PBX_RESTART_CAUSE if restarted_at is not None else 0
             changed.add(call.linkedid)
         return changed
 
