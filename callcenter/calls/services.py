@@ -45,8 +45,8 @@ class CallService:
         # Run (in the background) for every OriginateResponse: (ActionID, Reason).
         self.originate_hooks: list[Callable[[str, str], Awaitable[object]]] = []
         self._background: set[asyncio.Task[None]] = set()
-        self._last_heard: datetime | None = None  # last event from Asterisk
-        self._lost_at: datetime | None = None  # when the previous AMI session ended
+        self._lost_at: datetime | None = None  # when the previous AMI connection ended
+        self._pbx_started: datetime | None = None  # Asterisk's start time, as the last CoreStatus said
         self.resyncs = 0
         self._flush_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
@@ -55,7 +55,6 @@ class CallService:
 
     async def on_event(self, msg: Message) -> None:
         now = self.clock()
-        self._last_heard = now
         if msg.name == "OriginateResponse" and self.originate_hooks and (action_id := msg.get("ActionID")):
             for originate_hook in self.originate_hooks:
                 self._spawn(originate_hook(action_id, msg.get("Reason") or "0"))
@@ -89,7 +88,8 @@ class CallService:
             return
         started = parse_local(f"{status.response.get('CoreStartupDate')} {status.response.get('CoreStartupTime')}",
                               self.tz)
-        restarted_at = lost_at if (lost_at and started and started > lost_at - timedelta(seconds=1)) else None
+        restarted_at = lost_at if lost_at is not None and self._restarted(started, lost_at) else None
+        self._pbx_started = started or self._pbx_started
         if restarted_at is not None:
             logger.warning("Asterisk restarted since %s; closing the calls it dropped", lost_at)
         changed = self.tracker.resync(channels.events, self.clock(), restarted_at=restarted_at,
@@ -99,7 +99,20 @@ class CallService:
         self.resyncs += 1
 
     def on_disconnect(self) -> None:
-        self._lost_at = self._last_heard or self.clock()
+        # The AMI reader calls this the moment it sees the connection end: calls a dying Asterisk
+        # took with it end then, not at the last event heard (minutes earlier on a quiet call).
+        self._lost_at = self.clock()
+
+    def _restarted(self, started: datetime | None, lost_at: datetime) -> bool:
+        if started is None:
+            return False
+        if self._pbx_started is not None:
+            # Asterisk's start time only changes when it restarts: no clock of ours is compared
+            # with its clock, so a PBX clock running behind (or ahead) changes nothing.
+            return started != self._pbx_started
+        # No earlier CoreStatus to compare with: a PBX that started after we lost it restarted. Its
+        # start time is cut to the second, hence the second's slack.
+        return started > lost_at - timedelta(seconds=1)
 
     # -- application side -------------------------------------------------------------------------
 
