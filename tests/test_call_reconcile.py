@@ -194,3 +194,15 @@ def test_a_damaged_stored_record_is_taken_for_what_it_still_says() -> None:
     assert record["queue"] is None and record["fax"] is None and record["order_number"] is None
     assert tracker.resync([], datetime(2026, 11, 23, tzinfo=UTC), candidates=tracker.open_channels()) == {"1.1"}
     assert tracker.record("1.1")["end_reason"] == "app-restart"  # type: ignore[index]
+
+
+async def test_an_order_linked_to_a_call_closed_on_a_guess_is_stored(engine: AsyncEngine, shared_dir: Path) -> None:
+    """The guessed end is stored once, over the open row; a link made later (the voice message of
+    that call became a draft) still reaches the row."""
+    await stored_half_way(engine, shared_dir)
+    second = CallService(CallRecordRepository(engine), Clock(STARTED + timedelta(minutes=10)), tz=UTC)
+    await second.on_session(CapturedPbx(shared_dir, live=False))  # type: ignore[arg-type]
+    assert await second.link_order(LINKEDID, "20261123-0001")
+    record = await second.repo.get(LINKEDID)
+    assert record is not None and record["order_number"] == "20261123-0001"
+    assert record["end_reason"] == "app-restart"

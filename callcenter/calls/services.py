@@ -146,7 +146,10 @@ class CallService:
         if self.tracker.link_order(linkedid, order_number):
             self._dirty.add(linkedid)
             await self.flush([linkedid])  # the draft exists now: its link is stored before we answer
-            return True
+            if not self.tracker.end_guessed(linkedid):
+                return True
+            # A guessed end is written only over an open row, and the row was closed (by that very
+            # guess, or by the node that saw the real end): the link goes onto the stored row.
         return await self.repo.link_order(linkedid, order_number, self.clock())
 
     async def flush(self, linkedids: list[str] | None = None) -> None:
