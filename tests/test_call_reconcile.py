@@ -185,14 +185,20 @@ def test_a_damaged_stored_record_is_taken_for_what_it_still_says() -> None:
         {"linkedid": "1.1", "channels": "PJSIP/x", "dtmf": 5, "ivr_path": [1, "menu"], "queue": [],
          "started_at": "yesterday", "answered_at": "2026-11-23T12:00:00", "caller": ["x"], "fax": "no",
          "recordings": ["/a.wav", None], "order_number": 20261123},
+        {"linkedid": "2.1", "queue": {"agent": 5}, "fax": {"pages": "x"}},
     ])
-    assert taken == {"1.1"}
+    assert taken == {"1.1", "2.1"}
+    # The facts of later events still apply to what a damaged record left.
+    leg = {"Channel": "PJSIP/t-1", "Uniqueid": "2.1", "Linkedid": "2.1"}
+    for event in ({"Event": "QueueCallerLeave", "Queue": "q"}, {"Event": "ReceiveFAX", "PagesTransferred": "2"}):
+        assert tracker.feed(Message.of({**event, **leg}), received_at=datetime(2026, 11, 23, tzinfo=UTC)) == {"2.1"}
+    assert tracker.record("2.1")["fax"]["pages"] == 2  # type: ignore[index]
     record = tracker.record("1.1")
     assert record is not None and record["ended_at"] is None and record["channels"] == [""]
     assert (record["dtmf"], record["ivr_path"], record["recordings"]) == ("", ["menu"], ["/a.wav"])
     assert record["started_at"] is None and record["answered_at"] is None and record["caller"] is None
     assert record["queue"] is None and record["fax"] is None and record["order_number"] is None
-    assert tracker.resync([], datetime(2026, 11, 23, tzinfo=UTC), candidates=tracker.open_channels()) == {"1.1"}
+    assert tracker.resync([], datetime(2026, 11, 23, tzinfo=UTC), candidates=tracker.open_channels()) == {"1.1", "2.1"}
     assert tracker.record("1.1")["end_reason"] == "app-restart"  # type: ignore[index]
 
 

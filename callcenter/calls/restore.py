@@ -36,9 +36,13 @@ def restored_call(record: Mapping[str, Any]) -> CallState | None:
     call.dtmf = list(_text(record.get("dtmf")))[:MAX_DTMF]
     call.ivr_path = [s for s in _list(record.get("ivr_path")) if isinstance(s, str)][:MAX_PATH]
     call.recordings = [p for p in _list(record.get("recordings")) if isinstance(p, str)][:MAX_RECORDINGS]
-    if isinstance(queue := record.get("queue"), dict):
-        call.queue = {**queue, "joined_at": _time(queue.get("joined_at"))}
-    call.fax = dict(fax) if isinstance(fax := record.get("fax"), dict) else None
+    if isinstance(queue := record.get("queue"), dict):  # the keys the queue facts read, nothing else
+        call.queue = {"name": _text(queue.get("name")) or None, "joined_at": _time(queue.get("joined_at")),
+                      "wait_s": _number(queue.get("wait_s")), "abandoned": queue.get("abandoned") is True,
+                      "agent": _text(queue.get("agent")) or None}
+    if isinstance(fax := record.get("fax"), dict):
+        call.fax = {"direction": _text(fax.get("direction")) or "receive", "pages": _number(fax.get("pages")) or 0,
+                    "status": _text(fax.get("status")) or None, "file": _text(fax.get("file")) or None}
     call.originate = dict(orig) if isinstance(orig := record.get("originate"), dict) else None
     call.order_number = _text(record.get("order_number")) or None
     call.audiosocket = _text(record.get("audiosocket")) or None
@@ -47,6 +51,10 @@ def restored_call(record: Mapping[str, Any]) -> CallState | None:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _number(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _list(value: object) -> list[Any]:
