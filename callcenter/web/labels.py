@@ -56,7 +56,7 @@ CALL_DISPOSITION: Mapping[str, str] = {
     "CANCEL": "已取消", "UNKNOWN": "结果不明",
 }
 CALL_END: Mapping[str, str] = {
-    "pbx-restart": "交换机重启，通话中断",
+    "pbx-restart": "交换机重启或停机，通话中断",
     "gone-while-disconnected": "与交换机断开期间结束，结束时间按恢复连接时刻记",
     "app-restart": "系统重启期间结束，结束时间按系统恢复时刻记",
 }
