@@ -140,6 +140,33 @@ async def test_reconnects_after_the_server_drops_and_runs_the_session_hook_again
         await shut_down(client, task, server)
 
 
+async def test_the_disconnect_is_reported_when_the_reader_sees_it_not_when_the_session_hook_is_done() -> None:
+    """The owner dates the calls Asterisk dropped by this report: a session hook still busy (a slow
+    database write in the resync) must not hold it back."""
+    server = FakeAmi()
+    port = await server.start()
+    release = asyncio.Event()
+    reported: list[bool] = []
+
+    async def on_session(c: AmiClient) -> None:
+        await release.wait()
+
+    client = AmiClient(config(port), lambda m: None, on_session=on_session,
+                       on_disconnect=lambda: reported.append(release.is_set()))
+    task = asyncio.create_task(client.run())
+    try:
+        await wait_for(lambda: client.sessions == 1)
+        server.drop_all()
+        await wait_for(lambda: reported == [False])  # the hook is still waiting
+        assert not client.connected.is_set()
+        release.set()
+        await wait_for(lambda: client.sessions == 2)
+        assert reported == [False]  # once per session, never twice
+    finally:
+        release.set()
+        await shut_down(client, task, server)
+
+
 async def test_slow_async_handler_keeps_order_applies_backpressure_and_survives_errors() -> None:
     server = FakeAmi()
     port = await server.start()

@@ -96,15 +96,24 @@ async def test_linking_an_order_survives_later_updates(engine: AsyncEngine, shar
     assert (await repo.get(linkedid))["order_number"] == "20261123-0002"  # type: ignore[index]
 
 
-async def test_resync_after_an_asterisk_restart_closes_dropped_calls(engine: AsyncEngine) -> None:
-    """The session hook asks CoreStatus + CoreShowChannels; a PBX that started after we last heard
-    from it restarted, so its old calls end when our connection dropped."""
-    startup = {"value": "2026-11-23 11:00:00"}
+class RestartingPbx:
+    """A FakeAmi whose CoreStatus says when Asterisk started: ``come_back()`` moves that (and the
+    app's clock) as a PBX that restarted while we were disconnected would."""
 
-    def script(fake: FakeAmi, writer: asyncio.StreamWriter, msg: Message) -> bytes | None:
+    def __init__(self, clock: dict[str, datetime], startup: str = "2026-11-23 11:00:00") -> None:
+        self.clock, self.startup = clock, startup
+        self.back: tuple[str, datetime] | None = None
+        self.server = FakeAmi(on_action=self._script)
+
+    def come_back(self, startup: str, at: datetime) -> None:
+        self.back = (startup, at)
+
+    def _script(self, fake: FakeAmi, writer: asyncio.StreamWriter, msg: Message) -> bytes | None:
         aid = ("ActionID", msg.get("ActionID") or "")
-        date, time = startup["value"].split()
         if msg.get("Action") == "CoreStatus":
+            if fake.logins > 1 and self.back is not None:
+                self.startup, self.clock["now"] = self.back  # the reconnect happens then
+            date, time = self.startup.split()
             return frame(("Response", "Success"), aid, ("CoreStartupDate", date), ("CoreStartupTime", time))
         if msg.get("Action") == "CoreShowChannels":
             return frame(("Response", "Success"), aid, ("EventList", "start"),
@@ -112,11 +121,16 @@ async def test_resync_after_an_asterisk_restart_closes_dropped_calls(engine: Asy
                 ("Event", "CoreShowChannelsComplete"), aid, ("EventList", "Complete"), ("ListItems", "0"))
         return None
 
+
+async def _crash_during_a_quiet_call(engine: AsyncEngine, *, quiet: timedelta, startup_after: str,
+                                     back_at: datetime) -> dict[str, Any]:
+    """A call starts at NOW, nothing is heard of it for ``quiet``, then the AMI connection drops
+    (Asterisk died) and the client logs in again to a PBX that says it started at ``startup_after``."""
     clock = {"now": NOW}
     repo = CallRecordRepository(engine)
     service = CallService(repo, lambda: clock["now"], tz=UTC)
-    server = FakeAmi(on_action=script)
-    port = await server.start()
+    pbx = RestartingPbx(clock)
+    port = await pbx.server.start()
     client = AmiClient(AmiConfig(host="127.0.0.1", port=port, secret="s3cret", backoff_initial=0.01),
                        service.on_event, on_session=service.on_session,
                        on_disconnect=service.on_disconnect)
@@ -124,26 +138,51 @@ async def test_resync_after_an_asterisk_restart_closes_dropped_calls(engine: Asy
     try:
         while service.resyncs < 1:  # the fake PBX had no calls when the client asked
             await asyncio.sleep(0.01)
-        server.writers[-1].write(frame(("Event", "Newchannel"), ("Channel", "PJSIP/trunk-00000001"),
-                                       ("Uniqueid", "1795435000.1"), ("Linkedid", "1795435000.1"),
-                                       ("CallerIDNum", "13800138000"), ("Exten", "12345")))
+        pbx.server.writers[-1].write(frame(("Event", "Newchannel"), ("Channel", "PJSIP/trunk-00000001"),
+                                           ("Uniqueid", "1795435000.1"), ("Linkedid", "1795435000.1"),
+                                           ("CallerIDNum", "13800138000"), ("Exten", "12345")))
         while await repo.get("1795435000.1") is None:
             await asyncio.sleep(0.01)
-        lost_at = clock["now"]
-        clock["now"] = NOW + timedelta(minutes=2)
-        startup["value"] = "2026-11-23 12:11:00"  # Asterisk came back one minute after we lost it
-        server.drop_all()
+        clock["now"] = NOW + quiet  # an agent call: minutes without an AMI event
+        pbx.come_back(startup_after, back_at)
+        pbx.server.drop_all()
         while client.sessions < 2 or (await repo.get("1795435000.1") or {}).get("ended_at") is None:
             await asyncio.sleep(0.01)
         record = await repo.get("1795435000.1")
         assert record is not None
-        assert record["end_reason"] == "pbx-restart" and record["hangup_cause"] == 41
-        assert record["ended_at"] == lost_at.isoformat().replace("+00:00", "Z")
-        assert record["caller"] == "13800138000" and record["called"] == "12345"
+        return record
     finally:
         await client.stop()
         await asyncio.gather(task, return_exceptions=True)
-        await server.close()
+        await pbx.server.close()
+
+
+async def test_calls_dropped_by_an_asterisk_crash_end_when_the_connection_dropped(engine: AsyncEngine) -> None:
+    """Not at the last event heard: a quiet call lost three minutes that way."""
+    record = await _crash_during_a_quiet_call(engine, quiet=timedelta(minutes=3),
+                                              startup_after="2026-11-23 12:14:00",
+                                              back_at=NOW + timedelta(minutes=5))
+    assert record["end_reason"] == "pbx-restart" and record["hangup_cause"] == 41
+    assert record["ended_at"] == "2026-11-23T12:13:00Z" and record["duration_s"] == 180
+    assert record["caller"] == "13800138000" and record["called"] == "12345"
+
+
+async def test_a_restart_is_seen_by_its_new_start_time_even_on_a_pbx_clock_running_behind(
+        engine: AsyncEngine) -> None:
+    """The PBX's clock is 5 s behind ours: it says it started before we lost it. Its start time
+    changed since the last login all the same, so it restarted."""
+    record = await _crash_during_a_quiet_call(engine, quiet=timedelta(seconds=30),
+                                              startup_after="2026-11-23 12:10:26",
+                                              back_at=NOW + timedelta(seconds=32))
+    assert record["end_reason"] == "pbx-restart" and record["ended_at"] == "2026-11-23T12:10:30Z"
+
+
+async def test_a_reconnect_to_the_same_asterisk_closes_what_it_lost_as_gone_not_restarted(
+        engine: AsyncEngine) -> None:
+    record = await _crash_during_a_quiet_call(engine, quiet=timedelta(seconds=30),
+                                              startup_after="2026-11-23 11:00:00",
+                                              back_at=NOW + timedelta(minutes=1))
+    assert record["end_reason"] == "gone-while-disconnected" and record["ended_at"] == "2026-11-23T12:11:00Z"
 
 
 class BlockedRepo(CallRecordRepository):

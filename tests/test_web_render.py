@@ -54,3 +54,20 @@ def test_common_validation_messages_are_explained_in_chinese() -> None:
     assert error_text(VersionConflict("20261123-0001", 3)).startswith("工单已被他人更新")
     assert error_text(InvalidTransition("closed", "reply")).startswith("工单当前状态不允许此操作")
     assert error_text(ValidationError("unknown unit 'x'")) == "填写有误：unknown unit 'x'"  # kept as written
+
+
+def test_a_call_line_says_in_chinese_how_the_call_ended() -> None:
+    from callcenter.calls.record import APP_RESTART, CDR_DISPOSITIONS, GONE_WHILE_DISCONNECTED, PBX_RESTART
+    from callcenter.web.labels import CALL_DISPOSITION, CALL_END
+    from callcenter.web.render import _ENV
+
+    line = _ENV.get_template("call_line.html")
+    html = line.render(call={"started_at": "2026-11-23T02:00:00Z", "caller": "13800138000", "disposition": "ANSWERED",
+                             "end_reason": APP_RESTART})
+    assert html.strip() == "2026-11-23 10:00 138****8000 已接通（系统重启期间结束，结束时间按系统恢复时刻记）"
+    plain = line.render(call={"started_at": None, "caller": None, "disposition": "BUSY", "end_reason": None})
+    assert plain.strip() == "忙线"
+    for table, values in ((CALL_END, (PBX_RESTART, GONE_WHILE_DISCONNECTED, APP_RESTART)),
+                          (CALL_DISPOSITION, CDR_DISPOSITIONS)):
+        for value in values:
+            assert value in table and not any("a" <= c.lower() <= "z" for c in table[value]), value

@@ -50,7 +50,9 @@ class AmiClient:
         self.config = config
         self.dispatcher = OrderedDispatcher(on_event)
         self.on_session = on_session  # runs after each login (resync), events keep flowing meanwhile
-        self.on_disconnect = on_disconnect  # runs when a logged-in session ends
+        # Runs once when a logged-in session ends, as soon as the reader sees the connection end
+        # (EOF, reset, or the abort of an unanswered keep-alive), whatever the session is busy with.
+        self.on_disconnect = on_disconnect
         self.rng = rng or random.Random()
         self.connected = asyncio.Event()
         self.sessions = 0  # successful logins
@@ -109,7 +111,7 @@ class AmiClient:
         loop = asyncio.get_running_loop()
         cfg = self.config
         _, conn = await asyncio.wait_for(
-            loop.create_connection(lambda: AmiConnection(self._on_event), cfg.host, cfg.port),
+            loop.create_connection(self._connection, cfg.host, cfg.port),
             cfg.connect_timeout)
         self._conn = conn
         assert conn.transport is not None
@@ -126,13 +128,22 @@ class AmiClient:
                 await self._run_session_hook()
             await conn.closed
         finally:
-            if self.connected.is_set() and self.on_disconnect is not None:
-                self.on_disconnect()
-            self.connected.clear()
+            self._lost(conn)  # the session failed while the connection was still up
             if pinger is not None:
                 pinger.cancel()
             conn.abort()
             self._conn = None
+
+    def _connection(self) -> AmiConnection:
+        conn = AmiConnection(self._on_event)
+        conn.on_lost = lambda: self._lost(conn)
+        return conn
+
+    def _lost(self, conn: AmiConnection) -> None:
+        if conn is self._conn and self.connected.is_set():  # not an older connection closing late
+            self.connected.clear()
+            if self.on_disconnect is not None:
+                self.on_disconnect()
 
     async def _run_session_hook(self) -> None:
         assert self.on_session is not None

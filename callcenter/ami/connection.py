@@ -67,6 +67,7 @@ class AmiConnection(asyncio.Protocol):
     def __init__(self, on_event: Callable[[Message], None], *, max_buffer: int = 1024 * 1024) -> None:
         self.decoder = AmiDecoder(max_buffer=max_buffer)
         self.on_event = on_event
+        self.on_lost: Callable[[], None] | None = None  # called the moment the connection ends (EOF, reset, abort)
         self.transport: asyncio.Transport | None = None
         self.banner: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
@@ -106,6 +107,11 @@ class AmiConnection(asyncio.Protocol):
             self.banner.set_exception(error)
         if not self.closed.done():
             self.closed.set_result(exc)
+        if self.on_lost is not None:
+            try:
+                self.on_lost()
+            except Exception:  # a protocol callback must not raise: asyncio would only log it
+                logger.exception("AMI connection-lost handler failed")
 
     # -- actions --------------------------------------------------------------------------------
 

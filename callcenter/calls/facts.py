@@ -25,6 +25,9 @@ AUDIOSOCKET_EVENT = "ZhitongAudioSocket"
 IVR_STEP_EVENT = "ZhitongIvr"
 RECORDING_EVENTS = frozenset({"ZhitongRecording", "HotlineMessage"})
 FAX_RESULT_EVENT = "FaxResult"
+# include/asterisk/channel.h: the flag only ast_softhangup_all() uses, for "core restart now" /
+# "core stop now" (main/asterisk.c can_safely_quit), before Asterisk says Event: Shutdown.
+SOFTHANGUP_SHUTDOWN = 1 << 2
 
 
 # Bigger numbers are not causes, seconds or page counts of a call (int() would take 4,300 digits).
@@ -118,9 +121,21 @@ def _hangup(call: CallState, ch: ChannelState | None, msg: Message, at: datetime
 
 def _hangup_request(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None,
                     tz: tzinfo) -> bool:
-    if ch is None or (cause := _int(msg.get("Cause"))) is None:
+    # ast_queue_hangup_with_cause(): a Q.850 cause, or -1 / 0 when none was given.
+    if ch is None or (cause := _int(msg.get("Cause"))) is None or cause <= 0:
         return False
     ch.request_cause = cause
+    return True
+
+
+def _soft_hangup_request(call: CallState, ch: ChannelState | None, msg: Message, at: datetime | None,
+                         tz: tzinfo) -> bool:
+    # Its Cause is the AST_SOFTHANGUP_* flag ast_softhangup() was given, never a Q.850 cause: the
+    # end of every dialplan sends 16 (APPUNLOAD), AGI HANGUP 32 (EXPLICIT). Only the shutdown one is
+    # a fact about the call: Asterisk is stopping or restarting, and drops it.
+    if ch is None or call.pbx_shutdown or _int(msg.get("Cause")) != SOFTHANGUP_SHUTDOWN:
+        return False
+    call.pbx_shutdown = True
     return True
 
 
@@ -256,7 +271,7 @@ def _queue_leave(call: CallState, ch: ChannelState | None, msg: Message, at: dat
 
 _HANDLERS: dict[str, Handler] = {
     "NewCallerid": _caller, "NewConnectedLine": _caller, "Newstate": _state,
-    "Hangup": _hangup, "SoftHangupRequest": _hangup_request, "HangupRequest": _hangup_request,
+    "Hangup": _hangup, "SoftHangupRequest": _soft_hangup_request, "HangupRequest": _hangup_request,
     "Cdr": _cdr, "DTMFEnd": _dtmf, "Newexten": _newexten, "VarSet": _varset, "AGIExecStart": _agi,
     "UserEvent": _user_event, "ReceiveFAX": _fax, "SendFAX": _fax, "FAXStatus": _fax,
     "QueueCallerJoin": _queue_join, "AgentConnect": _queue_connect, "QueueCallerAbandon": _queue_abandon,

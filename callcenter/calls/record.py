@@ -25,6 +25,14 @@ MAX_PATH = 256
 MAX_RECORDINGS = 64
 MAX_CDRS = 32
 # Q.850 causes that tell why an unanswered call failed, for calls without a Cdr.
+# A call the PBX dropped by restarting (or stopping): one end reason and one cause, whether Asterisk
+# hung it up itself on the way down or it died with a crash and was closed at the reconnect.
+PBX_RESTART = "pbx-restart"
+PBX_RESTART_CAUSE = 41  # Q.850 temporary failure
+# Calls closed because Asterisk no longer had them, at a time nobody saw: while our AMI connection
+# was down, or while this app was not running (a record it took over from the database).
+GONE_WHILE_DISCONNECTED = "gone-while-disconnected"
+APP_RESTART = "app-restart"
 _CAUSE_DISPOSITION = {17: "BUSY", 18: "NO ANSWER", 19: "NO ANSWER", 21: "NO ANSWER",
                       34: "CONGESTION", 38: "CONGESTION", 42: "CONGESTION"}
 
@@ -41,7 +49,7 @@ class ChannelState:
     hung_up_at: datetime | None = None
     hung_up: bool = False
     cause: int | None = None
-    request_cause: int | None = None  # last SoftHangupRequest/HangupRequest cause
+    request_cause: int | None = None  # last HangupRequest cause (Q.850; a SoftHangupRequest has none)
     cdrs: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -60,8 +68,16 @@ class CallState:
     closed_at: datetime | None = None  # set when the call was closed without its own Hangup events
     end_reason: str | None = None  # why a resync closed it ("pbx-restart", "gone-while-disconnected")
     forced_cause: int | None = None
+    pbx_shutdown: bool = False  # Asterisk soft-hung it up because it was stopping or restarting
     last_context: str | None = None
     audiosocket: str | None = None  # UUID of an AudioSocket stream of this call (live transcript)
+    restored: bool = False  # rebuilt from its stored record; not yet checked against Asterisk's channels
+    former_channels: list[str] = field(default_factory=list)  # names the stored record had
+
+    @property
+    def end_guessed(self) -> bool:
+        """Closed because its channels were gone, without Hangup events to tell when."""
+        return self.closed_at is not None
 
     @property
     def primary(self) -> ChannelState | None:
@@ -119,7 +135,7 @@ class CallState:
             "caller": _known(p.caller if p else "") or _cid(cdr.get("callerid"), "num") or cdr.get("src") or None,
             "caller_name": _known(p.caller_name if p else "") or _cid(cdr.get("callerid"), "name") or None,
             "called": self._called(cdr),
-            "channels": [ch.name for ch in self.channels.values()],
+            "channels": self._channel_names(),
             "started_at": iso(started),
             "answered_at": iso(answered),
             "ended_at": iso(ended),
@@ -134,9 +150,14 @@ class CallState:
             "fax": dict(self.fax) if self.fax else None,
             "originate": dict(self.originate) if self.originate else None,
             "order_number": self.order_number,
-            "end_reason": self.end_reason,
+            "end_reason": self.end_reason or (PBX_RESTART if self.pbx_shutdown and ended else None),
             "audiosocket": self.audiosocket,
         }
+
+    def _channel_names(self) -> list[str]:
+        names = [ch.name for ch in self.channels.values()]
+        former = self.former_channels
+        return [*former, *(n for n in names if n and n not in former)] if former else names
 
     def _end_time(self) -> datetime | None:
         if self.closed_at is not None:
@@ -153,6 +174,8 @@ class CallState:
     def _cause(self) -> int:
         if self.forced_cause is not None:
             return self.forced_cause
+        if self.pbx_shutdown:
+            return PBX_RESTART_CAUSE
         p = self.primary
         if p and p.cause:
             return p.cause

@@ -18,12 +18,15 @@ from typing import Any
 from callcenter.ami.client import AmiClient
 from callcenter.ami.codec import Message
 from callcenter.ami.connection import AmiConnectionLost
+from callcenter.calls.record import APP_RESTART, GONE_WHILE_DISCONNECTED
 from callcenter.calls.times import parse_local
 from callcenter.calls.tracker import CallTracker
 from callcenter.db.calls import CallRecordRepository
 from callcenter.sms.privacy import mask_phone
 
 logger = logging.getLogger(__name__)
+
+MAX_ADOPTED = 10_000  # open calls read back at a login, newest first: far more than a PBX carries at once
 
 
 class CallService:
@@ -45,8 +48,8 @@ class CallService:
         # Run (in the background) for every OriginateResponse: (ActionID, Reason).
         self.originate_hooks: list[Callable[[str, str], Awaitable[object]]] = []
         self._background: set[asyncio.Task[None]] = set()
-        self._last_heard: datetime | None = None  # last event from Asterisk
-        self._lost_at: datetime | None = None  # when the previous AMI session ended
+        self._lost_at: datetime | None = None  # when the previous AMI connection ended
+        self._pbx_started: datetime | None = None  # Asterisk's start time, as the last CoreStatus said
         self.resyncs = 0
         self._flush_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
@@ -55,13 +58,14 @@ class CallService:
 
     async def on_event(self, msg: Message) -> None:
         now = self.clock()
-        self._last_heard = now
         if msg.name == "OriginateResponse" and self.originate_hooks and (action_id := msg.get("ActionID")):
             for originate_hook in self.originate_hooks:
                 self._spawn(originate_hook(action_id, msg.get("Reason") or "0"))
-        changed = self.tracker.feed(msg, received_at=now)
-        if not changed:
-            return
+        if changed := self.tracker.feed(msg, received_at=now):
+            self._heard(changed)
+
+    def _heard(self, changed: set[str]) -> None:
+        """Calls events changed: their hooks run, and their records are written (at once if new or ended)."""
         self._dirty |= changed
         for lid in changed - self._started:
             self._started.add(lid)
@@ -78,10 +82,13 @@ class CallService:
             self._flush_soon()
 
     async def on_session(self, client: AmiClient) -> None:
-        """After every (re)login: reconcile open calls with what Asterisk still has."""
+        """After every (re)login: reconcile the open calls, ours and those the database holds as
+        open (a restart of this app left them so, or another node stored them), with what
+        Asterisk still has."""
         lost_at = self._lost_at
         try:
             status = await client.action("CoreStatus")
+            await self._adopt_stored()
             candidates = self.tracker.open_channels()
             channels = await client.action("CoreShowChannels")
         except (AmiConnectionLost, TimeoutError) as exc:
@@ -89,17 +96,45 @@ class CallService:
             return
         started = parse_local(f"{status.response.get('CoreStartupDate')} {status.response.get('CoreStartupTime')}",
                               self.tz)
-        restarted_at = lost_at if (lost_at and started and started > lost_at - timedelta(seconds=1)) else None
+        restarted_at = lost_at if lost_at is not None and self._restarted(started, lost_at) else None
+        self._pbx_started = started or self._pbx_started
         if restarted_at is not None:
             logger.warning("Asterisk restarted since %s; closing the calls it dropped", lost_at)
         changed = self.tracker.resync(channels.events, self.clock(), restarted_at=restarted_at,
-                                       candidates=candidates)
+                                       candidates=candidates, pbx_started=started,
+                                       unseen_reason=APP_RESTART if self.resyncs == 0 else GONE_WHILE_DISCONNECTED)
         self._dirty |= changed
         await self.flush()
         self.resyncs += 1
 
+    async def _adopt_stored(self) -> None:
+        try:
+            stored = await self.repo.open_records(limit=MAX_ADOPTED)
+        except Exception as exc:  # the database is down: the calls stay open until the next login
+            logger.error("reading the open call records failed (%s); they are checked at the next login", _reason(exc))
+            return
+        taken, changed = self.tracker.adopt(stored)
+        self._written |= taken
+        if changed:  # events heard since the login, before the calls they are about were read back
+            self._heard(changed)
+        if taken:
+            logger.info("took over %d call(s) stored as open; Asterisk's channel list tells which still run", len(taken))
+
     def on_disconnect(self) -> None:
-        self._lost_at = self._last_heard or self.clock()
+        # The AMI reader calls this the moment it sees the connection end: calls a dying Asterisk
+        # took with it end then, not at the last event heard (minutes earlier on a quiet call).
+        self._lost_at = self.clock()
+
+    def _restarted(self, started: datetime | None, lost_at: datetime) -> bool:
+        if started is None:
+            return False
+        if self._pbx_started is not None:
+            # Asterisk's start time only changes when it restarts: no clock of ours is compared
+            # with its clock, so a PBX clock running behind (or ahead) changes nothing.
+            return started != self._pbx_started
+        # No earlier CoreStatus to compare with: a PBX that started after we lost it restarted. Its
+        # start time is cut to the second, hence the second's slack.
+        return started > lost_at - timedelta(seconds=1)
 
     # -- application side -------------------------------------------------------------------------
 
@@ -111,7 +146,10 @@ class CallService:
         if self.tracker.link_order(linkedid, order_number):
             self._dirty.add(linkedid)
             await self.flush([linkedid])  # the draft exists now: its link is stored before we answer
-            return True
+            if not self.tracker.end_guessed(linkedid):
+                return True
+            # A guessed end is written only over an open row, and the row was closed (by that very
+            # guess, or by the node that saw the real end): the link goes onto the stored row.
         return await self.repo.link_order(linkedid, order_number, self.clock())
 
     async def flush(self, linkedids: list[str] | None = None) -> None:
@@ -122,7 +160,7 @@ class CallService:
             if not records:
                 return
             try:
-                await self.repo.upsert(records, self.clock())
+                await self._store(records)
             except Exception as exc:
                 # Never logger.exception here: the driver's message carries the SQL parameters,
                 # callers' numbers among them.
@@ -139,6 +177,16 @@ class CallService:
             logger.exception("call %s could not be turned into a record; not stored", linkedid[:64])
             return None
 
+    async def _store(self, records: list[dict[str, Any]]) -> None:
+        """Calls closed on a guess (Asterisk no longer had them; nobody saw them end) are stored only
+        over a row still open: another node may have seen the real end, or guessed first."""
+        now = self.clock()
+        guessed = {lid for r in records if self.tracker.end_guessed(lid := str(r["linkedid"]))}
+        await self.repo.upsert([r for r in records if str(r["linkedid"]) not in guessed], now)
+        written = await self.repo.close_if_open([r for r in records if str(r["linkedid"]) in guessed], now)
+        for lid in guessed - written:
+            logger.info("call %s was already closed in the database; its guessed end is not stored", lid[:64])
+
     async def _write_one_by_one(self, records: list[dict[str, Any]]) -> bool:
         """After a failed batch: store each record alone, so one the database refuses cannot hold
         back every other call's (it used to, for ever). False when none could be written: the
@@ -146,7 +194,7 @@ class CallService:
         refused: list[tuple[dict[str, Any], Exception]] = []
         for record in records:
             try:
-                await self.repo.upsert([record], self.clock())
+                await self._store([record])
             except Exception as exc:
                 refused.append((record, exc))
             else:

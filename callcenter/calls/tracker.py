@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from callcenter.ami.codec import Message
 from callcenter.calls import facts
-from callcenter.calls.record import CallState, ChannelState
+from callcenter.calls.record import (
+    APP_RESTART,
+    GONE_WHILE_DISCONNECTED,
+    PBX_RESTART,
+    PBX_RESTART_CAUSE,
+    CallState,
+    ChannelState,
+)
+from callcenter.calls.restore import restored_call
 from callcenter.calls.screen import MAX_EVENT_CHARS, compact, problem
 from callcenter.calls.times import event_time
 from callcenter.sms.privacy import mask_phone
@@ -126,15 +135,39 @@ class CallTracker:
         return {uid for call in self.calls.values() if not call.ended
                 for uid, ch in call.channels.items() if not ch.hung_up}
 
-    def resync(self, live: Iterable[Message], now: datetime, *, restarted_at: datetime | None = None,
-               candidates: set[str] | None = None) -> set[str]:
-        """Reconcile with the channels Asterisk reports after a reconnect (CoreShowChannel items).
+    def adopt(self, records: Iterable[Mapping[str, Any]]) -> tuple[set[str], set[str]]:
+        """Take over calls stored as open that this tracker does not know (it started after them,
+        or another node stored them); the next :meth:`resync` keeps those Asterisk still has and
+        closes the others. Returns the Linkedids taken, and those of them changed by events heard
+        before they were taken."""
+        taken: set[str] = set()
+        changed: set[str] = set()
+        for record in records:
+            call = restored_call(record)
+            if call is None or call.linkedid in self.calls or call.linkedid in self._channel_call:
+                continue
+            self.calls[call.linkedid] = call
+            self._channel_call[call.linkedid] = call.linkedid  # its first channel: Uniqueid == Linkedid
+            taken.add(call.linkedid)
+            early_events = self._pending.pop(call.linkedid, [])  # heard since the login, before this
+            self._parked -= len(early_events)
+            for early in early_events:
+                changed |= self.feed(early)
+        return taken, changed
 
-        Calls whose channels are gone are closed: at the PBX restart time when Asterisk restarted
-        (they died with it), else at ``now`` marked as ended while we were disconnected. Live
-        channels we do not know open (or extend) calls. Nothing is created twice: Linkedid is the key.
-        Only channels in ``candidates`` (open when the list was requested) can be closed: a call
-        that started while the list was on its way is not in it, yet alive.
+    def resync(self, live: Iterable[Message], now: datetime, *, restarted_at: datetime | None = None,
+               candidates: set[str] | None = None, pbx_started: datetime | None = None,
+               unseen_reason: str = APP_RESTART) -> set[str]:
+        """Reconcile with the channels Asterisk reports after a login (CoreShowChannel items).
+
+        Calls whose channels are gone are closed. Those that began before Asterisk last started
+        died with it: at ``restarted_at`` (when our connection dropped) if given, else at
+        ``pbx_started``. Others ended unseen, at a time only known to be before ``now``: while we
+        were disconnected, or (``unseen_reason``) while this app was not watching a call it took
+        over with :meth:`adopt`. Live channels we do not know open (or extend) calls. Nothing is
+        created twice: Linkedid is the key. Only channels in ``candidates`` (open when the list
+        was requested) can be closed: a call that started while the list was on its way is not in
+        it, yet alive.
         """
         changed: set[str] = set()
         alive: set[str] = set()
@@ -150,21 +183,22 @@ class CallTracker:
             if uniqueid not in self._channel_call:
                 changed |= self._new_channel(item, now - facts.hms(item.get("Duration")))
         for call in list(self.calls.values()):
+            restored, call.restored = call.restored, False
             if call.ended:
                 continue
             gone = [ch for ch in call.channels.values() if not ch.hung_up and ch.uniqueid not in alive
                     and (candidates is None or ch.uniqueid in candidates)]
             if not gone:
                 continue
-            end = restarted_at if restarted_at is not None else now
+            end, reason = _unseen_end(call, now, restarted_at, pbx_started,
+                                      unseen_reason if restored else GONE_WHILE_DISCONNECTED)
             if call.last_seen is not None and end < call.last_seen:
                 end = call.last_seen
             for ch in gone:
                 ch.hung_up, ch.hung_up_at = True, end
             if call.ended:
-                call.closed_at = end
-                call.end_reason = "pbx-restart" if restarted_at is not None else "gone-while-disconnected"
-                call.forced_cause = 41 if restarted_at is not None else 0  # Q.850 temporary failure
+                call.closed_at, call.end_reason = end, reason
+                call.forced_cause = PBX_RESTART_CAUSE if reason == PBX_RESTART else 0
             changed.add(call.linkedid)
         return changed
 
@@ -176,6 +210,10 @@ class CallTracker:
 
     def records(self) -> list[dict[str, object]]:
         return [call.to_json() for call in self.calls.values()]
+
+    def end_guessed(self, linkedid: str) -> bool:
+        call = self.calls.get(linkedid)
+        return bool(call and call.end_guessed)
 
     def is_ended(self, linkedid: str) -> bool:
         call = self.calls.get(linkedid)
@@ -286,3 +324,15 @@ class CallTracker:
         call.last_seen = at or call.last_seen
         return {linkedid}
 
+
+
+def _unseen_end(call: CallState, now: datetime, restarted_at: datetime | None, pbx_started: datetime | None,
+                otherwise: str) -> tuple[datetime, str]:
+    """When and why a call Asterisk no longer has ended, as far as anyone can tell."""
+    p = call.primary
+    started = p.created_at if p else None
+    if restarted_at is not None and (started is None or started <= restarted_at):
+        return restarted_at, PBX_RESTART
+    if pbx_started is not None and started is not None and started < pbx_started:
+        return pbx_started, PBX_RESTART  # it began before Asterisk's current run: it died with the last
+    return now, otherwise

@@ -35,15 +35,39 @@ class CallRecordRepository:
     async def upsert(self, records: Sequence[dict[str, Any]], now: datetime) -> None:
         if not records:
             return
+        async with write_transaction(self.engine) as conn:
+            await conn.execute(self._upsert(), [_row(r, now) for r in records])
+
+    async def close_if_open(self, records: Sequence[dict[str, Any]], now: datetime) -> set[str]:
+        """Store calls closed without their Hangup events (a guessed end) only where the stored
+        row is still open (or missing): a node's guess never replaces an end another node saw,
+        nor another node's guess. Returns the Linkedids written."""
+        if not records:
+            return set()
+        written: set[str] = set()
+        async with write_transaction(self.engine) as conn:
+            for record in records:  # few: the calls one resync closed
+                stmt = self._upsert(_row(record, now), only_open=True).returning(call_records.c.linkedid)
+                if (await conn.execute(stmt)).first() is not None:
+                    written.add(str(record["linkedid"]))
+        return written
+
+    def _upsert(self, row: dict[str, Any] | None = None, *, only_open: bool = False) -> Any:
         dialect: Any = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(call_records)
+        stmt = dialect.insert(call_records) if row is None else dialect.insert(call_records).values(row)
         # A record linked to an order keeps that link even if the tracker (restarted) forgot it.
         keep_order = func.coalesce(stmt.excluded.order_number, call_records.c.order_number)
-        stmt = stmt.on_conflict_do_update(index_elements=["linkedid"], set_={
+        return stmt.on_conflict_do_update(index_elements=["linkedid"], set_={
             col: stmt.excluded[col] for col in ("caller", "started_at", "ended_at", "disposition",
-                                                 "updated_at", "record")} | {"order_number": keep_order})
-        async with write_transaction(self.engine) as conn:
-            await conn.execute(stmt, [_row(r, now) for r in records])
+                                                 "updated_at", "record")} | {"order_number": keep_order},
+            where=call_records.c.ended_at.is_(None) if only_open else None)
+
+    async def open_records(self, *, limit: int) -> list[dict[str, Any]]:
+        """Calls stored as not ended, the most recently started first (the partial index of 0016)."""
+        query = (select(call_records).where(call_records.c.ended_at.is_(None))
+                 .order_by(call_records.c.started_at.desc().nulls_last(), call_records.c.linkedid).limit(limit))
+        async with self.engine.connect() as conn:
+            return [_record(r._mapping) for r in await conn.execute(query)]
 
     async def get(self, linkedid: str) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:

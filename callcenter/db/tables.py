@@ -152,6 +152,9 @@ call_records = Table(
     Column("order_number", String(32), nullable=True, index=True),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("record", Json, nullable=False),
+    # Every AMI login reads the calls still open, to close those Asterisk no longer has (migration 0016).
+    Index("ix_call_records_open", "started_at", postgresql_where=text("ended_at IS NULL"),
+          sqlite_where=text("ended_at IS NULL")),
 )
 
 # Recordings waiting for (or done with) transcription: a durable queue, so a restart loses none.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from callcenter.ami.codec import Message
+from callcenter.pbxsim.channel import format_time
 from callcenter.pbxsim.events import list_item
 
 if TYPE_CHECKING:
@@ -23,6 +24,13 @@ def dispatch(server: AmiServer, conn: Conn, name: str, msg: Message) -> None:
 
 def _ping(server: AmiServer, conn: Conn, msg: Message) -> None:
     conn.reply(msg, ("Ping", "Pong"), ("Timestamp", f"{server.clock():.6f}"))
+
+
+def _core_status(server: AmiServer, conn: Conn, msg: Message) -> None:
+    started = format_time(server.start_time).split()  # the same moment for startup and last reload
+    conn.reply(msg, ("CoreStartupDate", started[0]), ("CoreStartupTime", started[1]),
+               ("CoreReloadDate", started[0]), ("CoreReloadTime", started[1]),
+               ("CoreCurrentCalls", str(len(server.channels()))), ("CoreProcessedCalls", str(server.processed())))
 
 
 def _events(server: AmiServer, conn: Conn, msg: Message) -> None:
@@ -94,6 +102,7 @@ async def _run_async(handler, msg: Message) -> None:  # noqa: ANN001
 
 _HANDLERS = {
     "ping": _ping,
+    "corestatus": _core_status,
     "events": _events,
     "coreshowchannels": _core_show_channels,
     "status": _status,

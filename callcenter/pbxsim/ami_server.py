@@ -44,10 +44,11 @@ class AmiServer:
 
     def __init__(self, *, username: str, secret: str, clock: Clock, auth_fail_delay: float = 1.0,
                  channels: Callable[[], list[Channel]] = list, on_originate: OriginateHandler | None = None,
-                 start_time: float | None = None) -> None:
+                 start_time: float | None = None, processed: Callable[[], int] = lambda: 0) -> None:
         self.username, self.secret, self.clock = username, secret, clock
         self.auth_fail_delay = auth_fail_delay
         self.channels = channels
+        self.processed = processed  # calls handled so far (CoreStatus CoreProcessedCalls)
         self.on_originate = on_originate
         self.start_time = clock() if start_time is None else start_time
         self.conns: set[Conn] = set()
@@ -72,6 +73,13 @@ class AmiServer:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
+
+    async def drop_all(self) -> None:
+        """Asterisk going down: what each connection was sent goes out, then it closes."""
+        for conn in list(self.conns):
+            conn.logged_in = False
+            conn.writer.close()
+        await asyncio.sleep(0)
 
     def broadcast(self, pairs: Pairs) -> None:
         self.events.append(pairs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +19,10 @@ from callcenter.pbxsim.voice import caller_audio
 
 if TYPE_CHECKING:
     from callcenter.pbxsim.simulator import PbxSimulator
+
+
+class PbxRestarted(Exception):
+    """The simulated Asterisk restarted under a call: its flow stops (PbxSimulator.run returns)."""
 
 
 @dataclass
@@ -46,17 +51,28 @@ class Call:
         scale = sim.time_scale if sim.time_scale is not None else scenario.time_scale
         self.scale = scale or 0.0
         self.dead = False
+        self.generation = sim.generation
 
     def emit(self, pairs: ev.Pairs) -> None:
+        if not self.alive:
+            return
         self.result.events.append(pairs)
         self.sim.emit(pairs)
 
     async def pause(self, seconds: float) -> None:
-        await asyncio.sleep(seconds * self.scale)
+        """Simulated time passing; a restart of the PBX meanwhile ends the call's flow."""
+        if self.alive and seconds * self.scale > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sim.restarted.wait(), seconds * self.scale)
+        elif self.alive:
+            await asyncio.sleep(0)
+        if not self.alive:
+            raise PbxRestarted(self.sc.name)
 
     def open(self, base: str, *, state: int, linkedid: str | None = None, **kw: object) -> Channel:
         ch = self.ids.new_channel(base, linkedid=linkedid, state=state, **kw)
-        self.sim.live[ch.uniqueid] = ch
+        if self.alive:
+            self.sim.live[ch.uniqueid] = ch
         self.emit(ev.chan_event("Newchannel", ch))
         if not self.result.uniqueid:
             self.result.uniqueid, self.result.linkedid = ch.uniqueid, ch.linkedid
@@ -76,10 +92,15 @@ class Call:
     def close(self, ch: Channel, cause: int = 16, disposition: str | None = None, *, soft: bool = False) -> None:
         if soft:
             self.emit(ev.hangup_request(ch, cause, soft=True))
-        self.sim.live.pop(ch.uniqueid, None)
-        self.emit(ev.hangup(ch, cause))
-        disp = disposition or ("ANSWERED" if ch.answered is not None else "NO ANSWER")
-        self.emit(ev.cdr(ch, self.clock(), disp, ch.variables.get("CDR(userfield)", "")))
+        if self.alive:
+            self.sim.live.pop(ch.uniqueid, None)
+        for pairs in hangup_events(ch, cause, self.clock(), disposition):
+            self.emit(pairs)
+
+    @property
+    def alive(self) -> bool:
+        """False once the simulated Asterisk restarted under this call: it says nothing more."""
+        return self.generation == self.sim.generation
 
     async def agi(self, ch: Channel, script: str, args: tuple[str, ...] = ()) -> AgiChannelSim | None:
         """AGI(agi://host:port/script,args); None if no FastAGI target is configured or it is down."""
@@ -107,3 +128,9 @@ class Call:
     def finish(self, ch: Channel) -> None:
         self.result.variables = dict(ch.variables)
         self.result.caller_pressed = list(self.caller.pressed)
+
+
+def hangup_events(ch: Channel, cause: int, end: float, disposition: str | None = None) -> list[ev.Pairs]:
+    """A channel's Hangup and its Cdr."""
+    disp = disposition or ("ANSWERED" if ch.answered is not None else "NO ANSWER")
+    return [ev.hangup(ch, cause), ev.cdr(ch, end, disp, ch.variables.get("CDR(userfield)", ""))]

@@ -73,7 +73,13 @@ def hangup(ch: Channel, cause: int) -> Pairs:
 
 
 def hangup_request(ch: Channel, cause: int, soft: bool = False) -> Pairs:
+    """``soft``: ``cause`` is an AST_SOFTHANGUP_* flag (include/asterisk/channel.h), not Q.850."""
     return chan_event("SoftHangupRequest" if soft else "HangupRequest", ch, "call,all", ("Cause", str(cause)))
+
+
+def shutdown(restart: bool) -> Pairs:
+    """main/asterisk.c really_quit(): published once the channels are gone ("Cleanly")."""
+    return _ev("Shutdown", "system,all", [("Shutdown", "Cleanly"), ("Restart", "True" if restart else "False")])
 
 
 def cdr(ch: Channel, end: float, disposition: str, userfield: str = "") -> Pairs:

@@ -12,9 +12,10 @@ from pathlib import Path
 from types import TracebackType
 
 from callcenter.ami.codec import Message
+from callcenter.pbxsim import events as ev
 from callcenter.pbxsim import flows
 from callcenter.pbxsim.ami_server import AmiServer
-from callcenter.pbxsim.call import Call, CallResult
+from callcenter.pbxsim.call import Call, CallResult, PbxRestarted, hangup_events
 from callcenter.pbxsim.channel import Channel, Clock, Ids
 from callcenter.pbxsim.events import Pairs
 from callcenter.pbxsim.originate import originate
@@ -22,6 +23,7 @@ from callcenter.pbxsim.scenario import Scenario
 from callcenter.pbxsim.scenarios import ORIGINATE_ANSWERED
 
 logger = logging.getLogger(__name__)
+SOFTHANGUP_SHUTDOWN = 4  # include/asterisk/channel.h AST_SOFTHANGUP_SHUTDOWN
 _FLOWS = {"inbound": flows.inbound, "queue": flows.queue_flow, "fax": flows.fax, "audiosocket": flows.audiosocket}
 
 
@@ -45,11 +47,14 @@ class PbxSimulator:
         self.fax_dir = fax_dir  # the fax spool the app shares with "Asterisk" (ZHITONG_FAX_INCOMING_DIR)
         self.ids = Ids(clock)
         self.live: dict[str, Channel] = {}
+        self.generation = 0  # Asterisk runs since the simulator started: restart() adds one
+        self.restarted = asyncio.Event()  # set when the current run ends (a new one for the next)
         self.results: list[CallResult] = []
         self._originates: deque[Scenario] = deque()
         self._self_ids = itertools.count(1)
         self.ami = AmiServer(username=username, secret=secret, clock=clock, auth_fail_delay=auth_fail_delay,
-                             channels=lambda: list(self.live.values()), on_originate=self._on_originate)
+                             channels=lambda: list(self.live.values()), on_originate=self._on_originate,
+                             processed=lambda: len(self.results))
         self.ami_port = 0
 
     async def __aenter__(self) -> PbxSimulator:
@@ -73,6 +78,26 @@ class PbxSimulator:
     def emit(self, pairs: Pairs) -> None:
         self.ami.broadcast(pairs)
 
+    async def restart(self) -> None:
+        """``core restart now`` in Asterisk 22's order (main/asterisk.c can_safely_quit, really_quit):
+        every channel is soft-hung-up with AST_SOFTHANGUP_SHUTDOWN (SoftHangupRequest Cause 4) and
+        hangs up (Hangup Cause 0, then its Cdr); only then ``Event: Shutdown`` (Cleanly, Restart
+        True), and the AMI connections close. The new run starts at once, with a new start time in
+        CoreStatus; the calls that were in progress say nothing more."""
+        channels = list(self.live.values())
+        for ch in channels:
+            self.emit(ev.hangup_request(ch, SOFTHANGUP_SHUTDOWN, soft=True))
+        for ch in channels:
+            for pairs in hangup_events(ch, 0, self.clock()):
+                self.emit(pairs)
+        self.live.clear()
+        self.generation += 1
+        self.restarted.set()
+        self.restarted = asyncio.Event()
+        self.emit(ev.shutdown(restart=True))
+        await self.ami.drop_all()
+        self.ami.start_time = self.clock()
+
     def expect_originate(self, scenario: Scenario) -> None:
         """The next AMI Originate action plays ``scenario`` (busy, no answer, answered + survey...)."""
         self._originates.append(scenario)
@@ -80,10 +105,13 @@ class PbxSimulator:
     async def run(self, scenario: Scenario) -> CallResult:
         """Play one call to the end. Originate scenarios run as if a client had sent an async Originate."""
         call = Call(self, scenario)
-        if scenario.flow == "originate":
-            await originate(call, None, f"pbxsim-{next(self._self_ids)}")
-        else:
-            await _FLOWS[scenario.flow](call)
+        try:
+            if scenario.flow == "originate":
+                await originate(call, None, f"pbxsim-{next(self._self_ids)}")
+            else:
+                await _FLOWS[scenario.flow](call)
+        except PbxRestarted:
+            call.result.error = "the PBX restarted during the call"
         self.results.append(call.result)
         return call.result
 
@@ -104,5 +132,8 @@ class PbxSimulator:
         call = Call(self, scenario)
         try:
             return await originate(call, msg, msg.action_id)
+        except PbxRestarted:
+            call.result.error = "the PBX restarted during the call"
+            return False
         finally:
             self.results.append(call.result)

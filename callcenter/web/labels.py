@@ -49,6 +49,19 @@ FORM_FIELD: Mapping[str, str] = {
 }
 
 
+# A call record's outcome (Asterisk's Cdr dispositions), and why a call ended without Asterisk
+# saying when (callcenter/calls/record.py): the time shown is then the best known, not the exact one.
+CALL_DISPOSITION: Mapping[str, str] = {
+    "ANSWERED": "已接通", "NO ANSWER": "无人接听", "BUSY": "忙线", "FAILED": "未接通", "CONGESTION": "线路拥塞",
+    "CANCEL": "已取消", "UNKNOWN": "结果不明",
+}
+CALL_END: Mapping[str, str] = {
+    "pbx-restart": "交换机重启或停机，通话中断",
+    "gone-while-disconnected": "与交换机断开期间结束，结束时间按恢复连接时刻记",
+    "app-restart": "系统重启期间结束，结束时间按系统恢复时刻记",
+}
+
+
 # Why an inbound SMS could not be processed, by the error's class (the API keeps the English detail).
 SMS_FAILURE: Mapping[str, str] = {"ValidationError": "内容不符合工单要求", "InvalidTransition": "工单当前状态不允许",
                                   "OrderNotFound": "关联的工单不存在", "NotPermitted": "无权执行此操作"}

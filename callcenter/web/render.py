@@ -83,7 +83,9 @@ _ENV.filters.update(when=when, mask=lambda v: mask_phone(v) if v else "", status
                     urgency=lambda v: labels.label(labels.URGENCY, v), rating=lambda v: labels.label(labels.RATING, v),
                     role=lambda v: labels.label(labels.ROLE, v), action=lambda v: labels.label(labels.ACTION, v),
                     clock=lambda v: labels.label(labels.CLOCK, v), field=lambda v: labels.label(labels.FIELD, v),
-                    percent=lambda v: "—" if v is None else f"{v:.1%}", filesize=filesize)
+                    percent=lambda v: "—" if v is None else f"{v:.1%}", filesize=filesize,
+                    disposition=lambda v: labels.label(labels.CALL_DISPOSITION, v),
+                    call_end=lambda v: labels.label(labels.CALL_END, v))
 _ENV.globals.update(highlight=highlight, deadline_state=deadline_state)
 
 
