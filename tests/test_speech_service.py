@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -165,6 +167,18 @@ async def test_an_agent_call_becomes_a_draft_linked_to_the_call(stack: tuple[Any
     [recording] = await services.blobs.for_order(orders[0])
     assert (recording.kind, recording.location, recording.order_number) == ("recording", "call-9.wav", orders[0].number)
     assert "13900139000" not in orders[0].content and "/rec" not in orders[0].content
+
+
+async def test_every_node_reporting_the_same_call_end_makes_one_draft(stack: tuple[Any, AsyncEngine]) -> None:
+    """Two app nodes hear the same AMI Hangup: each asks for the agent call's transcription."""
+    services, _ = stack
+    record = {"linkedid": "9.1", "caller": "13900139000", "order_number": None,
+              "queue": {"name": "hotline-q", "agent": "Agent 1001"}, "recordings": ["/rec/call-9.wav"]}
+    nodes = [speech(services, FakeEngine({"/rec/call-9.wav": TEXT})) for _ in range(2)]
+    await asyncio.gather(*(node.on_call_ended(record) for node in nodes))
+    assert await nodes[0].run_once() and not await nodes[1].run_once()
+    _, total = await services.orders.search(SearchQuery(status=["draft"]), SYSTEM)
+    assert total == 1
 
 
 async def test_a_recording_path_outside_our_folder_is_never_read(stack: tuple[Any, AsyncEngine]) -> None:

@@ -171,6 +171,8 @@ transcription_jobs = Table(
     Column("error", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Every node hears the same call end: one job per recording (migration 0017).
+    Index("ux_transcription_jobs_kind_path", "kind", "path", unique=True),
 )
 
 # Transcripts with word timings, kept with the call they came from (recording or live stream).

@@ -34,11 +34,18 @@ class JobRepository:
 
     async def enqueue(self, *, kind: str, path: str, linkedid: str | None, order_number: str | None,
                       caller: str | None, now: datetime) -> int:
+        """Queue a recording once: a second request for the same (kind, path), e.g. from another
+        node that heard the same call end, returns the existing job's id."""
+        t = transcription_jobs
+        insert = (postgresql.insert(t) if self.engine.dialect.name == "postgresql" else sqlite.insert(t)).values(
+            kind=kind, path=path, linkedid=linkedid, order_number=order_number, caller=caller,
+            status="queued", attempts=0, created_at=now, updated_at=now)
         async with write_transaction(self.engine) as conn:
-            result = await conn.execute(transcription_jobs.insert().values(
-                kind=kind, path=path, linkedid=linkedid, order_number=order_number, caller=caller,
-                status="queued", attempts=0, created_at=now, updated_at=now).returning(transcription_jobs.c.id))
-            return int(result.scalar_one())
+            result = await conn.execute(insert.on_conflict_do_nothing(index_elements=["kind", "path"]).returning(t.c.id))
+            job_id = result.scalar_one_or_none()
+            if job_id is None:
+                job_id = (await conn.execute(select(t.c.id).where(t.c.kind == kind, t.c.path == path))).scalar_one()
+            return int(job_id)
 
     async def claim(self, now: datetime) -> Job | None:
         """Take the oldest queued job (marks it running); None when the queue is empty."""
