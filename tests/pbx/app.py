@@ -15,6 +15,13 @@ from pathlib import Path
 from typing import Any
 
 ADMIN_PASSWORD = "pbx-test-admin-password"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    """The environment of a `zhitong` child: this checkout's code first, whatever is installed."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, **extra, "PYTHONPATH": path}
 
 
 @dataclass
@@ -38,7 +45,7 @@ class App:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "callcenter.cli", "serve", "--port", str(self.http_port)],
-            env={**os.environ, **self.env}, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
+            env=child_env(self.env), cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout
@@ -77,7 +84,7 @@ class App:
     def cli(self, *args: str, stdin: str = "", extra_env: dict[str, str] | None = None) -> str:
         """Run `zhitong ARGS` against the same database, as an operator would."""
         done = subprocess.run([sys.executable, "-m", "callcenter.cli", *args], input=stdin, text=True,
-                              capture_output=True, env={**os.environ, **self.env, **(extra_env or {})},
+                              capture_output=True, env=child_env({**self.env, **(extra_env or {})}),
                               cwd=self.workdir, timeout=120, check=False)
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done.stdout

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from tests.pbx import carrier as carrier_conf
 from tests.pbx import hotline as hotline_conf
 from tests.pbx.ami import AmiTap, Event
-from tests.pbx.app import ADMIN_PASSWORD, App
+from tests.pbx.app import ADMIN_PASSWORD, App, child_env
 from tests.pbx.asterisk import Asterisk
 from tests.pbx.audio import clip_8k, tone
 
@@ -88,7 +88,8 @@ class World:
         hotline_conf.render(self.hotline, self.ports, self.secrets, self.addr.trunk_ip)
         tone(self.hotline.root / "lib" / "moh" / "tone.wav")
         built = subprocess.run([sys.executable, "-m", "callcenter.cli", "prompts", "build", "--out",
-                                str(self.hotline.sounds)], capture_output=True, text=True, check=False)
+                                str(self.hotline.sounds)], capture_output=True, text=True, check=False,
+                               env=child_env({}))
         if built.returncode != 0:
             raise RuntimeError(f"zhitong prompts build failed: {built.stderr}")
         carrier_conf.render(self.carrier, self.addr, hotline_sip=f"127.0.0.1:{self.ports.sip}",
