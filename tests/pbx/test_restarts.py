@@ -8,8 +8,9 @@ import time
 from datetime import datetime
 from typing import Any
 
-from tests.pbx.world import World
+from tests.pbx.world import BOTH_DATABASES, World
 
+BACKENDS = BOTH_DATABASES  # an app restart reloads open calls from the database
 AGENT_TALK_S = 40  # the agent stays on the line long enough to restart things under the call
 LONG_CALL = ["wait:4", "dtmf:0", "wait:70"]
 
