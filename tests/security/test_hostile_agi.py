@@ -336,7 +336,7 @@ async def services(db_url: str) -> AsyncIterator[Services]:
     ("unknown", "unknown", None),  # what Asterisk sends with no caller ID at all
     ("anonymous", "Anonymous", None),  # a withheld number
     ("alice", "\x1b[31m" + "名" * 300, None),  # a SIP user that is not a number; an absurd display name
-    ("+86 138-0013-8000", "张三", "+8613800138000"),
+    ("+86 138-0013-8000", "张三", "13800138000"),  # a mainland mobile is stored in its 11 digits
 ])
 async def test_every_voice_message_becomes_a_draft_on_the_database(services, callerid, name, phone) -> None:
     desk = OrderDesk(services.orders, services.calls, services.clock, services.speech, None)
@@ -351,4 +351,5 @@ async def test_every_voice_message_becomes_a_draft_on_the_database(services, cal
     assert total == 1, commands
     assert orders[0].enterprise.phone == phone and len(orders[0].enterprise.name) <= 200
     assert "\x1b" not in orders[0].enterprise.name
+    assert orders[0].enterprise.name.startswith("来电 ")  # the display name is not the enterprise's
     assert f'SET VARIABLE ZT_DRAFT "{orders[0].number}"' in commands
