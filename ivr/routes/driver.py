@@ -6,7 +6,9 @@ Action -> AGI mapping:
 * Play -> ``STREAM FILE zhitong/<id>``, interruptible by any digit when a one-digit Collect follows
   (the digit pressed becomes the answer); Say -> one STREAM FILE per word prompt (not interruptible);
 * Collect -> ``GET DATA zhitong/<id> <timeout_ms> <max_digits>`` ("#" always ends GET DATA);
-* Record -> ``RECORD FILE <ZT_RECDIR>/msg-<uniqueid> wav # <ms> BEEP s=<silence>``;
+* Record -> ``RECORD FILE <ZT_RECDIR>/msg-<uniqueid>-<token> wav # <ms> BEEP s=<silence>``: a new
+  random token per attempt, because one channel can record more than once (the menu's message, then
+  the ``message`` entry after the queue gave up) and RECORD FILE overwrites an existing file;
 * Transfer / Hangup -> ``SET VARIABLE ZT_NEXT agent|hangup`` and return: the dialplan acts on it;
 * LookupOrder / CreateDraft / SaveSurvey -> the route's ``effect`` callback (the back office).
 
@@ -21,6 +23,8 @@ raises becomes a DeskFailed event, which the menu sends to its on_error node.
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 
 from ivr import flow
@@ -32,8 +36,16 @@ logger = logging.getLogger(__name__)
 SOUND_DIR = "zhitong"
 DEFAULT_RECDIR = "/var/spool/asterisk/zhitong"
 ESCAPE_DIGITS = "0123456789*#"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 # Effect callback: performs LookupOrder/CreateDraft/SaveSurvey, returns the event to feed back (or None).
 Effect = Callable[[flow.Action], Awaitable[flow.Event | None]]
+
+
+def message_name(uniqueid: str, token: str | None = None) -> str:
+    """The file name (no extension) of one voice-message recording: never the same twice, even on
+    one channel, and within the recordings area's name grammar (callcenter.blobs.files), which a
+    uniqueid's ``:``, ``@`` or ``+`` would break."""
+    return f"msg-{_UNSAFE.sub('_', uniqueid)}-{token or secrets.token_hex(4)}"
 
 
 class _Interrupted(Exception):
@@ -146,7 +158,7 @@ class _Run:
 
     async def _record(self, action: flow.Record) -> flow.Event:
         recdir = await self.session.get_variable("ZT_RECDIR") or DEFAULT_RECDIR
-        base = f"{recdir.rstrip('/')}/msg-{self.session.uniqueid}"
+        base = f"{recdir.rstrip('/')}/{message_name(self.session.uniqueid)}"
         self.recording = f"{base}.wav"
         reply = await self.session.command(
             "RECORD FILE", base, "wav", action.terminator, action.max_s * 1000, "BEEP", f"s={action.silence_s}",
