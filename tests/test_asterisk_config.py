@@ -471,6 +471,27 @@ def test_hotline_queue_trusts_zt_next_not_agistatus_after_the_message_agi(dialpl
     assert default.app == "Gosub" and default.args.startswith("zt-say,s,1(queue-busy")
 
 
+def test_a_caller_the_queue_gave_up_on_hears_that_the_agents_are_busy_before_the_message(dialplan: Dialplan):
+    """Queue() returns only without an agent (JOINEMPTY, LEAVEEMPTY, TIMEOUT…); the caller heard
+    "正在为您转接人工服务" and must be told why nobody answered before being asked for a message,
+    by the dialplan or by the hotline AGI's `message` entry (once, not twice)."""
+    from ivr import flow
+    from ivr.routes.hotline import ENTRIES
+
+    steps = dialplan.contexts["hotline-queue"]["s"]
+    queue = next(s.index for s in steps if s.app == "Queue")
+    agi = next(s for s in steps[queue:] if s.app == "AGI")
+    said = [s.args for s in steps[queue:agi.index] if s.app == "Gosub" and s.args.startswith("zt-say,")]
+    menu = flow.load_menu(flow.menu_path("hotline"))
+    entry = menu.node(ENTRIES[split_args(agi.args)[1]])
+    busy_text = [menu.prompts[p] for p in entry.prompts if "坐席繁忙" in menu.prompts[p]]
+    by_dialplan = any("busy" in args for args in said)
+    by_agi = entry.kind == "play" and bool(busy_text)
+    assert by_dialplan != by_agi, (said, entry)
+    if by_agi:  # then the same entry goes on to take the message
+        assert menu.node(entry.next or "").kind == "record"
+
+
 def test_zt_say_always_plays_something(dialplan: Dialplan):
     for p in walk_from(dialplan, "zt-say"):
         assert p.end == "return" and "playback" in apps(p)

@@ -125,8 +125,12 @@ async def test_leave_message_ended_by_hash(server, desk) -> None:
 
 async def test_message_entry_after_the_queue_gave_up(server, desk) -> None:
     commands = await call(server, "hotline", ["200 result=0 (timeout) endpos=960000"], "message")
-    assert steps(commands) == ["leave-message", "message-thanks"]
+    assert steps(commands) == ["agents-busy", "leave-message", "message-thanks"]
     assert [m["menu_choice"] for m in desk.messages] == [None]
+    # The caller heard "正在为您转接…" before the queue: now why nobody answered, then the offer.
+    base = recorded(commands, "/var/spool/asterisk/zhitong")
+    assert media(commands)[:3] == ['STREAM FILE zhitong/agents-busy ""', 'STREAM FILE zhitong/leave-message ""',
+                                   f"RECORD FILE {base} wav # 120000 BEEP s=5"]
     assert media(commands)[-1] == 'SET VARIABLE ZT_NEXT "hangup"'
 
 

@@ -2,8 +2,9 @@
 
 Dialplan contract: ``AGI(agi://<host>:4573/hotline)``, then branch on ``${ZT_NEXT}`` ("agent" ->
 Queue, "hangup" -> Hangup). ``AGI(agi://<host>:4573/hotline,message)`` (after the agent queue gave
-up) skips the menu and goes straight to leaving a message. Optional ``ZT_RECDIR`` sets where messages are recorded; after a
-voice message ``ZT_DRAFT`` holds the draft order number (when the caller is still there).
+up) skips the menu: the caller hears that the agents are busy and may leave a message. Optional
+``ZT_RECDIR`` sets where messages are recorded; after a voice message ``ZT_DRAFT`` holds the draft
+order number (when the caller is still there).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from ivr.routes.driver import run_menu
 from worksheet.callerid import caller_name, caller_number
 
 SCRIPT = "hotline"
-ENTRIES = {"message": "leave-message"}  # first AGI argument -> node to start at
+# First AGI argument -> node to start at. "message" (after the queue gave up) says that the agents
+# are busy, then takes the message.
+ENTRIES = {"message": "agents-busy"}
 
 
 def make_route(desk: HotlineDesk, menu: flow.Menu | None = None) -> Route:
