@@ -714,3 +714,27 @@ def test_compose_lets_only_the_asterisk_container_open_fastagi_and_audiosocket()
     default = re.fullmatch(r"\$\{\w+:-([0-9./]+)\}", pinned).group(1)
     assert ipaddress.ip_address(default) in ipaddress.ip_network(re.fullmatch(r"\$\{\w+:-(\S+)\}", subnet).group(1))
     assert "4573" not in yaml_block(app, "ports", 4) and "9092" not in yaml_block(app, "ports", 4)
+
+
+# --------------------------------------------------------------------------- the carrier trunk template
+
+# The options res_pjsip_outbound_registration.c (Asterisk 22.10.1) registers for type=registration.
+REGISTRATION_OPTIONS = {
+    "type", "server_uri", "client_uri", "contact_user", "contact_header_params", "transport", "outbound_proxy",
+    "expiration", "max_random_initial_delay", "retry_interval", "forbidden_retry_interval", "fatal_retry_interval",
+    "max_retries", "auth_rejection_permanent", "outbound_auth", "support_path", "support_outbound",
+    "security_negotiation", "security_mechanisms", "line", "endpoint", "user_agent",
+}
+
+
+def test_the_trunk_keeps_registering_after_a_fatal_reply():
+    """Without fatal_retry_interval one 404 stopped registration until a reload; a rejected challenge
+    (auth_rejection_permanent, default yes) and max_retries (default 10) stopped it for good too."""
+    trunk = parse_conf_text(TRUNK_TEMPLATE.read_text(encoding="utf-8"))
+    [reg] = [s for s in trunk.sections if s.get("type") == "registration"]
+    assert {k for k, _ in reg.entries} <= REGISTRATION_OPTIONS
+    assert int(reg.get("fatal_retry_interval") or 0) > 0
+    assert int(reg.get("forbidden_retry_interval") or 0) > 0
+    assert 0 < int(reg.get("retry_interval") or 0) <= 300
+    assert reg.get("auth_rejection_permanent") == "no"
+    assert int(reg.get("max_retries") or 10) >= 1000
