@@ -9,7 +9,10 @@ The real load test is docker/asterisk/selftest.sh, run at image build time.
 from __future__ import annotations
 
 import ipaddress
+import os
+import pathlib
 import re
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -716,7 +719,7 @@ def test_compose_lets_only_the_asterisk_container_open_fastagi_and_audiosocket()
     assert "4573" not in yaml_block(app, "ports", 4) and "9092" not in yaml_block(app, "ports", 4)
 
 
-# --------------------------------------------------------------------------- the carrier trunk template
+# --------------------------------------------------------------------------- entrypoint.sh, run
 
 # The options res_pjsip_outbound_registration.c (Asterisk 22.10.1) registers for type=registration.
 REGISTRATION_OPTIONS = {
@@ -738,3 +741,80 @@ def test_the_trunk_keeps_registering_after_a_fatal_reply():
     assert 0 < int(reg.get("retry_interval") or 0) <= 300
     assert reg.get("auth_rejection_permanent") == "no"
     assert int(reg.get("max_retries") or 10) >= 1000
+
+
+def run_entrypoint(tmp_path: pathlib.Path, template: str | None = None,
+                   **env: str) -> tuple[subprocess.CompletedProcess, pathlib.Path]:
+    """`entrypoint.sh --render-only` with every directory moved into tmp_path (as the real-PBX tests do)."""
+    etc = tmp_path / "etc"
+    etc.mkdir(exist_ok=True)
+    share = TRUNK_TEMPLATE.parent
+    if template is not None:
+        share = tmp_path / "share"
+        share.mkdir(exist_ok=True)
+        (share / TRUNK_TEMPLATE.name).write_text(template, encoding="utf-8")
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ZT_ASTERISK_ETC": str(etc),
+            "ZT_ASTERISK_SHARE": str(share), "ZT_ASTERISK_SPOOL": str(tmp_path / "spool"),
+            "ZT_ASTERISK_PROMPTS": str(tmp_path / "prompts"), "ZT_AMI_SECRET": "ami;secret",
+            "ZT_AGENT_PASSWORD": "agent-password"}
+    run = subprocess.run(["sh", str(ENTRYPOINT), "--render-only"], env={**base, **env}, capture_output=True,
+                         text=True, timeout=30)
+    return run, etc
+
+
+def test_the_entrypoint_renders_into_the_directories_it_is_given(tmp_path: pathlib.Path):
+    run, etc = run_entrypoint(tmp_path)
+    assert run.returncode == 0, run.stderr
+    manager = parse_conf_text((etc / "manager_secret.conf").read_text(encoding="utf-8"))
+    assert manager.one("zhitong").get("secret") == "ami;secret"  # written escaped, read back whole
+    assert (etc / "pjsip_trunk.conf").read_text(encoding="utf-8").startswith("; no carrier trunk")
+    for name in ("manager_secret.conf", "pjsip_secrets.conf", "pjsip_nat.conf", "pjsip_trunk.conf"):
+        assert (etc / name).stat().st_mode & 0o777 == 0o640, name
+    for folder in ("spool", "spool/recordings", "spool/fax", "prompts"):
+        assert (tmp_path / folder).stat().st_mode & 0o7777 == 0o2775, folder
+
+
+def test_the_trunk_template_is_rendered_outside_its_comments_only(tmp_path: pathlib.Path):
+    run, etc = run_entrypoint(tmp_path, ZT_TRUNK_HOST="sip.carrier.example", ZT_TRUNK_USER="hotline01",
+                              ZT_TRUNK_PASSWORD="pa;ss", NAME="leaked-value")
+    assert run.returncode == 0, run.stderr
+    text = (etc / "pjsip_trunk.conf").read_text(encoding="utf-8")
+    assert "{{NAME}} = environment variable NAME" in text and "leaked-value" not in text
+    trunk = parse_conf_text(text)
+    assert not [v for s in trunk.sections for _, v in s.entries if "{{" in v]
+    auth = next(s for s in trunk.sections if s.get("type") == "auth")
+    assert (auth.get("username"), auth.get("password")) == ("hotline01", "pa;ss")
+    [reg] = [s for s in trunk.sections if s.get("type") == "registration"]
+    assert reg.get("client_uri") == "sip:hotline01@sip.carrier.example"
+
+
+def test_comments_of_every_kind_are_copied_as_they_are(tmp_path: pathlib.Path):
+    template = (
+        "; {{A}} in a comment line\n"
+        "[x]  ; {{A}} after a section\n"
+        "user = {{A}} ; and {{B}} after a value\n"
+        "escaped = x\\;{{A}}\n"
+        ";-- a block {{A}}\n"
+        "still {{A}} ;-- nested {{B}} --; still {{B}}\n"
+        "--; host = {{B}}\n"
+        ";---- a line comment, not a block {{A}}\n"
+        "last = {{B}}\n"
+    )
+    run, etc = run_entrypoint(tmp_path, template, ZT_TRUNK_HOST="h", ZT_TRUNK_USER="u", A="va;l", B="vb")
+    assert run.returncode == 0, run.stderr
+    assert (etc / "pjsip_trunk.conf").read_text(encoding="utf-8") == (
+        "; {{A}} in a comment line\n"
+        "[x]  ; {{A}} after a section\n"
+        "user = va\\;l ; and {{B}} after a value\n"
+        "escaped = x\\;va\\;l\n"
+        ";-- a block {{A}}\n"
+        "still {{A}} ;-- nested {{B}} --; still {{B}}\n"
+        "--; host = vb\n"
+        ";---- a line comment, not a block {{A}}\n"
+        "last = vb\n"
+    )
+
+
+def test_a_value_of_more_than_one_line_is_refused(tmp_path: pathlib.Path):
+    run, _ = run_entrypoint(tmp_path, ZT_TRUNK_HOST="h", ZT_TRUNK_USER="u", ZT_TRUNK_PASSWORD="pw\n[evil]\ntype = x")
+    assert run.returncode != 0 and "ZT_TRUNK_PASSWORD must be one line" in run.stderr
