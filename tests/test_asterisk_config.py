@@ -640,6 +640,68 @@ def test_res_fax_cdr_and_modules():
     assert "app_audiosocket.so" in loaded and "res_audiosocket.so" in loaded
 
 
+# Optional files whose absence Asterisk 22 logs at every boot, with the module that reads them and
+# its message (from the 22.10.1 sources: config_options.c and res_sorcery_config.c log "Unable to
+# load config file" for every module built on them; the others have messages of their own).
+OPTIONAL_CONFS = {
+    "features.conf": ("main/features_config.c", "ERROR config_options.c: Unable to load config file 'features.conf'"),
+    "acl.conf": ("main/named_acl.c", "ERROR config_options.c: Unable to load config file 'acl.conf'"),
+    "udptl.conf": ("main/udptl.c", "ERROR config_options.c: Unable to load config file 'udptl.conf'"),
+    "cel.conf": ("main/cel.c", "ERROR config_options.c: Unable to load config file 'cel.conf'"),
+    "stasis.conf": ("main/stasis.c", "ERROR config_options.c: Unable to load config file 'stasis.conf'"),
+    "ccss.conf": ("main/ccss.c", "WARNING ccss.c: Could not find valid ccss.conf file. Using cc_max_requests"),
+    "pjproject.conf": ("res_pjproject", "ERROR res_sorcery_config.c: Unable to load config file 'pjproject.conf'"),
+    "pjsip_notify.conf": ("res_pjsip_notify", "ERROR config_options.c: Unable to load config file 'pjsip_notify.conf'"),
+    "pjsip_wizard.conf": ("res_pjsip_config_wizard",
+                          "ERROR res_pjsip_config_wizard.c: Unable to load config file 'pjsip_wizard.conf'"),
+    "res_parking.conf": ("res_parking", "ERROR config_options.c: Unable to load config file 'res_parking.conf'"),
+    "ari.conf": ("res_ari", "ERROR res_sorcery_config.c: Unable to load config file 'ari.conf'"),
+    "websocket_client.conf": ("res_websocket_client",
+                              "ERROR res_sorcery_config.c: Unable to load config file 'websocket_client.conf'"),
+    "aeap.conf": ("res_aeap", "ERROR res_sorcery_config.c: Unable to load config file 'aeap.conf'"),
+    "statsd.conf": ("res_statsd", "ERROR config_options.c: Unable to load config file 'statsd.conf'"),
+    "prometheus.conf": ("res_prometheus", "ERROR config_options.c: Unable to load config file 'prometheus.conf'"),
+    "agents.conf": ("app_agent_pool", "ERROR config_options.c: Unable to load config file 'agents.conf'"),
+    "confbridge.conf": ("app_confbridge", "ERROR config_options.c: Unable to load config file 'confbridge.conf'"),
+    "amd.conf": ("app_amd", "ERROR app_amd.c: Configuration file amd.conf missing."),
+    "followme.conf": ("app_followme", "WARNING app_followme.c: No follow me config file (followme.conf), so no"),
+    "festival.conf": ("app_festival", "WARNING app_festival.c: No such configuration file festival.conf"),
+    "cli_aliases.conf": ("res_clialiases",
+                         "ERROR res_clialiases.c: res_clialiases configuration file 'cli_aliases.conf' not found"),
+    "res_stun_monitor.conf": ("res_stun_monitor", "WARNING res_stun_monitor.c: Unable to load config res_stun_monitor.conf"),
+    "res_config_sqlite3.conf": ("res_config_sqlite3",
+                                "ERROR res_config_sqlite3.c: Missing config file 'res_config_sqlite3.conf'"),
+    "http.conf": ("main/http.c", ""),  # silent when missing; shipped to state that the HTTP server is off
+}
+
+
+def test_the_optional_config_files_asterisk_looks_for_are_shipped():
+    for name, (module, _) in OPTIONAL_CONFS.items():
+        path = CONF / name
+        assert path.is_file(), f"{name} (read by {module}) is not shipped"
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("; Exists "), f"{name} must say first why it exists"
+        parse_conf_text(text, CONF)  # well-formed
+    # The ones that would switch something on are explicitly off.
+    assert load("http.conf").one("general").get("enabled") == "no"
+    assert load("ari.conf").one("general").get("enabled") == "no"
+    assert load("cel.conf").one("general").get("enable") == "no"
+    for name in ("statsd.conf", "prometheus.conf"):
+        assert load(name).one("general").get("enabled") == "no", name
+    assert not [s for s in load("features.conf").sections if s.name in ("featuremap", "applicationmap")]
+
+
+def test_the_self_test_fails_the_build_on_any_missing_config_file():
+    script = (DOCKER / "asterisk" / "selftest.sh").read_text(encoding="utf-8")
+    pattern = re.search(r"^MISSING_CONF='([^']+)'$", script, re.M)
+    assert pattern and 'grep -Ei "$MISSING_CONF" /var/log/asterisk/messages.log' in script
+    missing = re.compile(pattern.group(1), re.I)
+    for name, (_, message) in OPTIONAL_CONFS.items():
+        assert not message or missing.search(message), f"the self-test would not notice a missing {name}"
+    assert not missing.search("NOTICE res_parking.c: Adding default_parking_lot profile to res_parking")
+    assert load("logger.conf").one("logfiles").get("messages.log") == "notice,warning,error"
+
+
 def test_rtp_range_matches_compose():
     rtp = load("rtp.conf").one("general")
     start, end = rtp.get("rtpstart"), rtp.get("rtpend")
