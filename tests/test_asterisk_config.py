@@ -9,7 +9,10 @@ The real load test is docker/asterisk/selftest.sh, run at image build time.
 from __future__ import annotations
 
 import ipaddress
+import os
+import pathlib
 import re
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -494,6 +497,27 @@ def test_hotline_queue_trusts_zt_next_not_agistatus_after_the_message_agi(dialpl
     assert default.app == "Gosub" and default.args.startswith("zt-say,s,1(queue-busy")
 
 
+def test_a_caller_the_queue_gave_up_on_hears_that_the_agents_are_busy_before_the_message(dialplan: Dialplan):
+    """Queue() returns only without an agent (JOINEMPTY, LEAVEEMPTY, TIMEOUT…); the caller heard
+    "正在为您转接人工服务" and must be told why nobody answered before being asked for a message,
+    by the dialplan or by the hotline AGI's `message` entry (once, not twice)."""
+    from ivr import flow
+    from ivr.routes.hotline import ENTRIES
+
+    steps = dialplan.contexts["hotline-queue"]["s"]
+    queue = next(s.index for s in steps if s.app == "Queue")
+    agi = next(s for s in steps[queue:] if s.app == "AGI")
+    said = [s.args for s in steps[queue:agi.index] if s.app == "Gosub" and s.args.startswith("zt-say,")]
+    menu = flow.load_menu(flow.menu_path("hotline"))
+    entry = menu.node(ENTRIES[split_args(agi.args)[1]])
+    busy_text = [menu.prompts[p] for p in entry.prompts if "坐席繁忙" in menu.prompts[p]]
+    by_dialplan = any("busy" in args for args in said)
+    by_agi = entry.kind == "play" and bool(busy_text)
+    assert by_dialplan != by_agi, (said, entry)
+    if by_agi:  # then the same entry goes on to take the message
+        assert menu.node(entry.next or "").kind == "record"
+
+
 def test_zt_say_always_plays_something(dialplan: Dialplan):
     for p in walk_from(dialplan, "zt-say"):
         assert p.end == "return" and "playback" in apps(p)
@@ -639,6 +663,68 @@ def test_res_fax_cdr_and_modules():
     assert "app_audiosocket.so" in loaded and "res_audiosocket.so" in loaded
 
 
+# Optional files whose absence Asterisk 22 logs at every boot, with the module that reads them and
+# its message (from the 22.10.1 sources: config_options.c and res_sorcery_config.c log "Unable to
+# load config file" for every module built on them; the others have messages of their own).
+OPTIONAL_CONFS = {
+    "features.conf": ("main/features_config.c", "ERROR config_options.c: Unable to load config file 'features.conf'"),
+    "acl.conf": ("main/named_acl.c", "ERROR config_options.c: Unable to load config file 'acl.conf'"),
+    "udptl.conf": ("main/udptl.c", "ERROR config_options.c: Unable to load config file 'udptl.conf'"),
+    "cel.conf": ("main/cel.c", "ERROR config_options.c: Unable to load config file 'cel.conf'"),
+    "stasis.conf": ("main/stasis.c", "ERROR config_options.c: Unable to load config file 'stasis.conf'"),
+    "ccss.conf": ("main/ccss.c", "WARNING ccss.c: Could not find valid ccss.conf file. Using cc_max_requests"),
+    "pjproject.conf": ("res_pjproject", "ERROR res_sorcery_config.c: Unable to load config file 'pjproject.conf'"),
+    "pjsip_notify.conf": ("res_pjsip_notify", "ERROR config_options.c: Unable to load config file 'pjsip_notify.conf'"),
+    "pjsip_wizard.conf": ("res_pjsip_config_wizard",
+                          "ERROR res_pjsip_config_wizard.c: Unable to load config file 'pjsip_wizard.conf'"),
+    "res_parking.conf": ("res_parking", "ERROR config_options.c: Unable to load config file 'res_parking.conf'"),
+    "ari.conf": ("res_ari", "ERROR res_sorcery_config.c: Unable to load config file 'ari.conf'"),
+    "websocket_client.conf": ("res_websocket_client",
+                              "ERROR res_sorcery_config.c: Unable to load config file 'websocket_client.conf'"),
+    "aeap.conf": ("res_aeap", "ERROR res_sorcery_config.c: Unable to load config file 'aeap.conf'"),
+    "statsd.conf": ("res_statsd", "ERROR config_options.c: Unable to load config file 'statsd.conf'"),
+    "prometheus.conf": ("res_prometheus", "ERROR config_options.c: Unable to load config file 'prometheus.conf'"),
+    "agents.conf": ("app_agent_pool", "ERROR config_options.c: Unable to load config file 'agents.conf'"),
+    "confbridge.conf": ("app_confbridge", "ERROR config_options.c: Unable to load config file 'confbridge.conf'"),
+    "amd.conf": ("app_amd", "ERROR app_amd.c: Configuration file amd.conf missing."),
+    "followme.conf": ("app_followme", "WARNING app_followme.c: No follow me config file (followme.conf), so no"),
+    "festival.conf": ("app_festival", "WARNING app_festival.c: No such configuration file festival.conf"),
+    "cli_aliases.conf": ("res_clialiases",
+                         "ERROR res_clialiases.c: res_clialiases configuration file 'cli_aliases.conf' not found"),
+    "res_stun_monitor.conf": ("res_stun_monitor", "WARNING res_stun_monitor.c: Unable to load config res_stun_monitor.conf"),
+    "res_config_sqlite3.conf": ("res_config_sqlite3",
+                                "ERROR res_config_sqlite3.c: Missing config file 'res_config_sqlite3.conf'"),
+    "http.conf": ("main/http.c", ""),  # silent when missing; shipped to state that the HTTP server is off
+}
+
+
+def test_the_optional_config_files_asterisk_looks_for_are_shipped():
+    for name, (module, _) in OPTIONAL_CONFS.items():
+        path = CONF / name
+        assert path.is_file(), f"{name} (read by {module}) is not shipped"
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("; Exists "), f"{name} must say first why it exists"
+        parse_conf_text(text, CONF)  # well-formed
+    # The ones that would switch something on are explicitly off.
+    assert load("http.conf").one("general").get("enabled") == "no"
+    assert load("ari.conf").one("general").get("enabled") == "no"
+    assert load("cel.conf").one("general").get("enable") == "no"
+    for name in ("statsd.conf", "prometheus.conf"):
+        assert load(name).one("general").get("enabled") == "no", name
+    assert not [s for s in load("features.conf").sections if s.name in ("featuremap", "applicationmap")]
+
+
+def test_the_self_test_fails_the_build_on_any_missing_config_file():
+    script = (DOCKER / "asterisk" / "selftest.sh").read_text(encoding="utf-8")
+    pattern = re.search(r"^MISSING_CONF='([^']+)'$", script, re.M)
+    assert pattern and 'grep -Ei "$MISSING_CONF" /var/log/asterisk/messages.log' in script
+    missing = re.compile(pattern.group(1), re.I)
+    for name, (_, message) in OPTIONAL_CONFS.items():
+        assert not message or missing.search(message), f"the self-test would not notice a missing {name}"
+    assert not missing.search("NOTICE res_parking.c: Adding default_parking_lot profile to res_parking")
+    assert load("logger.conf").one("logfiles").get("messages.log") == "notice,warning,error"
+
+
 def test_rtp_range_matches_compose():
     rtp = load("rtp.conf").one("general")
     start, end = rtp.get("rtpstart"), rtp.get("rtpend")
@@ -716,3 +802,104 @@ def test_compose_lets_only_the_asterisk_container_open_fastagi_and_audiosocket()
     default = re.fullmatch(r"\$\{\w+:-([0-9./]+)\}", pinned).group(1)
     assert ipaddress.ip_address(default) in ipaddress.ip_network(re.fullmatch(r"\$\{\w+:-(\S+)\}", subnet).group(1))
     assert "4573" not in yaml_block(app, "ports", 4) and "9092" not in yaml_block(app, "ports", 4)
+
+
+# --------------------------------------------------------------------------- entrypoint.sh, run
+
+# The options res_pjsip_outbound_registration.c (Asterisk 22.10.1) registers for type=registration.
+REGISTRATION_OPTIONS = {
+    "type", "server_uri", "client_uri", "contact_user", "contact_header_params", "transport", "outbound_proxy",
+    "expiration", "max_random_initial_delay", "retry_interval", "forbidden_retry_interval", "fatal_retry_interval",
+    "max_retries", "auth_rejection_permanent", "outbound_auth", "support_path", "support_outbound",
+    "security_negotiation", "security_mechanisms", "line", "endpoint", "user_agent",
+}
+
+
+def test_the_trunk_keeps_registering_after_a_fatal_reply():
+    """Without fatal_retry_interval one 404 stopped registration until a reload; a rejected challenge
+    (auth_rejection_permanent, default yes) and max_retries (default 10) stopped it for good too."""
+    trunk = parse_conf_text(TRUNK_TEMPLATE.read_text(encoding="utf-8"))
+    [reg] = [s for s in trunk.sections if s.get("type") == "registration"]
+    assert {k for k, _ in reg.entries} <= REGISTRATION_OPTIONS
+    assert int(reg.get("fatal_retry_interval") or 0) > 0
+    assert int(reg.get("forbidden_retry_interval") or 0) > 0
+    assert 0 < int(reg.get("retry_interval") or 0) <= 300
+    assert reg.get("auth_rejection_permanent") == "no"
+    assert int(reg.get("max_retries") or 10) >= 1000
+
+
+def run_entrypoint(tmp_path: pathlib.Path, template: str | None = None,
+                   **env: str) -> tuple[subprocess.CompletedProcess, pathlib.Path]:
+    """`entrypoint.sh --render-only` with every directory moved into tmp_path (as the real-PBX tests do)."""
+    etc = tmp_path / "etc"
+    etc.mkdir(exist_ok=True)
+    share = TRUNK_TEMPLATE.parent
+    if template is not None:
+        share = tmp_path / "share"
+        share.mkdir(exist_ok=True)
+        (share / TRUNK_TEMPLATE.name).write_text(template, encoding="utf-8")
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ZT_ASTERISK_ETC": str(etc),
+            "ZT_ASTERISK_SHARE": str(share), "ZT_ASTERISK_SPOOL": str(tmp_path / "spool"),
+            "ZT_ASTERISK_PROMPTS": str(tmp_path / "prompts"), "ZT_AMI_SECRET": "ami;secret",
+            "ZT_AGENT_PASSWORD": "agent-password"}
+    run = subprocess.run(["sh", str(ENTRYPOINT), "--render-only"], env={**base, **env}, capture_output=True,
+                         text=True, timeout=30)
+    return run, etc
+
+
+def test_the_entrypoint_renders_into_the_directories_it_is_given(tmp_path: pathlib.Path):
+    run, etc = run_entrypoint(tmp_path)
+    assert run.returncode == 0, run.stderr
+    manager = parse_conf_text((etc / "manager_secret.conf").read_text(encoding="utf-8"))
+    assert manager.one("zhitong").get("secret") == "ami;secret"  # written escaped, read back whole
+    assert (etc / "pjsip_trunk.conf").read_text(encoding="utf-8").startswith("; no carrier trunk")
+    for name in ("manager_secret.conf", "pjsip_secrets.conf", "pjsip_nat.conf", "pjsip_trunk.conf"):
+        assert (etc / name).stat().st_mode & 0o777 == 0o640, name
+    for folder in ("spool", "spool/recordings", "spool/fax", "prompts"):
+        assert (tmp_path / folder).stat().st_mode & 0o7777 == 0o2775, folder
+
+
+def test_the_trunk_template_is_rendered_outside_its_comments_only(tmp_path: pathlib.Path):
+    run, etc = run_entrypoint(tmp_path, ZT_TRUNK_HOST="sip.carrier.example", ZT_TRUNK_USER="hotline01",
+                              ZT_TRUNK_PASSWORD="pa;ss", NAME="leaked-value")
+    assert run.returncode == 0, run.stderr
+    text = (etc / "pjsip_trunk.conf").read_text(encoding="utf-8")
+    assert "{{NAME}} = environment variable NAME" in text and "leaked-value" not in text
+    trunk = parse_conf_text(text)
+    assert not [v for s in trunk.sections for _, v in s.entries if "{{" in v]
+    auth = next(s for s in trunk.sections if s.get("type") == "auth")
+    assert (auth.get("username"), auth.get("password")) == ("hotline01", "pa;ss")
+    [reg] = [s for s in trunk.sections if s.get("type") == "registration"]
+    assert reg.get("client_uri") == "sip:hotline01@sip.carrier.example"
+
+
+def test_comments_of_every_kind_are_copied_as_they_are(tmp_path: pathlib.Path):
+    template = (
+        "; {{A}} in a comment line\n"
+        "[x]  ; {{A}} after a section\n"
+        "user = {{A}} ; and {{B}} after a value\n"
+        "escaped = x\\;{{A}}\n"
+        ";-- a block {{A}}\n"
+        "still {{A}} ;-- nested {{B}} --; still {{B}}\n"
+        "--; host = {{B}}\n"
+        ";---- a line comment, not a block {{A}}\n"
+        "last = {{B}}\n"
+    )
+    run, etc = run_entrypoint(tmp_path, template, ZT_TRUNK_HOST="h", ZT_TRUNK_USER="u", A="va;l", B="vb")
+    assert run.returncode == 0, run.stderr
+    assert (etc / "pjsip_trunk.conf").read_text(encoding="utf-8") == (
+        "; {{A}} in a comment line\n"
+        "[x]  ; {{A}} after a section\n"
+        "user = va\\;l ; and {{B}} after a value\n"
+        "escaped = x\\;va\\;l\n"
+        ";-- a block {{A}}\n"
+        "still {{A}} ;-- nested {{B}} --; still {{B}}\n"
+        "--; host = vb\n"
+        ";---- a line comment, not a block {{A}}\n"
+        "last = vb\n"
+    )
+
+
+def test_a_value_of_more_than_one_line_is_refused(tmp_path: pathlib.Path):
+    run, _ = run_entrypoint(tmp_path, ZT_TRUNK_HOST="h", ZT_TRUNK_USER="u", ZT_TRUNK_PASSWORD="pw\n[evil]\ntype = x")
+    assert run.returncode != 0 and "ZT_TRUNK_PASSWORD must be one line" in run.stderr

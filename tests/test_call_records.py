@@ -203,3 +203,33 @@ def test_the_dialplan_user_event_names_the_audiosocket_stream() -> None:
     tracker.feed(ev(Event="Newchannel", **ch))
     tracker.feed(ev(Event="UserEvent", UserEvent="ZhitongAudioSocket", UUID="A07F26C2-B4E4-401A-8B57-40B730B59537", **ch))
     assert tracker.linkedid_for_audiosocket("a07f26c2-b4e4-401a-8b57-40b730b59537") == "7.1"
+
+
+@pytest.mark.parametrize(("num", "name", "cdr_src", "cdr_clid"), [
+    ("anonymous", "Anonymous", "anonymous", '"Anonymous" <anonymous>'),  # a withheld SIP caller
+    ("<unknown>", "<unknown>", "", '"" <>'),  # no caller ID at all
+    ("Restricted", "Private", "Restricted", '"Private" <Restricted>'),
+    ("alice", "Alice", "alice", '"Alice" <alice>'),  # a SIP user name, not a number
+])
+def test_a_caller_id_that_is_no_number_records_no_caller(num: str, name: str, cdr_src: str, cdr_clid: str) -> None:
+    """The record's caller is what the screen pop looks up and agent-call drafts store: a word is none."""
+    tracker = CallTracker(tz=UTC)
+    ch = {"Channel": "PJSIP/hotline-trunk-00000001", "Uniqueid": "7.1", "Linkedid": "7.1"}
+    tracker.feed(ev(Event="Newchannel", CallerIDNum=num, CallerIDName=name, Exten="12345", **ch))
+    tracker.feed(ev(Event="Newstate", ChannelStateDesc="Up", CallerIDNum=num, CallerIDName=name, **ch))
+    tracker.feed(ev(Event="Hangup", Cause="16", **ch))
+    tracker.feed(ev(Event="Cdr", Source=cdr_src, CallerID=cdr_clid, Destination="12345", Channel=ch["Channel"],
+                    UniqueID="7.1", Disposition="ANSWERED", StartTime="2026-11-23 12:00:00",
+                    AnswerTime="2026-11-23 12:00:01", EndTime="2026-11-23 12:01:00", Duration="60",
+                    BillableSeconds="59"))
+    record = tracker.record("7.1")
+    assert record is not None and record["caller"] is None
+    assert record["caller_name"] == ("Alice" if num == "alice" else None)
+
+
+def test_a_caller_number_is_recorded_in_one_form() -> None:
+    tracker = CallTracker(tz=UTC)
+    ch = {"Channel": "PJSIP/hotline-trunk-00000002", "Uniqueid": "8.1", "Linkedid": "8.1"}
+    tracker.feed(ev(Event="Newchannel", CallerIDNum="+8613800138000", CallerIDName="Wang Jingli", **ch))
+    record = tracker.record("8.1")
+    assert record is not None and record["caller"] == "13800138000" and record["caller_name"] == "Wang Jingli"

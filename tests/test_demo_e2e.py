@@ -4,6 +4,7 @@ desk -> work orders and call records in the database. This is what `zhitong demo
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
@@ -79,7 +80,8 @@ async def test_a_caller_leaves_a_message_and_gets_a_draft_linked_to_the_call(
     (draft,) = orders
     assert draft.status == Status.DRAFT and draft.category == Category.HELP  # menu 2: 反映问题/求助
     [recording] = await services.blobs.for_order(draft)  # the recording, by id; its path stays server-side
-    assert recording.kind == "recording" and recording.location == f"msg-{result.uniqueid}.wav"
+    assert recording.kind == "recording"
+    assert re.fullmatch(rf"msg-{re.escape(result.uniqueid)}-[0-9a-f]{{8}}\.wav", recording.location)
     assert draft.enterprise.phone == IVR_LEAVE_MESSAGE.caller_num
     assert IVR_LEAVE_MESSAGE.caller_num not in draft.content and "/" not in draft.content
     assert record["order_number"] == draft.number

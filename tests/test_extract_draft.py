@@ -84,6 +84,16 @@ def test_caller_id_is_the_fallback_contact_phone() -> None:
     assert spoken.contact_phone.value == "13800138000"
 
 
+@pytest.mark.parametrize(("caller_id", "phone"), [
+    ("+1 555 123 0001", "+15551230001"),  # its digits alone would read as the mainland mobile 155…
+    ("sip:1001@10.0.0.5", "1001"),  # the SIP user, not the user and the host's digits run together
+    ("tel:+86-10-1234-5678;phone-context=example.com", "+861012345678"),
+    ("anonymous", None), ("unknown", None), ("sip:anonymous@anonymous.invalid", None),
+])
+def test_the_caller_id_fallback_is_the_callers_number_or_nothing(caller_id: str, phone: str | None) -> None:
+    assert draft("我想咨询一下社保政策", caller_id=caller_id).contact_phone.value == phone
+
+
 def test_directory_mobile_is_the_last_resort() -> None:
     d = draft("我是华翔物流的，我想咨询一下政策")
     assert d.contact_phone.value == "19620116410" and d.contact_phone.confidence < 0.5

@@ -167,6 +167,40 @@ async def test_a_landline_sender_gets_no_sms(stack: Stack, capture_record: dict[
     assert await stack.services.sms.outbox.list() == []
 
 
+@pytest.mark.parametrize("caller", ["anonymous", "unknown", "<unknown>", "Restricted", "", None,
+                                    "FAX-MACHINE"])
+async def test_a_fax_from_a_sender_without_a_number_is_stored_and_drafted(stack: Stack, capture_record: dict[str, Any],
+                                                                          caller: str | None) -> None:
+    """A withheld or missing caller ID must not cost the fax: before, "anonymous" failed the draft's
+    phone validation on every attempt and the fax was given up."""
+    (stack.spool / Path(capture_record["fax"]["file"]).name).write_bytes(render_fax_tiff(PAGE))
+    faxes = stack.services.faxes
+    await faxes.on_call_ended({**capture_record, "caller": caller})
+    assert await faxes.run_once()
+    [receipt] = await faxes.receipts.list()
+    assert receipt.status == "drafted" and receipt.caller is None and receipt.attempts == 1, receipt.error
+    order = await stack.services.orders.get(receipt.order_number, SYSTEM)
+    assert order.status == Status.DRAFT and len(order.attachments) == 2
+    # The phone the OCR text gives is a suggestion for the agent; the caller ID added none.
+    assert order.enterprise.phone in (None, "13800138000")
+    assert await stack.services.sms.outbox.list() == []
+
+
+async def test_a_receipt_stored_with_a_word_for_its_caller_is_drafted_all_the_same(
+        stack: Stack, capture_record: dict[str, Any]) -> None:
+    """Receipts recorded before callers were screened still hold "anonymous": they are drafted now."""
+    (stack.spool / Path(capture_record["fax"]["file"]).name).write_bytes(render_fax_tiff(PAGE))
+    faxes = stack.services.faxes
+    faxes.ocr = False
+    await faxes.receipts.record(linkedid="1795435400.9", caller="anonymous", status="received", pages=1,
+                                fax_status="SUCCESS", file=capture_record["fax"]["file"], error=None, now=NOW)
+    assert await faxes.run_once()
+    [receipt] = await faxes.receipts.list()
+    assert receipt.status == "drafted", receipt.error
+    order = await stack.services.orders.get(receipt.order_number, SYSTEM)
+    assert order.enterprise.phone is None and order.enterprise.name == "来信 未知号码"
+
+
 async def test_agents_see_the_fax_list_pdf_and_pages(db_url: str, tmp_path: Path,
                                                     capture_record: dict[str, Any]) -> None:
     spool = tmp_path / "spool"

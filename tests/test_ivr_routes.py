@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import pytest
 
+from callcenter.blobs.files import valid_location
 from ivr.agi.server import AgiServer
 from ivr.ports import OrderStatusView
 from ivr.routes import build_routes
+from ivr.routes.driver import message_name
 from tests.ivr_fakes import FakeAsterisk, FakeDesk
 
 UID = "1795435368.7"
@@ -46,6 +49,17 @@ def steps(commands: list[str]) -> list[str]:
 
 def media(commands: list[str]) -> list[str]:
     return [c for c in commands if c.startswith(("STREAM FILE", "GET DATA", "RECORD FILE", "SET VARIABLE"))]
+
+
+def recorded(commands: list[str], recdir: str) -> str:
+    """The path (without extension) of the one RECORD FILE sent: msg-<uniqueid>-<token>."""
+    [line] = [c for c in commands if c.startswith("RECORD FILE")]
+    m = re.fullmatch(rf"RECORD FILE ({re.escape(recdir)}/msg-{re.escape(UID)}-[0-9a-f]{{8}}) wav # 120000 s=5", line)
+    assert m, line
+    # our own beep first: RECORD FILE's BEEP needs the stock sound "beep", which may not be installed
+    assert commands[commands.index(line) - 1] == 'STREAM FILE zhitong/beep ""'
+    assert not any("BEEP" in c for c in commands)
+    return m.group(1)
 
 
 def test_routes_registry(desk) -> None:
@@ -99,12 +113,9 @@ async def test_leave_message_ended_by_hash(server, desk) -> None:
     commands = await call(
         server, "hotline", ["2", "1", "200 result=35 (dtmf) endpos=40000"], ZT_RECDIR="/srv/zt/rec"
     )
-    # our own beep first: RECORD FILE's BEEP needs the stock sound "beep", which may not be installed
-    at = commands.index("RECORD FILE /srv/zt/rec/msg-1795435368.7 wav # 120000 s=5")
-    assert commands[at - 1] == 'STREAM FILE zhitong/beep ""'
-    assert not any("BEEP" in c for c in commands)
+    base = recorded(commands, "/srv/zt/rec")
     assert desk.messages == [{
-        "caller": "13800138000", "caller_name": "张三", "recording": "/srv/zt/rec/msg-1795435368.7.wav",
+        "caller": "13800138000", "caller_name": "张三", "recording": f"{base}.wav",
         "uniqueid": UID, "linkedid": "1795435368.6", "menu_choice": "report",
     }]
     assert media(commands)[-3:] == [
@@ -117,15 +128,39 @@ async def test_leave_message_ended_by_hash(server, desk) -> None:
 
 async def test_message_entry_after_the_queue_gave_up(server, desk) -> None:
     commands = await call(server, "hotline", ["200 result=0 (timeout) endpos=960000"], "message")
-    assert steps(commands) == ["leave-message", "message-thanks"]
+    assert steps(commands) == ["agents-busy", "leave-message", "message-thanks"]
     assert [m["menu_choice"] for m in desk.messages] == [None]
+    # The caller heard "正在为您转接…" before the queue: now why nobody answered, then the offer.
+    base = recorded(commands, "/var/spool/asterisk/zhitong")
+    assert media(commands)[:3] == ['STREAM FILE zhitong/agents-busy ""', 'STREAM FILE zhitong/leave-message ""',
+                                   f"RECORD FILE {base} wav # 120000 BEEP s=5"]
     assert media(commands)[-1] == 'SET VARIABLE ZT_NEXT "hangup"'
+
+
+async def test_every_recording_attempt_of_one_channel_gets_a_file_of_its_own(server, desk) -> None:
+    """The menu's message, then (the draft failed, no agent answered) the ``message`` entry on the same
+    channel: RECORD FILE overwrites, so one name for both lost the first recording."""
+    desk.fail = "leave_message"
+    first = await call(server, "hotline", ["2", "1", "200 result=35 (dtmf) endpos=40000"], ZT_RECDIR="/rec")
+    assert media(first)[-1] == 'SET VARIABLE ZT_NEXT "agent"'
+    desk.fail = None
+    second = await call(server, "hotline", ["200 result=35 (dtmf) endpos=40000"], "message", ZT_RECDIR="/rec")
+    names = [recorded(first, "/rec"), recorded(second, "/rec")]
+    assert names[0] != names[1]
+    assert [m["recording"] for m in desk.messages] == [f"{names[1]}.wav"]
+
+
+@pytest.mark.parametrize("uniqueid", ["1795435368.7", "pbx1-1795435368.7", "cb-1", "a:b@c+d"])
+def test_a_recording_name_fits_the_recordings_area_whatever_the_uniqueid(uniqueid: str) -> None:
+    names = {message_name(uniqueid) for _ in range(50)}
+    assert len(names) == 50
+    assert all(valid_location("recordings", f"{name}.wav") for name in names), names
 
 
 async def test_hangup_during_recording_still_makes_a_draft(server, desk) -> None:
     commands = await call(server, "hotline", ["3", "1", "200 result=-1 (hangup) endpos=24000"])
     assert desk.messages and desk.messages[0]["menu_choice"] == "complaint"
-    assert desk.messages[0]["recording"] == "/var/spool/asterisk/zhitong/msg-1795435368.7.wav"
+    assert desk.messages[0]["recording"] == recorded(commands, "/var/spool/asterisk/zhitong") + ".wav"
     # SET VARIABLE got "HANGUP" + its reply (it works on a dead channel); nothing was sent after it.
     assert commands[-1] == 'SET VARIABLE ZT_DRAFT "20261123-0001"'
     assert not any(FALLBACK in c for c in commands)

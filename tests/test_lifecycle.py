@@ -11,8 +11,9 @@ from worksheet import commands as c
 from worksheet.deadlines import deadlines
 from worksheet.errors import InvalidTransition, NotPermitted, ValidationError, WindowClosed
 from worksheet.evolve import replay
-from worksheet.lifecycle import handle
-from worksheet.model import CardColor, Category, ClosureReason, Rating, Status
+from worksheet.intake import NewOrder
+from worksheet.lifecycle import create_order, handle
+from worksheet.model import CardColor, Category, Channel, ClosureReason, Enterprise, Rating, Status
 
 POL = policy()
 MON = at("2026-11-23T09:00:00")  # a Monday
@@ -153,6 +154,20 @@ def test_draft_is_confirmed_with_edits() -> None:
     o, _ = handle(c.Confirm(actor=AGENT, changes={"subject": "限高杆阻碍运输", "urgency": "urgent"}), d, MON, POL)
     assert o.status == Status.REGISTERED and o.subject == "限高杆阻碍运输" and o.urgency.value == "urgent"
     assert replay(o.history) == o
+
+
+def test_a_draft_without_a_name_or_phone_is_accepted_and_its_phone_follows_the_rules() -> None:
+    def draft(phone: str | None) -> NewOrder:
+        return NewOrder(channel=Channel.PHONE, category=Category.HELP, enterprise=Enterprise("", phone=phone),
+                        subject="", content="", received_at=MON, draft=True)
+
+    order, _ = create_order(draft(None), "20261123-0001", SYSTEM, MON, POL)
+    assert order.status == Status.DRAFT and order.enterprise.phone is None
+    order, _ = create_order(draft("138-0013-8000"), "20261123-0002", SYSTEM, MON, POL)
+    assert order.enterprise.phone == "13800138000"  # compact, like every other order's
+    # Stored as typed, "anonymous" made every later amendment and the confirmation fail.
+    with pytest.raises(ValidationError, match="enterprise.phone"):
+        create_order(draft("anonymous"), "20261123-0003", SYSTEM, MON, POL)
 
 
 def test_policy_limited_closure_needs_an_explanation() -> None:

@@ -221,6 +221,44 @@ async def test_zt_next_agent_goes_to_queue() -> None:
         m.get("Channel") for m in mine if m.name == "Hangup"}
 
 
+@pytest.mark.parametrize(("num", "name", "ami_num", "ami_name", "agi_num", "agi_name"), [
+    ("anonymous", "Anonymous", "anonymous", "Anonymous", "anonymous", "Anonymous"),  # SIP withheld
+    ("", "", "<unknown>", "<unknown>", "unknown", "unknown"),  # no caller ID (manager_channels.c, res_agi.c)
+    ("13800138000", "", "13800138000", "<unknown>", "13800138000", "unknown"),
+])
+async def test_caller_ids_are_presented_as_asterisk_presents_them(num, name, ami_num, ami_name, agi_num,
+                                                                  agi_name) -> None:
+    async with harness() as h:
+        res = await h.sim.run(replace(SCENARIOS["ivr_leave_message"], caller_num=num, caller_name=name))
+        events = await settle(h)
+    mine = check_lifecycle(events, res.linkedid)
+    assert {(m.get("CallerIDNum"), m.get("CallerIDName")) for m in mine if m.name == "Newchannel"} == {
+        (ami_num, ami_name)}
+    head = res.agi[0].header.decode()
+    assert f"\nagi_callerid: {agi_num}\nagi_calleridname: {agi_name}\n" in head
+    cdr = next(m for m in events if m.name == "Cdr" and m.get("UniqueID") == res.linkedid)
+    assert (cdr.get("Source"), cdr.get("CallerID")) == (num, f'"{name}" <{num}>')
+
+
+@pytest.mark.parametrize(("status", "joined"), [("JOINEMPTY", False), ("TIMEOUT", True), ("LEAVEEMPTY", True)])
+async def test_a_queue_without_agents_returns_and_the_message_agi_runs(status: str, joined: bool) -> None:
+    async with harness() as h:
+        sc = replace(SCENARIOS["ivr_hangup_mid_menu"], name="ivr_no_agent", presses=("0", ""), queue_status=status)
+        res = await h.sim.run(sc)
+        events = await settle(h)
+    mine = check_lifecycle(events, res.linkedid)
+    names = [m.name for m in mine]
+    assert ("QueueCallerJoin" in names) is joined and ("QueueCallerLeave" in names) is joined
+    assert "AgentCalled" not in names and len({m.get("Uniqueid") for m in mine}) == 1
+    assert [m.get("Value") for m in mine if m.get("Variable") == "QUEUESTATUS"] == [status]
+    assert len(res.agi) == 2 and b"agi_context: hotline-queue\n" in res.agi[1].header
+    assert res.agi[1].header.endswith(b"agi_arg_1: message\n\n")
+    # The stand-in route took no message (ZT_NEXT stays empty): the dialplan apologises and hangs up.
+    plays = [m.get("AppData") for m in mine if m.name == "Newexten" and m.get("Application") == "Playback"]
+    assert plays == ["zhitong/queue-busy", "zhitong/goodbye"]
+    assert [m.get("Value") for m in mine if m.get("Variable") == "ZT_NEXT"] == ["agent", ""]
+
+
 async def test_queue_call() -> None:
     async with harness() as h:
         res = await h.sim.run(SCENARIOS["queue_call"])

@@ -51,8 +51,7 @@ def _shape_ok(m: Message, shapes: dict[str, set[tuple[str, ...]]]) -> bool:
 
 async def test_every_emitted_event_has_a_captured_shape(capture_shapes: dict) -> None:
     async with harness() as h:
-        for name in ("ivr_leave_message", "ivr_hangup_mid_menu", "queue_call", "originate_busy",
-                     "originate_no_answer", "originate_answered", "fax_received", "audiosocket_call"):
+        for name in SCENARIOS:
             await h.sim.run(SCENARIOS[name])
         events = await settle(h)
     emitted = {m.name for m in events}

@@ -53,6 +53,17 @@ async def test_a_new_sender_gets_a_draft_filled_from_the_text(api: Api) -> None:
     assert order["suggestion"]["source"].startswith("sms:SM")
 
 
+async def test_a_sender_name_instead_of_a_number_still_gets_a_draft(api: Api) -> None:
+    """Gateways pass alphanumeric sender ids; before, the draft's phone validation refused "CMBCHINA"
+    on every retry and the message ended as a dead letter."""
+    assert await inbound(api, "园区路灯不亮，请尽快维修。", sender="CMBCHINA") == 200
+    [row] = await inbox(api)
+    assert row["outcome"] == "draft", row
+    status, order = await api.call("agent", "GET", f"/api/v1/orders/{row['order_number']}")
+    assert status == 200 and order["status"] == "draft" and order["enterprise"]["phone"] is None
+    assert order["history"][0]["data"]["enterprise"]["name"] == "来信 未知号码"
+
+
 async def test_more_text_from_the_same_sender_is_appended_and_a_redelivery_changes_nothing(api: Api) -> None:
     assert await inbound(api, "华翔路施工，货物运不出去", sid="SM" + "a" * 32) == 200
     [first] = await inbox(api)

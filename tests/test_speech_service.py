@@ -180,6 +180,22 @@ async def test_every_node_reporting_the_same_call_end_makes_one_draft(stack: tup
     assert total == 1
 
 
+@pytest.mark.parametrize("caller", ["anonymous", "<unknown>", "Restricted"])
+async def test_an_agent_call_from_a_withheld_number_still_becomes_a_draft(stack: tuple[Any, AsyncEngine],
+                                                                          caller: str) -> None:
+    services, _ = stack
+    svc = speech(services, FakeEngine({"/rec/call-9.wav": TEXT, "/rec/call-8.wav": TEXT}))
+    record = {"linkedid": "9.1", "caller": caller, "order_number": None,
+              "queue": {"name": "hotline-q", "agent": "Agent 1001"}, "recordings": ["/rec/call-9.wav"]}
+    await svc.on_call_ended(record)
+    # A job queued before callers were screened holds the word itself: it is drafted all the same.
+    await svc.enqueue(kind="agent-call", path="/rec/call-8.wav", linkedid="8.1", order_number=None, caller=caller)
+    assert await svc.run_once() and await svc.run_once() and not await svc.run_once()
+    orders, total = await services.orders.search(SearchQuery(status=["draft"]), SYSTEM)
+    assert total == 2 and {o.enterprise.phone for o in orders} == {None}
+    assert {o.history[0].data["enterprise"]["name"] for o in orders} == {"来电 未知号码"}
+
+
 async def test_a_recording_path_outside_our_folder_is_never_read(stack: tuple[Any, AsyncEngine]) -> None:
     """Asterisk (or anyone reaching AMI/FastAGI) reports paths: only the file name counts."""
     services, _ = stack

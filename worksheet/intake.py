@@ -70,20 +70,25 @@ def aware(value: object, field_name: str) -> datetime:
     return value
 
 
-def enterprise(data: Enterprise) -> Enterprise:
-    code = normalize_credit_code(data.credit_code) if data.credit_code else None
-    phone = text(data.phone, "enterprise.phone", required=False, limit=32) or None
+def phone_number(value: object) -> str | None:
+    """An enterprise's phone as stored, or None when there is none; ValidationError for anything else."""
+    phone = text(value, "enterprise.phone", required=False, limit=32) or None
     if phone and not all(ch.isdigit() or ch in "+-() " for ch in phone):
         raise ValidationError("enterprise.phone may contain only digits, spaces, '+', '-' and parentheses")
     if phone:
         # Stored compact ("138-0013-8000" → "13800138000"), so lookups by number (duplicates, an
         # SMS sender's open order, the callback's dial string) compare like with like.
         phone = "".join(ch for ch in phone if ch.isdigit() or ch == "+") or None
+    return phone
+
+
+def enterprise(data: Enterprise) -> Enterprise:
+    code = normalize_credit_code(data.credit_code) if data.credit_code else None
     return Enterprise(
         name=text(data.name, "enterprise.name", limit=200),
         credit_code=code,
         contact_person=text(data.contact_person, "enterprise.contact_person", required=False, limit=100) or None,
-        phone=phone,
+        phone=phone_number(data.phone),
     )
 
 
@@ -98,7 +103,8 @@ def validate(spec: NewOrder, now: datetime) -> NewOrder:
         raise ValidationError("received_at lies in the future")
     ent = spec.enterprise
     if spec.draft and not ent.name.strip():
-        ent = Enterprise("", None, ent.contact_person, ent.phone)
+        # Still the phone rules: a draft holding "anonymous" could never be amended or confirmed.
+        ent = Enterprise("", None, ent.contact_person, phone_number(ent.phone))
     else:
         ent = enterprise(ent)
     return NewOrder(

@@ -13,6 +13,7 @@ from typing import Any
 from callcenter.ami.codec import Message
 from callcenter.calls.record import CDR_DISPOSITIONS, MAX_CDRS, MAX_DTMF, CallState, ChannelState
 from callcenter.calls.times import parse_local
+from worksheet.callerid import caller_name, caller_number
 
 # Events that only happen while a channel runs dialplan: their Context is an IVR step.
 _DIALPLAN_EVENTS = frozenset({"Newexten", "AGIExecStart", "DTMFEnd", "QueueCallerJoin",
@@ -33,7 +34,6 @@ SOFTHANGUP_SHUTDOWN = 1 << 2
 # Bigger numbers are not causes, seconds or page counts of a call (int() would take 4,300 digits).
 _MAX_NUMBER = 10**9
 _MAX_HOURS = 24 * 366  # a channel up for longer than a year is not a channel
-MAX_CALLER = 64  # the call_records.caller column
 MAX_CALLER_NAME = 256
 
 
@@ -58,11 +58,11 @@ def hms(value: str | None) -> timedelta:
 
 
 def caller_id(channel: ChannelState, msg: Message) -> None:
-    num, name = msg.get("CallerIDNum"), msg.get("CallerIDName")
-    if num and num != "<unknown>" and len(num) <= MAX_CALLER:  # longer is no number to call back
+    # "<unknown>" (no caller ID), "anonymous" (withheld), a SIP user name: none is a number to call back.
+    if num := caller_number(msg.get("CallerIDNum")):
         channel.caller = num
-    if name and name != "<unknown>":
-        channel.caller_name = name[:MAX_CALLER_NAME]
+    if name := caller_name(msg.get("CallerIDName"), MAX_CALLER_NAME):
+        channel.caller_name = name
 
 
 def originate_info(msg: Message) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from callcenter.calls.times import iso
+from worksheet.callerid import caller_name, caller_number
 
 _UNKNOWN = ("", "<unknown>")
 _CALLERID = re.compile(r'^\s*"?(?P<name>[^"<]*)"?\s*<(?P<num>[^>]*)>\s*$')
@@ -132,8 +133,9 @@ class CallState:
         cause = self._cause()
         return {
             "linkedid": self.linkedid,
-            "caller": _known(p.caller if p else "") or _cid(cdr.get("callerid"), "num") or cdr.get("src") or None,
-            "caller_name": _known(p.caller_name if p else "") or _cid(cdr.get("callerid"), "name") or None,
+            "caller": (p.caller if p else "") or caller_number(_cid(cdr.get("callerid"), "num"))
+            or caller_number(cdr.get("src")),
+            "caller_name": (p.caller_name if p else "") or caller_name(_cid(cdr.get("callerid"), "name")) or None,
             "called": self._called(cdr),
             "channels": self._channel_names(),
             "started_at": iso(started),

@@ -25,6 +25,7 @@ from callcenter.orders.services import OrderService
 from callcenter.sms.privacy import mask_phone
 from callcenter.sms.services import SmsService
 from callcenter.workers import drain_forever
+from worksheet.callerid import caller_number
 from worksheet.model import Channel
 
 from .convert import FaxDocument, FaxImageError, convert
@@ -61,8 +62,9 @@ class FaxService:
         pages = int(fax.get("pages") or 0)
         status = str(fax.get("status") or "")
         ok = status.upper() == "SUCCESS" and pages > 0
+        caller = caller_number(record.get("caller"))  # a sender without caller ID is stored all the same
         receipt, created = await self.receipts.record(
-            linkedid=str(record["linkedid"]), caller=record.get("caller"), status="received" if ok else "failed",
+            linkedid=str(record["linkedid"]), caller=caller, status="received" if ok else "failed",
             pages=pages, fax_status=status or None, file=fax.get("file"),
             error=None if ok else f"fax not received (status {status or 'unknown'}, {pages} pages)", now=self.clock())
         if not created:
@@ -71,7 +73,7 @@ class FaxService:
             self.wakeup.set()
         else:
             log.warning("fax from %s failed (%s, %d pages): recorded, not drafted",
-                        mask_phone(record.get("caller") or ""), status or "no status", pages)
+                        mask_phone(caller) if caller else "an unknown number", status or "no status", pages)
 
     async def run_once(self) -> bool:
         """Process one received fax; False when there was none."""

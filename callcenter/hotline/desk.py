@@ -17,9 +17,10 @@ from callcenter.callbacks.services import CallbackService
 from callcenter.calls.services import CallService
 from callcenter.db.errors import OrderNotFound
 from callcenter.orders.services import SYSTEM, OrderService
-from callcenter.sms.privacy import mask_phone
+from callcenter.sms.privacy import mask_numbers, mask_phone
 from callcenter.speech.services import SpeechService
 from ivr.ports import OrderStatusView
+from worksheet import callerid
 from worksheet import commands as c
 from worksheet.deadlines import handling_deadline
 from worksheet.errors import WorksheetError
@@ -67,27 +68,31 @@ class OrderDesk:
 
     async def leave_message(self, *, caller: str, caller_name: str, recording: str, uniqueid: str,
                             linkedid: str, menu_choice: str | None) -> str:
-        phone = caller if caller and caller != "<unknown>" else None
+        # Whatever the route passed: a withheld or missing number ("anonymous", "unknown") is none,
+        # and the message is drafted without one rather than refused by the phone validation.
+        phone = callerid.caller_number(caller)
         # The recording is kept by id; Asterisk's path (and a rogue AGI peer's) never reaches a file open.
         blob = await self.blobs.register_recording(recording) if self.blobs is not None and recording else None
         if recording and blob is None:
             logger.warning("voice message of call %s: recording %r not accepted; the draft has none",
                            linkedid, recording[-60:])
         who = mask_phone(phone) if phone else "未知号码"
-        name = (caller_name or "").strip()
-        name = "" if name.lstrip("+").isdigit() else name  # trunks often send the number as the name
+        # The caller-ID name is the carrier's label for the line, not the enterprise: it is shown as
+        # such, and the enterprise's name is left for the transcript or the agent to fill in.
+        cnam = callerid.caller_name(caller_name)
+        shown = f"（来电显示“{mask_numbers(cnam)}”）" if cnam else ""
         subject = MENU_SUBJECT.get(menu_choice or "", "电话留言")
         spec = NewOrder(
             channel=Channel.PHONE,
             category=MENU_CATEGORY.get(menu_choice or "", Category.HELP),
-            enterprise=Enterprise(name=name or f"来电 {who}", phone=phone),
+            enterprise=Enterprise(name=f"来电 {who}", phone=phone),
             subject=f"{subject}（待转写）",
-            content=f"来电 {who} 的语音留言{'（录音见附件）' if blob else '（没有录音）'}。请收听录音后补全诉求内容。",
+            content=f"来电 {who}{shown} 的语音留言{'（录音见附件）' if blob else '（没有录音）'}。请收听录音后补全诉求内容。",
             received_at=self.clock(),
             attachments=(blob.id,) if blob else (),
             draft=True,
             extra={"call": {"linkedid": linkedid, "uniqueid": uniqueid, "recording": blob.id if blob else None,
-                            "menu_choice": menu_choice}},
+                            "menu_choice": menu_choice, "caller_name": cnam or None}},
         )
         order = await self.orders.create(spec, SYSTEM)
         if self.calls is not None and linkedid:

@@ -13,6 +13,7 @@ from callcenter.orders.services import SYSTEM, OrderService
 from callcenter.sms.privacy import mask_phone
 from callcenter.speech.drafts import draft_changes
 from worksheet import commands as c
+from worksheet.callerid import caller_number
 from worksheet.intake import NewOrder
 from worksheet.model import Category, Channel, Enterprise, WorkOrder
 
@@ -35,14 +36,17 @@ class TextSource:
 
 
 async def draft_from_text(orders: OrderService, extract: Extract | None, src: TextSource) -> WorkOrder:
-    who = mask_phone(src.sender) if src.sender else "未知号码"  # the number itself is in the phone field
+    # A fax machine without caller ID or an SMS gateway's sender name is no number: the text is
+    # drafted without one (a phone the order validation refuses would lose the fax or the message).
+    phone = caller_number(src.sender)
+    who = mask_phone(phone) if phone else "未知号码"  # the number itself is in the phone field
     spec = NewOrder(channel=src.channel, category=Category.HELP, enterprise=Enterprise(name=f"来信 {who}",
-                    phone=src.sender), subject=src.subject, content=src.text.strip() or src.empty,
+                    phone=phone), subject=src.subject, content=src.text.strip() or src.empty,
                     received_at=src.received_at, attachments=src.attachments, draft=True, extra=src.extra)
     order = await orders.create(spec, SYSTEM)
     if extract is None or not src.text.strip():
         return order
-    fields = await extract(src.text, src.sender, ())
+    fields = await extract(src.text, phone, ())
     e = order.enterprise
     enterprise = {"name": e.name, "credit_code": e.credit_code, "contact_person": e.contact_person, "phone": e.phone}
     changes = draft_changes(fields, src.text, enterprise, label=src.label, empty=src.empty)

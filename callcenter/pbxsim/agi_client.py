@@ -23,12 +23,13 @@ class AgiTranscript:
 
 
 def header_block(ch: Channel, host: str, port: int, script: str, args: tuple[str, ...] | list[str]) -> bytes:
-    """The block exactly as Asterisk 22 writes it (keys and order of agi/*.headers.json)."""
+    """The block exactly as Asterisk 22 writes it (keys and order of agi/*.headers.json); an empty
+    caller number or name is "unknown" there (res_agi.c), not AMI's "<unknown>"."""
     pairs = [
         ("network", "yes"), ("network_script", script), ("request", f"agi://{host}:{port}/{script}"),
         ("channel", ch.name), ("language", "en"), ("type", ch.name.partition("/")[0]),
-        ("uniqueid", ch.uniqueid), ("version", "22.10.1"), ("callerid", ch.caller_num),
-        ("calleridname", ch.caller_name), ("callingpres", "0"), ("callingani2", "0"), ("callington", "0"),
+        ("uniqueid", ch.uniqueid), ("version", "22.10.1"), ("callerid", ch.caller_num or "unknown"),
+        ("calleridname", ch.caller_name or "unknown"), ("callingpres", "0"), ("callingani2", "0"), ("callington", "0"),
         ("callingtns", "0"), ("dnid", "unknown"), ("rdnis", "unknown"), ("context", ch.context),
         ("extension", ch.exten), ("priority", str(ch.priority)), ("enhanced", "0.0"),
         ("accountcode", ch.account_code), ("threadid", str(threading.get_ident())),

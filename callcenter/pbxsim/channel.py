@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 Clock = Callable[[], float]
 
+UNKNOWN = "<unknown>"  # what AMI shows for an empty caller or connected line (manager_channels.c)
 STATE_DESC = {0: "Down", 4: "Ring", 5: "Ringing", 6: "Up", 7: "Busy"}
 
 
@@ -27,8 +28,10 @@ class Channel:
     name: str
     uniqueid: str
     linkedid: str
-    caller_num: str = "<unknown>"
-    caller_name: str = "<unknown>"
+    # "" = no caller ID. Asterisk shows it as "<unknown>" in AMI and "unknown" in the AGI header; a
+    # withheld SIP caller is the number "anonymous" with the name "Anonymous" (From sip:anonymous@…).
+    caller_num: str = ""
+    caller_name: str = ""
     context: str = "default"
     exten: str = "s"
     priority: int = 1
@@ -47,10 +50,10 @@ class Channel:
             (f"{p}Channel", self.name),
             (f"{p}ChannelState", str(self.state)),
             (f"{p}ChannelStateDesc", STATE_DESC.get(self.state, "Unknown")),
-            (f"{p}CallerIDNum", self.caller_num),
-            (f"{p}CallerIDName", self.caller_name),
-            (f"{p}ConnectedLineNum", "<unknown>"),
-            (f"{p}ConnectedLineName", "<unknown>"),
+            (f"{p}CallerIDNum", self.caller_num or UNKNOWN),
+            (f"{p}CallerIDName", self.caller_name or UNKNOWN),
+            (f"{p}ConnectedLineNum", UNKNOWN),
+            (f"{p}ConnectedLineName", UNKNOWN),
             (f"{p}Language", "en"),
             (f"{p}AccountCode", self.account_code),
             (f"{p}Context", self.context),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from callcenter.pbxsim.channel import Channel, format_time
+from callcenter.pbxsim.channel import UNKNOWN, Channel, format_time
 
 Pairs = list[tuple[str, str]]
 
@@ -87,7 +87,7 @@ def cdr(ch: Channel, end: float, disposition: str, userfield: str = "") -> Pairs
     billable = int(end - answer) if answer is not None else 0
     return _ev("Cdr", "cdr,all", [
         ("AccountCode", ch.account_code),
-        ("Source", ch.caller_num if ch.caller_num != "<unknown>" else ""),
+        ("Source", ch.caller_num),
         ("Destination", ch.exten),
         ("DestinationContext", ch.context),
         ("CallerID", f'"{ch.caller_name}" <{ch.caller_num}>'),
@@ -113,7 +113,8 @@ def originate_response(action_id: str | None, ok: bool, channel: str, target: Pa
     head = [("ActionID", action_id)] if action_id is not None else []
     return _ev("OriginateResponse", "call,all", [
         *head, ("Response", "Success" if ok else "Failure"), ("Channel", channel), *target,
-        ("Reason", str(reason)), ("Uniqueid", uniqueid), ("CallerIDNum", caller_num), ("CallerIDName", caller_name),
+        ("Reason", str(reason)), ("Uniqueid", uniqueid), ("CallerIDNum", caller_num or UNKNOWN),
+        ("CallerIDName", caller_name or UNKNOWN),
     ])
 
 
@@ -141,7 +142,7 @@ def list_item(name: str, ch: Channel, action_id: str | None, now: float) -> Pair
         return [("Event", name), *aid, *ch.block(), ("Application", ch.application),
                 ("ApplicationData", ch.app_data), ("Duration", dur), ("BridgeId", "")]
     return [("Event", "Status"), ("Privilege", "Call"), *ch.block(), ("Type", ch.name.partition("/")[0]),
-            ("DNID", ""), ("EffectiveConnectedLineNum", "<unknown>"), ("EffectiveConnectedLineName", "<unknown>"),
+            ("DNID", ""), ("EffectiveConnectedLineNum", UNKNOWN), ("EffectiveConnectedLineName", UNKNOWN),
             ("TimeToHangup", "0"), ("BridgeID", ""), ("Application", ch.application), ("Data", ch.app_data),
             ("Nativeformats", "(ulaw)"), ("Readformat", "ulaw"), ("Readtrans", ""), ("Writeformat", "ulaw"),
             ("Writetrans", ""), ("Callgroup", "0"), ("Pickupgroup", "0"), ("Seconds", str(secs)), *aid]

@@ -1,4 +1,4 @@
-"""Dialplan flows of the simulated hotline: inbound IVR, queue, fax, AudioSocket."""
+"""Dialplan flows of the simulated hotline: inbound IVR, queue (callcenter.pbxsim.queue), fax, AudioSocket."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from callcenter.pbxsim import events as ev
 from callcenter.pbxsim.audiosocket_client import stream_call, tone
 from callcenter.pbxsim.call import Call
 from callcenter.pbxsim.channel import Channel
+from callcenter.pbxsim.queue import queue
 from callcenter.pbxsim.voice import caller_audio
 
 RECDIR = "/var/spool/asterisk/monitor"
@@ -61,28 +62,6 @@ async def queue_flow(call: Call) -> None:
     start_mixmonitor(call, ch)
     await queue(call, ch)
     call.finish(ch)
-
-
-async def queue(call: Call, ch: Channel) -> None:
-    sc = call.sc
-    call.step(ch, "Queue", f"{sc.queue},tr,,,300")
-    call.emit(ev.queue_caller("QueueCallerJoin", ch, sc.queue, 1, 1))
-    agent = call.open(sc.agent, state=0, linkedid=ch.linkedid, caller_num=ch.caller_num,
-                      caller_name=ch.caller_name, context="from-queue", exten="s")
-    call.emit(ev.agent_event("AgentCalled", ch, agent, sc.queue, sc.agent, sc.agent_name))
-    agent.state = 5
-    call.emit(ev.chan_event("Newstate", agent))
-    await call.pause(sc.ring_s)
-    call.answer(agent)
-    call.emit(ev.queue_caller("QueueCallerLeave", ch, sc.queue, 1, 0))
-    ring = str(int(sc.ring_s))
-    call.emit(ev.agent_event("AgentConnect", ch, agent, sc.queue, sc.agent, sc.agent_name,
-                             ("HoldTime", ring), ("RingTime", ring)))
-    await call.pause(sc.talk_s)
-    call.emit(ev.agent_event("AgentComplete", ch, agent, sc.queue, sc.agent, sc.agent_name,
-                             ("HoldTime", ring), ("TalkTime", str(int(sc.talk_s))), ("Reason", "agent")))
-    call.close(agent, 16)
-    call.close(ch, 16)
 
 
 async def fax(call: Call) -> None:

@@ -21,7 +21,8 @@ class Scenario:
     name: str
     flow: Flow = "inbound"
     description: str = ""
-    # Who calls, and what they dialled.
+    # Who calls, and what they dialled. ``caller_num`` "" = no caller ID at all (AMI shows
+    # "<unknown>", agi_callerid "unknown"); a withheld SIP caller is "anonymous" / "Anonymous".
     trunk: str = "PJSIP/hotline-trunk"
     did: str = "12345"
     context: str = "hotline-in"
@@ -34,8 +35,12 @@ class Scenario:
     presses: tuple[str, ...] = ()
     hangup_after: int | None = None
     hangup_when_done: bool = False
-    # Queue.
+    # Queue. ``queue_status`` "" = an agent answers; else Queue() returns without one and sets
+    # QUEUESTATUS to it (JOINEMPTY, JOINUNAVAIL, FULL: at once; TIMEOUT after ``queue_wait_s``;
+    # LEAVEEMPTY, LEAVEUNAVAIL: after a moment in the queue), and the dialplan offers a message.
     queue: str = "hotline-q"
+    queue_status: str = ""
+    queue_wait_s: float = 120.0
     agent: str = "PJSIP/agent1001"
     agent_name: str = "Agent 1001"
     ring_s: float = 2.0

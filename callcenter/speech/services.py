@@ -23,6 +23,7 @@ from callcenter.speech.drafts import draft_changes
 from callcenter.speech.jobs import Job, JobRepository, TranscriptRepository
 from callcenter.workers import drain_forever
 from worksheet import commands as c
+from worksheet.callerid import caller_number
 from worksheet.intake import NewOrder
 from worksheet.model import Category, Channel, Enterprise, Status
 
@@ -70,7 +71,7 @@ class SpeechService:
         if path is None:
             return
         await self.enqueue(kind="agent-call", path=str(path), linkedid=record.get("linkedid"),
-                           order_number=None, caller=record.get("caller"))
+                           order_number=None, caller=caller_number(record.get("caller")))
 
     async def run(self) -> None:
         """The worker loop (one per app node; jobs are claimed atomically)."""
@@ -120,9 +121,10 @@ class SpeechService:
     async def _new_draft(self, job: Job) -> str:
         """An agent call's recording: a draft of its own, linked to the call, the recording attached."""
         blob = await self.blobs.register_recording(job.path) if self.blobs is not None else None
-        who = mask_phone(job.caller) if job.caller else "未知号码"
+        phone = caller_number(job.caller)  # a job queued before callers were screened may hold "anonymous"
+        who = mask_phone(phone) if phone else "未知号码"
         spec = NewOrder(channel=Channel.PHONE, category=Category.HELP,
-                        enterprise=Enterprise(name=f"来电 {who}", phone=job.caller),
+                        enterprise=Enterprise(name=f"来电 {who}", phone=phone),
                         subject="坐席通话（待确认）", content=f"来电 {who} 的坐席通话（录音见附件）。",
                         received_at=self.clock(), attachments=(blob.id,) if blob else (), draft=True,
                         extra={"call": {"linkedid": job.linkedid, "recording": blob.id if blob else None}})

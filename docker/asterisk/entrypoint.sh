@@ -2,16 +2,21 @@
 # Zhitong Asterisk entrypoint: write the secret/optional config includes from
 # the environment, fix the shared volumes' permissions, run Asterisk in the
 # foreground. `entrypoint.sh --render-only` stops after writing the files.
+#
+# The directories default to the image's; ZT_ASTERISK_ETC, ZT_ASTERISK_SHARE,
+# ZT_ASTERISK_SPOOL and ZT_ASTERISK_PROMPTS move them (tests, or an Asterisk
+# installed elsewhere). Ownership is given to user `asterisk` only by root and
+# where that user exists.
 set -eu
 
-# The directories can be moved (the real-PBX tests render into a temporary tree).
-ETC=${ZT_ASTERISK_ETC:-/etc/asterisk}
-SHARE=${ZT_ASTERISK_SHARE:-/usr/local/share/zhitong}
-SPOOL=${ZT_ASTERISK_SPOOL:-/var/spool/asterisk/zhitong}
-PROMPTS=${ZT_ASTERISK_PROMPTS:-/var/lib/asterisk/sounds/zhitong}
+ETC="${ZT_ASTERISK_ETC:-/etc/asterisk}"
+SHARE="${ZT_ASTERISK_SHARE:-/usr/local/share/zhitong}"
+SPOOL="${ZT_ASTERISK_SPOOL:-/var/spool/asterisk/zhitong}"
+PROMPTS="${ZT_ASTERISK_PROMPTS:-/var/lib/asterisk/sounds/zhitong}"
 AGENTS="1001 1002 1003"
 
 die() { echo "zhitong-asterisk: $*" >&2; exit 1; }
+can_chown() { [ "$(id -u)" = 0 ] && id asterisk >/dev/null 2>&1; }
 
 : "${ZT_AMI_SECRET:?set ZT_AMI_SECRET (the AMI secret of user zhitong)}"
 : "${ZT_AGENT_PASSWORD:?set ZT_AGENT_PASSWORD (SIP password of agent1001..agent1003)}"
@@ -28,7 +33,11 @@ conf_value() {
     printf '%s' "$1" | sed 's/;/\\;/g'
 }
 
-# Replace {{NAME}} with the escaped value of environment variable NAME.
+# Replace {{NAME}} with the escaped value of environment variable NAME, in the
+# configuration only: never inside a comment (from an unescaped ';' to the end
+# of the line, or a ';-- ... --;' block, which may span lines and nest), where
+# a value would be published for nothing and a placeholder in the template's
+# own documentation would be rendered. Comments are copied as they are.
 render_template() {
     awk '
     function esc(s,   r, i, c) {
@@ -36,15 +45,43 @@ render_template() {
         for (i = 1; i <= length(s); i++) { c = substr(s, i, 1); r = r (c == ";" ? "\\;" : c) }
         return r
     }
-    {
-        out = ""; rest = $0
-        while (match(rest, /\{\{[A-Z0-9_]+\}\}/)) {
-            name = substr(rest, RSTART + 2, RLENGTH - 4)
-            out = out substr(rest, 1, RSTART - 1) esc(ENVIRON[name])
-            rest = substr(rest, RSTART + RLENGTH)
+    function subst(text,   out, name, value) {
+        out = ""
+        while (match(text, /\{\{[A-Z0-9_]+\}\}/)) {
+            name = substr(text, RSTART + 2, RLENGTH - 4)
+            value = ENVIRON[name]
+            if (index(value, "\n") || index(value, "\r")) {
+                print "zhitong-asterisk: " name " must be one line" > "/dev/stderr"
+                failed = 1
+                exit 1
+            }
+            out = out substr(text, 1, RSTART - 1) esc(value)
+            text = substr(text, RSTART + RLENGTH)
         }
-        print out rest
-    }' "$1"
+        return out text
+    }
+    function opens_block(line, i) {
+        return substr(line, i, 3) == ";--" && substr(line, i + 3, 1) != "-"
+    }
+    {
+        line = $0; n = length(line); out = ""; code = ""; i = 1
+        while (i <= n) {
+            c = substr(line, i, 1)
+            if (depth > 0) {
+                if (substr(line, i, 3) == "--;") { depth--; out = out "--;"; i += 3; continue }
+                if (opens_block(line, i)) { depth++; out = out ";--"; i += 3; continue }
+                out = out c; i++; continue
+            }
+            if (c == ";" && substr(line, i - 1, 1) != "\\") {
+                out = out subst(code); code = ""
+                if (opens_block(line, i)) { depth++; out = out ";--"; i += 3; continue }
+                out = out substr(line, i); i = n + 1; continue
+            }
+            code = code c; i++
+        }
+        print out subst(code)
+    }
+    END { if (failed) exit 1 }' "$1"
 }
 
 umask 027
@@ -77,9 +114,9 @@ if [ -n "$ZT_TRUNK_HOST" ]; then
 else
     echo "; no carrier trunk (ZT_TRUNK_HOST unset)" > "$ETC/pjsip_trunk.conf"
 fi
-# chown needs the asterisk group (the image has it; a test tree run as one user does not).
-own() { if getent group asterisk >/dev/null 2>&1; then chown "$@"; fi; }
-own root:asterisk "$ETC/manager_secret.conf" "$ETC/pjsip_secrets.conf" "$ETC/pjsip_nat.conf" "$ETC/pjsip_trunk.conf"
+if can_chown; then
+    chown root:asterisk "$ETC/manager_secret.conf" "$ETC/pjsip_secrets.conf" "$ETC/pjsip_nat.conf" "$ETC/pjsip_trunk.conf"
+fi
 chmod 0640 "$ETC/manager_secret.conf" "$ETC/pjsip_secrets.conf" "$ETC/pjsip_nat.conf" "$ETC/pjsip_trunk.conf"
 
 # Shared volumes: recordings + fax (written by Asterisk, read by the app) and
@@ -88,7 +125,9 @@ chmod 0640 "$ETC/manager_secret.conf" "$ETC/pjsip_secrets.conf" "$ETC/pjsip_nat.
 # new files in that group.
 umask 022
 mkdir -p "$SPOOL/recordings" "$SPOOL/fax" "$PROMPTS"
-own asterisk:asterisk "$SPOOL" "$SPOOL/recordings" "$SPOOL/fax" "$PROMPTS"
+if can_chown; then
+    chown asterisk:asterisk "$SPOOL" "$SPOOL/recordings" "$SPOOL/fax" "$PROMPTS"
+fi
 chmod 2775 "$SPOOL" "$SPOOL/recordings" "$SPOOL/fax" "$PROMPTS"
 
 if [ "${1:-}" = "--render-only" ]; then

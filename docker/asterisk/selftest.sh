@@ -28,6 +28,14 @@ until rx "core show uptime" 2>/dev/null | grep -q "System uptime"; do
 done
 rx "core waitfullybooted" >/dev/null
 
+# Every optional config file a loaded module reads is shipped in conf/: a missing one is logged at
+# each boot ("Unable to load config file 'x.conf'" and kin) and the module runs on defaults nobody
+# chose. The messages are those of Asterisk 22's modules (see tests/test_asterisk_config.py).
+MISSING_CONF='unable to load config|missing config file|configuration file .*(not found|missing)|could not find valid [a-z_]+[.]conf|no such configuration file|no follow me config file'
+missing=$(grep -Ei "$MISSING_CONF" /var/log/asterisk/messages.log || true)
+[ -z "$missing" ] || fail "configuration files missing at boot:
+$missing"
+
 for m in $(sed -n 's/^require[[:space:]]*=>\{0,1\}[[:space:]]*\([a-z0-9_]*\.so\).*/\1/p' /etc/asterisk/modules.conf); do
     rx "module show like $m" | grep -q "^$m" || fail "module $m not loaded"
 done

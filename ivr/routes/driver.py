@@ -6,7 +6,10 @@ Action -> AGI mapping:
 * Play -> ``STREAM FILE zhitong/<id>``, interruptible by any digit when a one-digit Collect follows
   (the digit pressed becomes the answer); Say -> one STREAM FILE per word prompt (not interruptible);
 * Collect -> ``GET DATA zhitong/<id> <timeout_ms> <max_digits>`` ("#" always ends GET DATA);
-* Record -> ``STREAM FILE zhitong/beep`` then ``RECORD FILE <ZT_RECDIR>/msg-<uniqueid> wav # <ms> s=<silence>``;
+* Record -> ``STREAM FILE zhitong/beep`` (our tone), then
+  ``RECORD FILE <ZT_RECDIR>/msg-<uniqueid>-<token> wav # <ms> s=<silence>``: a new
+  random token per attempt, because one channel can record more than once (the menu's message, then
+  the ``message`` entry after the queue gave up) and RECORD FILE overwrites an existing file;
 * Transfer / Hangup -> ``SET VARIABLE ZT_NEXT agent|hangup`` and return: the dialplan acts on it;
 * LookupOrder / CreateDraft / SaveSurvey -> the route's ``effect`` callback (the back office).
 
@@ -21,6 +24,8 @@ raises becomes a DeskFailed event, which the menu sends to its on_error node.
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 
 from ivr import flow
@@ -33,8 +38,16 @@ SOUND_DIR = "zhitong"
 BEEP_PROMPT = "beep"  # written by `zhitong prompts build` (a tone, not speech)
 DEFAULT_RECDIR = "/var/spool/asterisk/zhitong"
 ESCAPE_DIGITS = "0123456789*#"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 # Effect callback: performs LookupOrder/CreateDraft/SaveSurvey, returns the event to feed back (or None).
 Effect = Callable[[flow.Action], Awaitable[flow.Event | None]]
+
+
+def message_name(uniqueid: str, token: str | None = None) -> str:
+    """The file name (no extension) of one voice-message recording: never the same twice, even on
+    one channel, and within the recordings area's name grammar (callcenter.blobs.files), which a
+    uniqueid's ``:``, ``@`` or ``+`` would break."""
+    return f"msg-{_UNSAFE.sub('_', uniqueid)}-{token or secrets.token_hex(4)}"
 
 
 class _Interrupted(Exception):
@@ -147,7 +160,7 @@ class _Run:
 
     async def _record(self, action: flow.Record) -> flow.Event:
         recdir = await self.session.get_variable("ZT_RECDIR") or DEFAULT_RECDIR
-        base = f"{recdir.rstrip('/')}/msg-{self.session.uniqueid}"
+        base = f"{recdir.rstrip('/')}/{message_name(self.session.uniqueid)}"
         self.recording = f"{base}.wav"
         # Our own beep, not RECORD FILE's BEEP: that plays the stock sound "beep", and where it is
         # missing (no core sounds installed) Asterisk answers "-1 (randomerror)" and records nothing.

@@ -2,13 +2,12 @@
 
 Dialplan contract: ``AGI(agi://<host>:4573/hotline)``, then branch on ``${ZT_NEXT}`` ("agent" ->
 Queue, "hangup" -> Hangup). ``AGI(agi://<host>:4573/hotline,message)`` (after the agent queue gave
-up) skips the menu and goes straight to leaving a message. Optional ``ZT_RECDIR`` sets where messages are recorded; after a
-voice message ``ZT_DRAFT`` holds the draft order number (when the caller is still there).
+up) skips the menu: the caller hears that the agents are busy and may leave a message. Optional
+``ZT_RECDIR`` sets where messages are recorded; after a voice message ``ZT_DRAFT`` holds the draft
+order number (when the caller is still there).
 """
 
 from __future__ import annotations
-
-import re
 
 from ivr import flow
 from ivr.agi.codec import is_channel_id
@@ -16,34 +15,12 @@ from ivr.agi.server import Route
 from ivr.agi.session import AgiSession
 from ivr.ports import HotlineDesk
 from ivr.routes.driver import run_menu
+from worksheet.callerid import caller_name, caller_number
 
 SCRIPT = "hotline"
-ENTRIES = {"message": "leave-message"}  # first AGI argument -> node to start at
-# What Asterisk puts in agi_callerid/agi_calleridname when there is no usable caller ID; a
-# withheld number arrives as "anonymous" (from SIP). None of them is a number to call back.
-NO_CALLER_ID = frozenset({"", "unknown", "anonymous", "<unknown>", "restricted", "private", "unavailable"})
-_NUMBER = re.compile(r"\+?[0-9][0-9 ()-]{0,30}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-MAX_CALLER_NAME = 100
-
-
-def caller_number(raw: str) -> str:
-    """The caller's number as a draft can store it, or "" when there is none to call back.
-
-    A voice message must become a draft whatever the caller ID says: before this, "unknown"
-    (no caller ID) and "anonymous" (withheld) failed the order's phone validation and the
-    message was never drafted.
-    """
-    value = raw.strip()
-    if value.lower() in NO_CALLER_ID or not _NUMBER.fullmatch(value):
-        return ""
-    return value
-
-
-def caller_name(raw: str) -> str:
-    """The display name without control characters, cut to a length an order's name field takes."""
-    value = _CONTROL.sub(" ", raw).strip()
-    return "" if value.lower() in NO_CALLER_ID else value[:MAX_CALLER_NAME].strip()
+# First AGI argument -> node to start at. "message" (after the queue gave up) says that the agents
+# are busy, then takes the message.
+ENTRIES = {"message": "agents-busy"}
 
 
 def make_route(desk: HotlineDesk, menu: flow.Menu | None = None) -> Route:
@@ -67,8 +44,9 @@ def make_route(desk: HotlineDesk, menu: flow.Menu | None = None) -> Route:
                 return flow.OrderFound(view.number, view.status_text, view.due_text)
             if isinstance(action, flow.CreateDraft):
                 number = await desk.leave_message(
-                    caller=caller_number(headers.get("callerid", "")),
-                    caller_name=caller_name(headers.get("calleridname", "")),
+                    # agi_callerid is "unknown" without caller ID and "anonymous" when withheld
+                    caller=caller_number(headers.get("callerid")) or "",
+                    caller_name=caller_name(headers.get("calleridname")),
                     recording=action.recording,
                     uniqueid=session.uniqueid,
                     linkedid=linkedid,

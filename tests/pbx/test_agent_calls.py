@@ -130,3 +130,26 @@ def test_audiosocket_server_down_the_caller_still_reaches_the_agent(world: World
     first = world.tap.wait_event(lambda e: e.get("UserEvent") == "CallerStep" and e.get("Tag") == tag, 5, start)
     heard = measure(world.heard_file(tag), end_s=float(answered["_at"]) - float(first["_at"]) + 2)
     assert heard.longest_silence_s < 3, heard
+
+
+def test_no_agent_logged_in_the_caller_hears_agents_are_busy_and_leaves_a_message(world: World) -> None:
+    from tests.pbx.test_messages import MESSAGE_CLIP, assert_transcribed
+    world.carrier.rx("pjsip send unregister agentphone")
+    deadline = time.monotonic() + 20
+    while "agent1001/sip:" in world.hotline.rx("pjsip show contacts") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    try:
+        before = draft_numbers(world)
+        script = ["wait:4", "dtmf:0", "wait:13", f"play:{world.clip(MESSAGE_CLIP)}", "wait:1", "dtmf:#", "wait:8"]
+        tag = world.call(script, number="13800138104")
+        world.wait_caller_gone(tag, 90)
+        (order,) = new_drafts(world, before)
+        assert_transcribed(world, order)
+        record = call_record(world, "13800138104")
+        path = record.get("ivr_path") or []
+        assert "agent" in path and "agents-busy" in path, path  # told why, then asked for a message
+        heard = measure(world.heard_file(tag), end_s=world.step_offset(tag, "play:"))
+        assert heard.longest_silence_s < 3, heard
+    finally:
+        world.carrier.rx("pjsip send register agentphone")
+        world.hotline.wait_for("pjsip show contacts", r"agent1001/sip:agent1001@.*Avail", 30)

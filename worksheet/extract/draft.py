@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from worksheet.callerid import caller_number
+
 from . import classify
 from .catalogue import DispatchCatalogue
 from .directory import EnterpriseDirectory
@@ -18,13 +20,6 @@ _SELF_NAMED = re.compile(
     r"(?P<name>(?![这那一该])[\u4e00-\u9fff]{2,16}?(?:股份有限公司|有限责任公司|有限公司|公司|厂|集团|合作社|商行|门市部|店))"
 )
 MASK = "\u25a1"  # stands in for an enterprise name so its words do not pick a unit
-
-
-def _caller_phone(caller_id: str | None) -> str | None:
-    digits = re.sub(r"\D", "", caller_id or "")
-    if digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits or None
 
 
 def _with_digits(text: str, fields: tuple[FieldValue, ...]) -> str:
@@ -76,7 +71,7 @@ def extract_draft(
         masked = ct[:m.start("name")] + MASK * len(m.group("name")) + ct[m.end("name"):]
 
     if contact_phone is NOTHING:
-        if phone_id := _caller_phone(caller_id):
+        if phone_id := caller_number(caller_id):
             contact_phone = FieldValue(phone_id, 0.5, None)
         elif entry and entry.mobile:
             contact_phone = FieldValue(entry.mobile, 0.35, None)

@@ -9,6 +9,17 @@ IVR_LEAVE_MESSAGE = Scenario(
     description="caller walks the hotline menu: presses 2, then 1 to leave a message, records (# ends), hangs up",
     presses=("2", "1", "#"), hangup_when_done=True,
 )
+IVR_WITHHELD_MESSAGE = Scenario(
+    name="ivr_withheld_message", flow="inbound", agi_script="hotline", caller_num="anonymous", caller_name="Anonymous",
+    description="a caller who withholds the number (SIP From anonymous) leaves a message: 2, 1, records, hangs up",
+    presses=("2", "1", "#"), hangup_when_done=True,
+)
+IVR_NO_AGENT_MESSAGE = Scenario(
+    name="ivr_no_agent_message", flow="inbound", agi_script="hotline", queue_status="JOINEMPTY",
+    description="caller presses 0; no agent is logged in (QUEUESTATUS JOINEMPTY): told the agents are busy, "
+                "leaves a message, hangs up",
+    presses=("0", "#"), hangup_when_done=True,
+)
 IVR_HANGUP_MID_MENU = Scenario(
     name="ivr_hangup_mid_menu", flow="inbound", agi_script="hotline",
     description="caller hangs up at the first menu prompt",
@@ -33,6 +44,6 @@ AUDIOSOCKET_CALL = Scenario(name="audiosocket_call", flow="audiosocket",
                             description="caller audio streamed over AudioSocket, DTMF 5, caller hangs up")
 
 ALL: dict[str, Scenario] = {s.name: s for s in (
-    IVR_LEAVE_MESSAGE, IVR_HANGUP_MID_MENU, QUEUE_CALL, ORIGINATE_BUSY, ORIGINATE_NO_ANSWER,
-    ORIGINATE_ANSWERED, FAX_RECEIVED, AUDIOSOCKET_CALL,
+    IVR_LEAVE_MESSAGE, IVR_WITHHELD_MESSAGE, IVR_NO_AGENT_MESSAGE, IVR_HANGUP_MID_MENU, QUEUE_CALL, ORIGINATE_BUSY,
+    ORIGINATE_NO_ANSWER, ORIGINATE_ANSWERED, FAX_RECEIVED, AUDIOSOCKET_CALL,
 )}
