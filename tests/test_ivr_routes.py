@@ -132,8 +132,8 @@ async def test_message_entry_after_the_queue_gave_up(server, desk) -> None:
     assert [m["menu_choice"] for m in desk.messages] == [None]
     # The caller heard "正在为您转接…" before the queue: now why nobody answered, then the offer.
     base = recorded(commands, "/var/spool/asterisk/zhitong")
-    assert media(commands)[:3] == ['STREAM FILE zhitong/agents-busy ""', 'STREAM FILE zhitong/leave-message ""',
-                                   f"RECORD FILE {base} wav # 120000 BEEP s=5"]
+    assert media(commands)[:4] == ['STREAM FILE zhitong/agents-busy ""', 'STREAM FILE zhitong/leave-message ""',
+                                   'STREAM FILE zhitong/beep ""', f"RECORD FILE {base} wav # 120000 s=5"]
     assert media(commands)[-1] == 'SET VARIABLE ZT_NEXT "hangup"'
 
 
