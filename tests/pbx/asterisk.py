@@ -73,6 +73,7 @@ class Asterisk:
             if key not in ("astmoddir", "astsbindir"):
                 path.mkdir(parents=True, exist_ok=True)
         (self.root / "lib" / "moh").mkdir(exist_ok=True)
+        (self.root / "lib" / "keys").mkdir(exist_ok=True)  # res_crypto reads <astkeydir>/keys
         self.sounds.mkdir(parents=True, exist_ok=True)
         # Asterisk 22 will not boot without its XML documentation in astdatadir (SOURCE.md).
         docs = self.root / "lib" / "documentation"

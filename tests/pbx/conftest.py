@@ -4,8 +4,8 @@ The Asterisk build comes from `.ci/run` (../shared/asterisk/build.sh into a cach
 clone; `ZHITONG_ASTERISK_PREFIX` says where). In CI a missing build fails the run; elsewhere these
 tests are skipped with the command that builds it.
 
-One world (two Asterisks and `zhitong serve`) is started per module and backend; tests tell their
-calls apart by their own caller numbers, so nothing needs resetting between them.
+One world (two Asterisks and `zhitong serve`) is started per module and backend (about 20 s);
+tests tell their calls apart by their own caller numbers, so nothing needs resetting between them.
 """
 
 from __future__ import annotations
@@ -51,20 +51,25 @@ def database_for(backend: str, tmp: Path) -> str:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A module's BACKENDS (default: SQLite only) says which databases its world runs on."""
+    """A module's BACKENDS (default: SQLite only) says which databases its world runs on, and
+    AGENT_TALK_S (with OWN_WORLD = True) how long its agents stay on the line. A world lives for
+    one module: one that lived on would hold PostgreSQL while later tests reset its schema."""
     if "world" in metafunc.fixturenames:
-        metafunc.parametrize("world", getattr(metafunc.module, "BACKENDS", ["sqlite"]), indirect=True,
-                             scope="module")
+        own = getattr(metafunc.module, "OWN_WORLD", False)
+        name = metafunc.module.__name__.rsplit(".", 1)[-1]
+        talk = getattr(metafunc.module, "AGENT_TALK_S", 6)
+        params = [f"{b}:{name}:{talk}" if own else b for b in getattr(metafunc.module, "BACKENDS", ["sqlite"])]
+        metafunc.parametrize("world", params, indirect=True, scope="module")
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path, request: pytest.FixtureRequest) -> Iterator[World]:
-    backend = getattr(request, "param", "sqlite")
+    backend, _, rest = str(getattr(request, "param", "sqlite")).partition(":")
+    talk = int(rest.rsplit(":", 1)[1]) if rest else 6  # seconds the agent stays on after their clip
     prefix = require_asterisk()
     root = tmp_path_factory.mktemp(f"pbx-{uuid.uuid4().hex[:6]}")
     w = World(root=root, prefix=prefix, shared=shared_dir, database_url=database_for(backend, root))
-    # a module may keep its agents on the line longer (AGENT_TALK_S: seconds after their clip)
-    w.build(AGENT_CLIP, getattr(request.module, "AGENT_TALK_S", 6))
+    w.build(AGENT_CLIP, talk)
     try:
         w.start()
         yield w

@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.pbx.world import BOTH_DATABASES, World
 
+OWN_WORLD = True  # it restarts Asterisk and the app under its calls
 BACKENDS = BOTH_DATABASES  # an app restart reloads open calls from the database
 AGENT_TALK_S = 40  # the agent stays on the line long enough to restart things under the call
 LONG_CALL = ["wait:4", "dtmf:0", "wait:70"]

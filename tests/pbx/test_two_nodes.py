@@ -13,6 +13,7 @@ from tests.pbx.test_callbacks import awaiting_callback, people  # noqa: F401 - t
 from tests.pbx.test_messages import draft_numbers, message_script, new_drafts
 from tests.pbx.world import World
 
+OWN_WORLD = True  # it adds an app node
 BACKENDS = ["postgresql"]
 
 
