@@ -16,7 +16,7 @@ def boot_log(world: World) -> str:
 
 def test_the_shipped_configuration_boots_without_errors(world: World) -> None:
     log = boot_log(world)
-    assert "Unable to load config file" not in log, [l for l in log.splitlines() if "Unable to load config" in l]
+    assert "Unable to load config file" not in log, [s for s in log.splitlines() if "Unable to load config" in s]
     errors = [line for line in log.splitlines() if "ERROR[" in line]
     assert not errors, errors
 
