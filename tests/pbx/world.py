@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -87,15 +88,26 @@ class World:
         (self.root / "clips").mkdir(exist_ok=True)
         hotline_conf.render(self.hotline, self.ports, self.secrets, self.addr.trunk_ip)
         tone(self.hotline.root / "lib" / "moh" / "tone.wav")
+        self.build_prompts()
+        carrier_conf.render(self.carrier, self.addr, hotline_sip=f"127.0.0.1:{self.ports.sip}",
+                       trunk_user=self.secrets.trunk_user, trunk_password=self.secrets.trunk_password,
+                       agent_password=self.secrets.agent, heard_dir=self.heard,
+                       agent_clip=self.clip(agent_clip_stem), agent_talk_s=agent_talk_s)
+
+    def build_prompts(self) -> None:
+        """`zhitong prompts build` as an operator runs it, once per test session (8 s of espeak-ng):
+        later worlds copy the first one's output."""
+        cache = self.root.parent / "pbx-prompts"
+        target = self.hotline.sounds / "zhitong"
+        if (cache / "zhitong").is_dir():
+            shutil.copytree(cache / "zhitong", target, dirs_exist_ok=True)
+            return
         built = subprocess.run([sys.executable, "-m", "callcenter.cli", "prompts", "build", "--out",
                                 str(self.hotline.sounds)], capture_output=True, text=True, check=False,
                                env=child_env({}))
         if built.returncode != 0:
             raise RuntimeError(f"zhitong prompts build failed: {built.stderr}")
-        carrier_conf.render(self.carrier, self.addr, hotline_sip=f"127.0.0.1:{self.ports.sip}",
-                       trunk_user=self.secrets.trunk_user, trunk_password=self.secrets.trunk_password,
-                       agent_password=self.secrets.agent, heard_dir=self.heard,
-                       agent_clip=self.clip(agent_clip_stem), agent_talk_s=agent_talk_s)
+        shutil.copytree(target, cache / "zhitong", dirs_exist_ok=True)
 
     def app_env(self) -> dict[str, str]:
         return {
