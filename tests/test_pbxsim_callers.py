@@ -109,8 +109,9 @@ async def test_a_caller_the_queue_gave_up_on_hears_why_and_leaves_a_message(stac
     menu, message = result.agi
     assert 'STREAM FILE zhitong/to-agent ""' in menu.commands
     said = [c for c in message.commands if c.startswith(("STREAM FILE", "RECORD FILE"))]
-    assert said[:2] == ['STREAM FILE zhitong/agents-busy ""', 'STREAM FILE zhitong/leave-message ""']
-    assert said[2].startswith("RECORD FILE ")
+    assert said[:3] == ['STREAM FILE zhitong/agents-busy ""', 'STREAM FILE zhitong/leave-message ""',
+                        'STREAM FILE zhitong/beep ""']
+    assert said[3].startswith("RECORD FILE ")
     record = await settled(stack.services, stack.tel, result.linkedid)
     assert record["queue"] is None  # JOINEMPTY: the caller never joined
     [draft] = await phone_drafts(stack.services)

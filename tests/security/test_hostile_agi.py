@@ -237,7 +237,7 @@ async def test_a_message_already_recorded_becomes_a_draft_whatever_the_reply(agi
     commands = await Peer(["2", "1", reply], block(), ZT_RECDIR="/srv/zt/rec").talk(port)
     await settle(server)
     [record] = [c for c in commands if c.startswith("RECORD FILE")]
-    path = re.fullmatch(r"RECORD FILE (/srv/zt/rec/msg-1795435368\.7-[0-9a-f]{8}) wav # 120000 BEEP s=5", record)
+    path = re.fullmatch(r"RECORD FILE (/srv/zt/rec/msg-1795435368\.7-[0-9a-f]{8}) wav # 120000 s=5", record)
     assert path, (name, record)
     # Asterisk has the recording on disk: it is a draft, and the caller then reaches an agent.
     assert [m["recording"] for m in desk.messages] == [f"{path.group(1)}.wav"], name
