@@ -245,3 +245,32 @@ async def test_an_oversized_frame_drops_the_connection_and_the_client_reconnects
         assert [m.get("Digit") for m in seen if m.name == "DTMFEnd"] == ["1"]  # what came before is kept
     finally:
         await shut_down(client, task, server)
+
+
+async def test_an_action_whose_caller_gave_up_does_not_log_when_the_connection_drops(caplog) -> None:
+    """A connection loss fails every pending action; one whose awaiting task is gone (timed out,
+    cancelled) must not surface later as asyncio's "Future exception was never retrieved" ERROR."""
+    import gc
+
+    from callcenter.ami.connection import AmiConnection, AmiConnectionLost
+
+    class Transport:
+        def write(self, data: bytes) -> None:
+            pass
+
+        def is_closing(self) -> bool:
+            return False
+
+    conn = AmiConnection(lambda m: None)
+    conn.transport = Transport()  # type: ignore[assignment]
+    abandoned = conn.send(b"Action: Ping\\r\\n\\r\\n", "a1")
+    awaited = conn.send(b"Action: Ping\\r\\n\\r\\n", "a2")
+    with caplog.at_level(logging.ERROR):
+        conn.connection_lost(None)
+        with pytest.raises(AmiConnectionLost):
+            await awaited  # whoever still waits gets the error
+        assert abandoned.done()
+        del abandoned, conn
+        gc.collect()
+        await asyncio.sleep(0)
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]

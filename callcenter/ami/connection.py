@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from callcenter.ami.codec import AmiDecoder, AmiProtocolError, Message
 
@@ -100,11 +101,9 @@ class AmiConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         error = AmiConnectionLost(f"AMI connection lost: {exc}" if exc else "AMI connection closed")
         for pending in self._pending.values():
-            if not pending.future.done():
-                pending.future.set_exception(error)
+            _fail(pending.future, error)
         self._pending.clear()
-        if not self.banner.done():
-            self.banner.set_exception(error)
+        _fail(self.banner, error)
         if not self.closed.done():
             self.closed.set_result(exc)
         if self.on_lost is not None:
@@ -170,3 +169,13 @@ class AmiConnection(asyncio.Protocol):
         pending = self._pending.pop(action_id)
         if not pending.future.done():
             pending.future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], error: Exception) -> None:
+    """Fail a future nobody may await any more (its caller timed out or was cancelled, or the
+    banner was never waited for): marked as retrieved, so garbage collection does not log
+    "Future exception was never retrieved" for a connection loss the client already reported.
+    A caller still awaiting it gets the error as usual."""
+    if not future.done():
+        future.set_exception(error)
+        future.exception()
