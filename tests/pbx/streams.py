@@ -80,10 +80,10 @@ def collect(events: Sequence[Event], first_uniqueid: str) -> list[Event]:
             or any(e.get(k) in uids for k in _UNIQUE)]
     bridges = {events[i].get("BridgeUniqueid") for i in mine} - {None}
     members = {events[i].get("Interface") for i in mine if events[i].get("Event") == "AgentCalled"} - {None}
-    first, last = mine[0], mine[-1]
+    first, last, wanted = mine[0], mine[-1], set(mine)
     out = []
     for i, e in enumerate(events):
-        if i in mine or (e.get("Event") in ("BridgeCreate", "BridgeDestroy") and e.get("BridgeUniqueid") in bridges):
+        if i in wanted or (e.get("Event") in ("BridgeCreate", "BridgeDestroy") and e.get("BridgeUniqueid") in bridges):
             out.append(e)
         elif e.get("Event") == "QueueMemberStatus" and e.get("Interface") in members and first <= i <= last:
             out.append(e)
