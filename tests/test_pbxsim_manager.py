@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.pbxsim import SCENARIOS
 from callcenter.pbxsim.event_classes import event_class, privilege
 from callcenter.pbxsim.manager_user import (
     CLASSES,
@@ -20,6 +21,7 @@ from callcenter.pbxsim.manager_user import (
     parse_manager_conf,
     read_classes,
 )
+from tests.test_pbxsim_scenarios import harness, settle
 
 SHIPPED_CONF = Path(__file__).resolve().parents[1] / "docker" / "asterisk" / "conf" / "manager.conf"
 
@@ -107,3 +109,16 @@ def test_sections_comments_and_other_users() -> None:
     user = parse_manager_conf(conf, "zhitong")
     assert user.read == {"call", "cdr"} and not user.reads(ev("Cdr")) and user.reads(ev("Hangup"))
     assert parse_manager_conf(conf, "nobody") == ManagerUser(read=frozenset())
+
+
+async def test_the_simulated_pbx_raises_dialplan_events_that_only_a_read_all_user_gets() -> None:
+    names = {}
+    for user in (SHIPPED, READ_ALL):
+        async with harness(manager_user=user) as h:
+            await h.sim.run(SCENARIOS["ivr_leave_message"])
+            names[user] = {m.name for m in await settle(h)}
+            raised = {dict(e)["Event"] for e in h.sim.events}
+        assert {"VarSet", "Newexten"} <= raised  # the PBX raises them whoever reads
+    assert {"VarSet", "Newexten", "SuccessfulAuth"} <= names[READ_ALL]
+    assert not {"VarSet", "Newexten", "SuccessfulAuth"} & names[SHIPPED]
+    assert names[SHIPPED] == names[READ_ALL] - {"VarSet", "Newexten", "SuccessfulAuth"}

@@ -54,17 +54,16 @@ class Inbound:
 def inbound_calls(world: World, order_digits: str) -> dict[str, Inbound]:
     recordings = (("ZT_RECDIR", str(world.spool / "recordings")),)  # a global in the shipped dialplan
     message = replace(sims.IVR_LEAVE_MESSAGE, audio_file=world.clip(MESSAGE_CLIP) + ".wav", variables=recordings)
-    agent = replace(sims.IVR_LEAVE_MESSAGE, name="ivr_agent_call", presses=("0",), hangup_when_done=False)
-    query = replace(sims.IVR_LEAVE_MESSAGE, name="ivr_order_query", hangup_when_done=False)
     tiff = world.root / "clips" / "parity-fax.tif"
     tiff.write_bytes(render_fax_tiff(LINES))
     return {
         "message": Inbound("13800138401", message_script(world), message),
         "message_withheld": Inbound("13800138402", message_script(world),
-                                    replace(message, caller_num="anonymous", caller_name="Anonymous"), withheld=True),
-        "agent": Inbound("13800138403", agent_script(world), agent),
+                                    replace(sims.IVR_LEAVE_MESSAGE_WITHHELD, audio_file=message.audio_file,
+                                            variables=recordings), withheld=True),
+        "agent": Inbound("13800138403", agent_script(world), sims.IVR_AGENT_CALL),
         "order_query": Inbound("13800138404", query_script(order_digits),
-                               replace(query, presses=("4", f"{order_digits}#", "1"))),
+                               replace(sims.IVR_ORDER_QUERY, presses=("4", f"{order_digits}#", "1"))),
         "fax": Inbound("02888886601", ["wait:2", f"fax:{tiff}", "wait:1"], sims.FAX_RECEIVED, did="12346"),
     }
 
@@ -124,6 +123,11 @@ async def survey_originate(phone: str, channel_id: str) -> dict[str, str | list[
     return {"Action": name, **dict(headers)}
 
 
+async def _until(condition: Any) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
+
+
 async def record_sim(world: World, calls: dict[str, Inbound]) -> tuple[list[Event], dict[str, list[Event]]]:
     sim = PbxSimulator(agi_target=("127.0.0.1", world.ports.agi), audiosocket_target=("127.0.0.1", world.ports.audiosocket),
                        username="zhitong", secret=world.secrets.ami, time_scale=0.0)
@@ -132,17 +136,17 @@ async def record_sim(world: World, calls: dict[str, Inbound]) -> tuple[list[Even
         try:
             await asyncio.sleep(0.5)
             login = list(tap.events)
-            firsts = {name: (await sim.run(replace(c.scenario, caller_num=c.scenario.caller_num if c.withheld
-                                                    else c.number, did=c.did))).uniqueid
-                      for name, c in calls.items()}
+            firsts = {}
+            for name, c in calls.items():  # the same caller (a withheld one is the scenario's anonymous)
+                scenario = c.scenario if c.withheld else replace(c.scenario, caller_num=c.number, caller_name="<unknown>")
+                firsts[name] = (await sim.run(scenario)).uniqueid
             for name, (phone, scenario) in SURVEYS.items():
                 sim.expect_originate(scenario)
                 done = len(sim.results)
                 fields = await survey_originate(phone, f"cb-parity-{name}")
                 reply = await asyncio.to_thread(tap.action, fields)
                 assert reply.get("Response") == "Success", reply
-                while len(sim.results) == done:
-                    await asyncio.sleep(0.01)
+                await asyncio.wait_for(_until(lambda n=done: len(sim.results) > n), 30)
                 firsts[name] = sim.results[-1].uniqueid
             await asyncio.to_thread(tap.action, {"Action": "Ping"})  # every event before it has arrived
             events = list(tap.events)
