@@ -64,3 +64,15 @@ def test_a_missing_event_and_a_header_set_are_reported() -> None:
     diff = differences(real, normalise(collect(events, "1.1")))
     assert "missing event BridgeDestroy" in diff
     assert any(line.startswith("Hangup: headers Asterisk never sends together (extra ['TechCause']") for line in diff)
+
+
+def test_a_hangup_request_is_counted_not_placed_but_must_come_before_the_hangup() -> None:
+    caller = ("PJSIP/carrier-1", "1.1", "1.1")
+    request = chan("HangupRequest", *caller, Cause="16")
+    call = [chan("Newchannel", *caller), chan("Newstate", *caller), request, chan("Hangup", *caller)]
+    raced = [call[0], request, call[1], call[3]]  # another thread asked earlier: the same call
+    late = [call[0], call[1], call[3], request]
+    assert differences(normalise(call), normalise(raced)) == []
+    assert normalise(call).unordered["counts"] == {"HangupRequest 0:PJSIP": 1}
+    assert normalise(late).unordered["counts"] == {"HangupRequest 0:PJSIP after Hangup": 1}
+    assert differences(normalise(call), normalise(late))

@@ -26,9 +26,11 @@ first and last event.
   every ``DTMFBegin``/``DTMFEnd`` is ``DTMF``, DTMF inside an AGI run belongs to it, and repeats
   merge into one;
 * ``unordered``: events whose position Asterisk does not fix, compared as counts per channel
-  (``Cdr``, written by the CDR engine's own thread) or as sets (``OriginateResponse``, sent by
-  the originating thread; ``BridgeCreate``/``BridgeDestroy``; ``QueueMemberStatus``, from
-  device state changes).
+  (``Cdr``, written by the CDR engine's own thread; ``HangupRequest``, raised by whoever asks the
+  channel to hang up: the far end, the other half of a Local pair, the originator giving up, so
+  it races the channel's own dialplan; it must still come before the channel's ``Hangup``) or as
+  sets (``OriginateResponse``, sent by the originating thread; ``BridgeCreate``/``BridgeDestroy``;
+  ``QueueMemberStatus``, from device state changes).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ AUDIOSOCKET_EVENT = "ZhitongAudioSocket"
 IVR_STEP_EVENT = "ZhitongIvr"
 _AGI = frozenset({"AGIExecStart", "AGIExecEnd"})
 _DTMF = frozenset({"DTMFBegin", "DTMFEnd"})
-_COUNTED = frozenset({"Cdr"})
+_COUNTED = frozenset({"Cdr", "HangupRequest"})
 _BUCKETS = {"OriginateResponse": "originate", "BridgeCreate": "bridge", "BridgeDestroy": "bridge",
             "QueueMemberStatus": "queue"}
 _META = frozenset({"_at"})
@@ -144,6 +146,7 @@ def normalise(events: Sequence[Event]) -> Normal:
     tokens: dict[str, list[str]] = {}
     counts: Counter[str] = Counter()
     buckets: dict[str, set[str]] = {}
+    gone: set[str] = set()  # labels of the channels whose Hangup came
     for e in events:
         k = key(e)
         out.names.add(k)
@@ -155,8 +158,11 @@ def normalise(events: Sequence[Event]) -> Normal:
         owner = next((e[h] for h in _OWNER if h in e), "")
         label = labels.get(owner, "?")
         if name in _COUNTED:
-            counts[f"{name} {label}"] += 1
+            late = " after Hangup" if name == "HangupRequest" and label in gone else ""
+            counts[f"{name} {label}{late}"] += 1
             continue
+        if name == "Hangup":
+            gone.add(label)
         tokens.setdefault(label, []).append(_token(e))
     out.sequences = {label: _collapse(seq) for label, seq in sorted(tokens.items())}
     out.unordered = {"counts": counts, **{b: s for b, s in sorted(buckets.items())}}
