@@ -43,8 +43,10 @@ async def test_channels_are_hung_up_before_asterisk_says_it_shuts_down() -> None
             pass
         await asyncio.wait_for(call, 5)  # the flow ends without a word more
     tail = [m for m in h.ami.events() if m.name in ("SoftHangupRequest", "Hangup", "Cdr", "Shutdown")]
+    n = len(live)  # caller, agent and the two halves of the live-transcription spy leg
+    assert n == 4
     assert [(m.name, m.get("Cause")) for m in tail] == (
-        [("SoftHangupRequest", "4")] * 2 + [("Hangup", "0"), ("Cdr", None)] * 2 + [("Shutdown", None)])
+        [("SoftHangupRequest", "4")] * n + [("Hangup", "0"), ("Cdr", None)] * n + [("Shutdown", None)])
     assert {m.get("Uniqueid") for m in tail if m.name == "Hangup"} == live
     assert (tail[-1].get("Shutdown"), tail[-1].get("Restart"), tail[-1].get("Privilege")) == (
         "Cleanly", "True", "system,all")

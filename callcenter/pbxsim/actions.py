@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from callcenter.ami.codec import Message
 from callcenter.pbxsim.channel import format_time
-from callcenter.pbxsim.events import list_item
+from callcenter.pbxsim.events import event, list_item
 
 if TYPE_CHECKING:
     from callcenter.pbxsim.ami_server import AmiServer, Conn
@@ -65,8 +65,7 @@ def _user_event(server: AmiServer, conn: Conn, msg: Message) -> None:
     conn.reply(msg, ("Message", "Event Sent"))
     extra = [(k, v) for k, v in msg.headers if k.lower() not in ("action", "actionid", "userevent")]
     aid = [("ActionID", msg.action_id)] if msg.action_id is not None else []
-    server.broadcast([("Event", "UserEvent"), ("Privilege", "user,all"),
-                      ("UserEvent", msg.get("UserEvent") or ""), *aid, *extra])
+    server.broadcast(event("UserEvent", [("UserEvent", msg.get("UserEvent") or ""), *aid, *extra]))
 
 
 def _originate(server: AmiServer, conn: Conn, msg: Message) -> None:

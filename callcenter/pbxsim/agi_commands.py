@@ -31,8 +31,9 @@ class AgiChannelSim(MediaCommands):
     """State of the channel an AGI script drives; ``handle(line)`` -> reply lines, emitting events."""
 
     def __init__(self, ch: Channel, caller: Caller, emit: Callable[[ev.Pairs], None], *,
-                 step_delay: float = 0.0) -> None:
+                 step_delay: float = 0.0, dtmf_path: list[Channel] | None = None) -> None:
         self.ch, self.caller, self.emit, self.step_delay = ch, caller, emit, step_delay
+        self.dtmf_path = dtmf_path or [ch]
         self.dead = False
         self.hangup_by_agi = False
         self._notice_pending = False
@@ -93,7 +94,8 @@ class AgiChannelSim(MediaCommands):
     def _lookup(self, name: str) -> str | None:
         ch = self.ch
         builtin = {"CALLERID(num)": ch.caller_num, "CALLERID(name)": ch.caller_name, "CHANNEL": ch.name,
-                   "UNIQUEID": ch.uniqueid, "EXTEN": ch.exten, "CONTEXT": ch.context}
+                   "UNIQUEID": ch.uniqueid, "EXTEN": ch.exten, "CONTEXT": ch.context,
+                   "CHANNEL(uniqueid)": ch.uniqueid, "CHANNEL(linkedid)": ch.linkedid, "CHANNEL(name)": ch.name}
         return ch.variables.get(name, builtin.get(name))
 
     def _set_variable(self, name: str, value: str, *_: str) -> str:

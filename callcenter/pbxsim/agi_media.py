@@ -19,6 +19,7 @@ class MediaCommands:
     caller: Caller
     emit: Callable[[ev.Pairs], None]
     step_delay: float
+    dtmf_path: list[Channel]  # where a key travels: the caller's own channel, or callee, ;2, ;1
     voice: bytes | None = None  # what the caller says into RECORD FILE (8 kHz slin)
 
     def hang_up(self, *, by_agi: bool = False) -> None:
@@ -36,8 +37,10 @@ class MediaCommands:
     def _dtmf(self, digits: str) -> None:
         for d in digits:
             self.caller.pressed.append(d)
-            for pairs in ev.dtmf(self.ch, d):
-                self.emit(pairs)
+            for ch in self.dtmf_path:
+                self.emit(ev.dtmf_begin(ch, d))
+            for ch in self.dtmf_path:
+                self.emit(ev.dtmf_end(ch, d))
 
     async def _stream_file(self, name: str, escape: str, *_: str) -> str:
         press = await self._press() if escape else ""

@@ -1,4 +1,5 @@
-"""AMI Login: plain Secret or MD5 Key, the failure delay, FullyBooted + SuccessfulAuth."""
+"""AMI Login: plain Secret or MD5 Key, the failure delay, FullyBooted + SuccessfulAuth (each only
+to a user that reads its class: main/manager.c action_login, the security events)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from callcenter.ami.codec import Message
 from callcenter.pbxsim.channel import format_tv
+from callcenter.pbxsim.events import event
 
 if TYPE_CHECKING:
     from callcenter.pbxsim.ami_server import AmiServer, Conn
@@ -33,15 +35,18 @@ async def login(self: AmiServer, conn: Conn, msg: Message) -> bool:
     conn.reply(msg, ("Message", "Authentication accepted"))
     now = self.clock()
     up = str(int(now - self.start_time))
-    conn.send([("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", up), ("LastReload", up),
-               ("Status", "Fully Booted")])
+    booted = event("FullyBooted", [("Uptime", up), ("LastReload", up), ("Status", "Fully Booted")])
+    if "system" in self.user.read:
+        conn.send(booted)
     tv = format_tv(now)
-    conn.send([
-        ("Event", "SuccessfulAuth"), ("Privilege", "security,all"), ("EventTV", tv),
+    auth = event("SuccessfulAuth", [
+        ("EventTV", tv),
         ("Severity", "Informational"), ("Service", "AMI"), ("EventVersion", "1"),
         ("AccountID", self.username), ("SessionID", f"0x{id(conn):x}"),
         ("LocalAddress", f"IPV4/TCP/{conn.local[0]}/{conn.local[1]}"),
         ("RemoteAddress", f"IPV4/TCP/{conn.remote[0]}/{conn.remote[1]}"),
         ("UsingPassword", "0"), ("SessionTV", tv),
     ])
+    if self.user.reads(auth):
+        conn.send(auth)
     return True

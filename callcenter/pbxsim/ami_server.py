@@ -12,6 +12,7 @@ from callcenter.pbxsim import actions
 from callcenter.pbxsim.ami_login import login
 from callcenter.pbxsim.channel import Channel, Clock
 from callcenter.pbxsim.events import Pairs
+from callcenter.pbxsim.manager_user import SHIPPED, ManagerUser
 
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 OriginateHandler = Callable[[Message], Awaitable[bool]]
@@ -40,12 +41,15 @@ class Conn:
 
 
 class AmiServer:
-    """Accepts AMI clients; ``broadcast()`` sends an event to every logged-in connection."""
+    """Accepts AMI clients; ``broadcast()`` sends an event to every logged-in connection whose
+    manager user reads it (``user``: its read classes and event filters, as in manager.conf)."""
 
     def __init__(self, *, username: str, secret: str, clock: Clock, auth_fail_delay: float = 1.0,
                  channels: Callable[[], list[Channel]] = list, on_originate: OriginateHandler | None = None,
-                 start_time: float | None = None, processed: Callable[[], int] = lambda: 0) -> None:
+                 start_time: float | None = None, processed: Callable[[], int] = lambda: 0,
+                 user: ManagerUser = SHIPPED) -> None:
         self.username, self.secret, self.clock = username, secret, clock
+        self.user = user
         self.auth_fail_delay = auth_fail_delay
         self.channels = channels
         self.processed = processed  # calls handled so far (CoreStatus CoreProcessedCalls)
@@ -82,7 +86,10 @@ class AmiServer:
         await asyncio.sleep(0)
 
     def broadcast(self, pairs: Pairs) -> None:
+        """Every event the PBX raises (``events`` keeps them all); sent to the sessions that read it."""
         self.events.append(pairs)
+        if not self.user.reads(pairs):
+            return
         data = encode(pairs)
         for conn in list(self.conns):
             if conn.logged_in and conn.events_on and not conn.writer.is_closing():

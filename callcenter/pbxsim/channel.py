@@ -42,6 +42,8 @@ class Channel:
     app_data: str = ""
     variables: dict[str, str] = field(default_factory=dict)
     account_code: str = ""
+    connected_num: str = "<unknown>"  # the other party, once a dial or a bridge says who it is
+    connected_name: str = "<unknown>"
 
     def block(self, prefix: str = "") -> list[tuple[str, str]]:
         """The channel snapshot every channel event carries, in Asterisk's order."""
@@ -52,8 +54,8 @@ class Channel:
             (f"{p}ChannelStateDesc", STATE_DESC.get(self.state, "Unknown")),
             (f"{p}CallerIDNum", self.caller_num or UNKNOWN),
             (f"{p}CallerIDName", self.caller_name or UNKNOWN),
-            (f"{p}ConnectedLineNum", UNKNOWN),
-            (f"{p}ConnectedLineName", UNKNOWN),
+            (f"{p}ConnectedLineNum", self.connected_num or UNKNOWN),
+            (f"{p}ConnectedLineName", self.connected_name or UNKNOWN),
             (f"{p}Language", "en"),
             (f"{p}AccountCode", self.account_code),
             (f"{p}Context", self.context),
@@ -80,6 +82,8 @@ class Ids:
         name = f"{base}-{next(self._chan):08x}"
         return name + ";1" if base.startswith("Local/") else name
 
-    def new_channel(self, base: str, *, linkedid: str | None = None, **kw: object) -> Channel:
-        uid = self.uniqueid()
-        return Channel(self.channel_name(base), uid, linkedid or uid, created=self.clock(), **kw)  # type: ignore[arg-type]
+    def new_channel(self, base: str, *, linkedid: str | None = None, uniqueid: str | None = None,
+                    name: str | None = None, **kw: object) -> Channel:
+        """``uniqueid``: an Originate's ChannelId (Asterisk takes it as the channel's Uniqueid)."""
+        uid = uniqueid or self.uniqueid()
+        return Channel(name or self.channel_name(base), uid, linkedid or uid, created=self.clock(), **kw)  # type: ignore[arg-type]

@@ -18,19 +18,22 @@ from callcenter.pbxsim.ami_server import AmiServer
 from callcenter.pbxsim.call import Call, CallResult, PbxRestarted, hangup_events
 from callcenter.pbxsim.channel import Channel, Clock, Ids
 from callcenter.pbxsim.events import Pairs
+from callcenter.pbxsim.manager_user import SHIPPED, ManagerUser
 from callcenter.pbxsim.originate import originate
 from callcenter.pbxsim.scenario import Scenario
 from callcenter.pbxsim.scenarios import ORIGINATE_ANSWERED
 
 logger = logging.getLogger(__name__)
 SOFTHANGUP_SHUTDOWN = 4  # include/asterisk/channel.h AST_SOFTHANGUP_SHUTDOWN
-_FLOWS = {"inbound": flows.inbound, "queue": flows.queue_flow, "fax": flows.fax, "audiosocket": flows.audiosocket}
+_FLOWS = {"inbound": flows.inbound, "queue": flows.live_line, "fax": flows.fax}
 
 
 class PbxSimulator:
     """``async with PbxSimulator(agi_target=(host, port)) as sim: await sim.run(scenario)``.
 
     ``time_scale``: real seconds per simulated second (0 = instant, 1 = real time; None = per scenario).
+    ``manager_user``: the read classes and event filters of the AMI user (default: the app's user in
+    the shipped manager.conf, so the simulator sends what a deployment sends; ``READ_ALL`` for all).
     An AMI ``Originate`` plays the next scenario given to :meth:`expect_originate` (else
     ``default_originate``) with the action's Channel, Context/Exten or Application, Variables.
     """
@@ -39,7 +42,8 @@ class PbxSimulator:
                  audiosocket_target: tuple[str, int] | None = None, username: str = "hotline",
                  secret: str = "hotline-secret", clock: Clock = time.time, auth_fail_delay: float = 1.0,
                  time_scale: float | None = 0.0, agi_timeout: float = 30.0,
-                 default_originate: Scenario = ORIGINATE_ANSWERED, fax_dir: Path | None = None) -> None:
+                 default_originate: Scenario = ORIGINATE_ANSWERED, fax_dir: Path | None = None,
+                 manager_user: ManagerUser = SHIPPED) -> None:
         self.host, self._port = host, ami_port
         self.agi_target, self.audiosocket_target = agi_target, audiosocket_target
         self.clock, self.time_scale, self.agi_timeout = clock, time_scale, agi_timeout
@@ -54,7 +58,7 @@ class PbxSimulator:
         self._self_ids = itertools.count(1)
         self.ami = AmiServer(username=username, secret=secret, clock=clock, auth_fail_delay=auth_fail_delay,
                              channels=lambda: list(self.live.values()), on_originate=self._on_originate,
-                             processed=lambda: len(self.results))
+                             processed=lambda: len(self.results), user=manager_user)
         self.ami_port = 0
 
     async def __aenter__(self) -> PbxSimulator:
@@ -112,6 +116,7 @@ class PbxSimulator:
                 await _FLOWS[scenario.flow](call)
         except PbxRestarted:
             call.result.error = "the PBX restarted during the call"
+            call.cancel_tasks()
         self.results.append(call.result)
         return call.result
 
@@ -134,6 +139,7 @@ class PbxSimulator:
             return await originate(call, msg, msg.action_id)
         except PbxRestarted:
             call.result.error = "the PBX restarted during the call"
+            call.cancel_tasks()
             return False
         finally:
             self.results.append(call.result)
