@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from worksheet.callerid import caller_number
+
 from .names import core_name, normalize_name, pinyin, short_forms, similarity
 
 THRESHOLD = 0.72
@@ -52,6 +54,7 @@ class EnterpriseDirectory:
         self.entries: tuple[DirectoryEntry, ...] = tuple(entries)
         self.threshold = threshold
         self._by_name = {normalize_name(e.name): e for e in self.entries}
+        self._by_mobile = {caller_number(e.mobile): e for e in self.entries if caller_number(e.mobile)}
         # (entry, weight, text, pinyin, is_brand)
         self._variants: list[tuple[DirectoryEntry, float, str, list[str], bool]] = []
         for entry in self.entries:
@@ -70,6 +73,11 @@ class EnterpriseDirectory:
 
     def get(self, name: str) -> DirectoryEntry | None:
         return self._by_name.get(normalize_name(name))
+
+    def by_mobile(self, number: str | None) -> DirectoryEntry | None:
+        """The entry whose registered contact has this mobile (any caller-ID spelling of it)."""
+        key = caller_number(number)
+        return self._by_mobile.get(key) if key else None
 
     def match(self, name: str) -> Match | None:
         """The entry a (possibly misheard, abbreviated) name stands for, or None below the threshold."""

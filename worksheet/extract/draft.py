@@ -14,6 +14,8 @@ from .numbers import as_order_number, as_phone, digit_runs
 from .text import Compact, clean, is_blank, with_audio
 from .types import NOTHING, DraftFields, FieldValue, Span, TimedWord
 
+CALLER_ON_FILE = 0.65  # confidence of an enterprise known only by the caller's mobile
+
 SUBJECT_MAX = 20
 _SELF_NAMED = re.compile(
     r"(?:我是|我们是|我这边是|这边是|我们这边是|我们|我在)"
@@ -69,6 +71,11 @@ def extract_draft(
     elif m := _SELF_NAMED.search(ct):
         enterprise = field(m.group("name"), 0.45 if directory else 0.6, m.span("name"))
         masked = ct[:m.start("name")] + MASK * len(m.group("name")) + ct[m.end("name"):]
+
+    if enterprise is NOTHING and directory and (on_file := directory.by_mobile(caller_id)):
+        # The registered contact's own mobile: most likely that enterprise, though nothing in the
+        # text says so (no span); filled in for the agent to confirm.
+        entry, enterprise = on_file, FieldValue(on_file.name, CALLER_ON_FILE, None)
 
     if contact_phone is NOTHING:
         if phone_id := caller_number(caller_id):
