@@ -59,6 +59,7 @@ from callcenter.keys import (
     CALLBACKS,
     CALLS,
     CLOCK,
+    DEMO,
     FAXES,
     LIVE,
     ORDERS,
@@ -241,6 +242,8 @@ def build_app(
                    asyncio.create_task(services.auth.throttle.prune_forever(), name="login-throttle-prune")]
         await _warn_if_no_ocr(settings)
         tel = await start_telephony(settings, services, demo=demo) if telephony else None
+        if tel is not None and tel.demo is not None:
+            app[DEMO] = tel.demo
         try:
             yield
         finally:

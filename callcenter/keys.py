@@ -13,6 +13,7 @@ from callcenter.calendar_overrides import CalendarOverrides
 from callcenter.callbacks.services import CallbackService
 from callcenter.calls.services import CallService
 from callcenter.db.units import UnitRepository
+from callcenter.demo.status import DemoStatus
 from callcenter.fax.services import FaxService
 from callcenter.http.client_address import TrustedProxies
 from callcenter.orders.services import OrderService
@@ -41,4 +42,5 @@ AUDIT = web.AppKey("audit", AuditLog)
 CALLBACKS = web.AppKey("callbacks", CallbackService)
 CALENDAR = web.AppKey("calendar", CalendarOverrides)
 TRUSTED_PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
+DEMO = web.AppKey("demo", DemoStatus)  # only with the simulated PBX of `serve --demo`
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)  # ZHITONG_PUBLIC_URL is https: Secure cookies

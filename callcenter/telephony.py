@@ -8,7 +8,6 @@ the same calls, and the FastAGI port can be bound once).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEMO_INTERVAL_S = 8.0
 CALLBACK_TICK_S = 30.0
 RECONCILE_EVERY = 10  # ticks
 
@@ -43,6 +41,8 @@ class Telephony:
     asr: AsrEngine | None = None
     audiosocket: AudioSocketServer | None = None
     simulator: Any = None  # callcenter.pbxsim.PbxSimulator, imported only in demo mode
+    demo: Any = None  # callcenter.demo.status.DemoStatus: what the pages say about the demo's voices
+    audiosocket_port: int | None = None
     agi_port: int | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -90,7 +90,9 @@ async def start_telephony(settings: Settings, services: Services, *, demo: bool 
             calls.originate_hooks.append(callbacks.on_originate_result)
             tel.tasks.append(asyncio.create_task(_callback_loop(tel.ami, callbacks, settings.callback_tick_s), name="callbacks"))
         if tel.simulator is not None and demo_loop:
-            tel.tasks.append(asyncio.create_task(_demo_loop(tel, Path(settings.recordings_dir)), name="pbxsim-demo"))
+            from callcenter.demo import runner  # demo only, as the simulator
+
+            tel.demo = await runner.start(tel, services, Path(settings.recordings_dir))
     except BaseException:
         await tel.stop()
         raise
@@ -137,7 +139,8 @@ async def _start_speech(tel: Telephony, settings: Settings, services: Services) 
 
         tel.audiosocket = AudioSocketServer(tel.asr, services.live, on_final,
                                             allow_peer=allow_list(settings.audiosocket_allowed_peers))
-        await tel.audiosocket.start(settings.audiosocket_host, settings.audiosocket_port)
+        server = await tel.audiosocket.start(settings.audiosocket_host, settings.audiosocket_port)
+        tel.audiosocket_port = server.sockets[0].getsockname()[1]
         logger.info("AudioSocket (live transcription) on %s:%d", settings.audiosocket_host, settings.audiosocket_port)
         _warn_if_exposed("AudioSocket", "ZHITONG_AUDIOSOCKET_ALLOWED_PEERS", settings.audiosocket_host,
                          settings.audiosocket_allowed_peers)
@@ -154,65 +157,11 @@ async def _start_simulator(tel: Telephony, ami: AmiConfig, spool: Path) -> AmiCo
     secret = secrets.token_hex(8)
     assert tel.agi_port is not None
     spool.mkdir(parents=True, exist_ok=True)  # the simulated Asterisk's fax spool, shared with the app
-    tel.simulator = PbxSimulator(agi_target=("127.0.0.1", tel.agi_port), username=ami.username, secret=secret,
-                                 time_scale=1.0, fax_dir=spool)
+    # The agent calls' spy leg streams to our AudioSocket server, for the live transcript.
+    live = ("127.0.0.1", tel.audiosocket_port) if tel.audiosocket_port else None
+    tel.simulator = PbxSimulator(agi_target=("127.0.0.1", tel.agi_port), audiosocket_target=live,
+                                 username=ami.username, secret=secret, time_scale=1.0, fax_dir=spool)
     await tel.simulator.start()
     logger.info("demo: simulated Asterisk (AMI) on 127.0.0.1:%d", tel.simulator.ami_port)
     return AmiConfig(host="127.0.0.1", port=tel.simulator.ami_port, username=ami.username, secret=secret,
                      auth="md5")
-
-
-# What the demo caller says after "请在提示音后留言" (rendered with espeak-ng, so it needs no files).
-DEMO_MESSAGE = "您好，我是华翔物流有限公司的。华翔路道路施工，我们的货车出不去，请尽快处理。"
-DEMO_DIR = Path("var") / "demo"
-
-
-async def _demo_voice() -> str | None:
-    path = DEMO_DIR / "caller-message.wav"
-    if path.exists():
-        return str(path)
-    DEMO_DIR.mkdir(parents=True, exist_ok=True)
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            "espeak-ng", "-v", "cmn-latn-pinyin", "-s", "150", "-w", str(path), DEMO_MESSAGE,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-        await proc.wait()
-    except OSError:
-        logger.info("demo: espeak-ng not installed; the simulated caller leaves a silent message")
-        return None
-    return str(path) if proc.returncode == 0 and path.exists() else None
-
-
-async def _demo_loop(tel: Telephony, recordings: Path) -> None:
-    from dataclasses import replace
-
-    from callcenter.pbxsim.scenarios import FAX_RECEIVED, IVR_HANGUP_MID_MENU, IVR_LEAVE_MESSAGE, QUEUE_CALL
-
-    assert tel.ami is not None
-    # The simulated Asterisk writes the caller's message where the app can read it.
-    message = replace(IVR_LEAVE_MESSAGE, audio_file=await _demo_voice(),
-                      variables=(("ZT_RECDIR", str(recordings.resolve())),))
-    fax = replace(FAX_RECEIVED, fax_file=await asyncio.to_thread(_demo_fax))
-    await tel.ami.connected.wait()
-    with contextlib.suppress(asyncio.CancelledError):
-        await tel.simulator.run_forever([message, QUEUE_CALL, IVR_HANGUP_MID_MENU, fax], DEMO_INTERVAL_S)
-
-
-DEMO_FAX = ("绵阳华翔物流有限公司", "反映：华翔路道路施工，货车无法进出园区。", "请相关部门尽快协调处理。",
-            "联系人：王经理 电话：13800138000")
-
-
-def _demo_fax() -> str | None:
-    """The page the simulated fax machine sends (needs a CJK font, e.g. Debian's fonts-wqy-zenhei)."""
-    from callcenter.fax.sample import CjkFontMissing, render_fax_tiff
-
-    path = DEMO_DIR / "sample-fax.tif"
-    if not path.exists():
-        try:
-            data = render_fax_tiff(DEMO_FAX)
-        except CjkFontMissing as exc:
-            logger.info("demo: no fax page to send (%s)", exc)
-            return None
-        DEMO_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return str(path)

@@ -22,7 +22,8 @@ from playwright.async_api import Browser, Page, async_playwright
 from callcenter.admin import read_units
 from callcenter.app import build_app
 from callcenter.blobs.keys import BLOBS
-from callcenter.keys import AUTH, ORDERS, UNITS
+from callcenter.demo.status import DemoStatus
+from callcenter.keys import AUTH, DEMO, ORDERS, UNITS
 from callcenter.settings import Settings
 from tests.api_helpers import PASSWORD, FakeClock
 
@@ -72,11 +73,14 @@ async def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-async def start_site(db_url: str, **settings: Any) -> AsyncIterator[Site]:
+async def start_site(db_url: str, *, demo: DemoStatus | None = None, **settings: Any) -> AsyncIterator[Site]:
+    """``demo``: what `serve --demo` found out about its voices at start (the pages' banner)."""
     clock = FakeClock()
     files = tempfile.mkdtemp(prefix="zt-files-")  # blobs and recordings of this server only
     settings = {"blob_dir": f"{files}/blobs", "recordings_dir": f"{files}/recordings", **settings}
     app = build_app(Settings(database_url=db_url, **settings), clock=clock, telephony=False)
+    if demo is not None:
+        app[DEMO] = demo
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:

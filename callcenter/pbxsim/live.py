@@ -19,7 +19,7 @@ from callcenter.pbxsim.audiosocket_client import AudioSocketTranscript, stream_c
 from callcenter.pbxsim.call import Call
 from callcenter.pbxsim.channel import Channel
 from callcenter.pbxsim.queue import gave_up
-from callcenter.pbxsim.voice import caller_audio
+from callcenter.pbxsim.voice import caller_audio, write_call_recording
 
 QUEUE_WAIT_S = 120  # ZT_QUEUE_WAIT
 
@@ -82,6 +82,7 @@ async def queue(call: Call, caller: Channel) -> None:
     call.emit(ev.hangup_request(caller, 16, soft=True))
     call.emit(dial.bridge_destroy(bridge))
     call.hang_up(agent, 16)  # Queue's member leg has no CDR of its own: the caller's names it
+    await asyncio.to_thread(write_call_recording, caller.variables, sc.variables, sc.audio_file)
     member.calls_taken, member.last_call = 1, int(call.clock())
     call.emit(member.status(dial.DEVICE_NOT_INUSE))
     call.cdr(caller, peer=agent.name)

@@ -14,7 +14,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from callcenter.keys import CLOCK
+from callcenter.keys import CLOCK, DEMO
 from callcenter.sms.privacy import mask_phone
 
 from . import labels
@@ -94,7 +94,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
     token = request.get(WEB_TOKEN)
     page = _ENV.get_template(template).render(
         actor=actor, csrf=csrf_token(token) if token else "", now=request.app[CLOCK](), path=request.path,
-        **context)
+        demo=request.app.get(DEMO), **context)
     return web.Response(text=page, content_type="text/html", charset="utf-8", status=status,
                         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
                                  "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
