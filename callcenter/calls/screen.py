@@ -1,6 +1,7 @@
 """What an AMI event must look like before the call tracker keeps anything of it (pure).
 
-Asterisk writes channel ids of its own making (``<epoch>.<n>``, or an Originate ChannelId); an
+Asterisk writes channel ids of its own making (``<epoch>.<n>``, or an Originate ChannelId, whose
+Local channel's second half is ``<ChannelId>;2``: main/core_unreal.c); an
 event naming one that no channel can have (a "/", a blank, 200 characters) is forged or corrupt,
 and its id would key a record the database refuses. A relevant event is a few hundred characters;
 a bigger one is cut down to its first headers, each cut short, so that nothing it leaves in memory
@@ -24,7 +25,7 @@ def problem(msg: Message, known: Container[str] = ()) -> str | None:
     """Why an event cannot be about a real channel, or None; ids in ``known`` passed already."""
     for name in _ID_FIELDS:
         value = msg.get(name)
-        if value and value not in known and value != "<unknown>" and not is_channel_id(value):
+        if value and value not in known and value != "<unknown>" and not is_channel_id(value.removesuffix(";2")):
             return f"impossible {name}"
     return None
 
