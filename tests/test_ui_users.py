@@ -36,6 +36,15 @@ async def test_an_admin_edits_a_user_keeping_the_form_on_an_error(site: Site) ->
     agent = await login(site, "agent")
     await admin.goto(site.url("/admin/users"))
     await shots(admin, "users-list")
+    # Adding a unit handler without a unit: refused in Chinese, and the form keeps what was typed.
+    await admin.fill("input[name=username]", "gxj")
+    await admin.fill("input[name=display_name]", "王工")
+    await admin.fill("input[name=password]", "another-long-password")
+    await admin.select_option("select[name=role]", "unit_handler")
+    await admin.click("form.draft-form button[type=submit]")
+    assert await admin.inner_text(".flash.error") == "未能添加用户：承办单位用户必须选择一个已有的单位"
+    assert (await admin.input_value("input[name=username]"), await admin.input_value("input[name=display_name]"),
+            await admin.input_value("select[name=role]")) == ("gxj", "王工", "unit_handler")
     await admin.click("tr[data-user=agent] a.edit")
     await admin.wait_for_url("**/admin/users/agent")
     await admin.fill("#edit-user input[name=display_name]", "李娜")
