@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import csv
-import getpass
 import io
 import json
 import logging
@@ -24,11 +23,10 @@ from aiohttp import web
 
 from callcenter.ami.client import AmiClient, AmiConfig
 from callcenter.app import build_app, build_services, load_policy
-from callcenter.auth.throttle import ACCOUNT, ADDRESS
+from callcenter.auth.cli import user_command
 from callcenter.callbacks.cli import callbacks_command
 from callcenter.callbacks.dialer import AmiDialer
 from callcenter.db.migrate import upgrade
-from callcenter.db.users import DuplicateUser
 from callcenter.enterprises.cli import draft_command, enterprises_load_command
 from callcenter.enterprises.service import DEMO_DIRECTORY, directory_from_db, load_enterprises
 from callcenter.http.server import run_app
@@ -38,7 +36,6 @@ from callcenter.reports.cli import report_command
 from callcenter.settings import Settings
 from callcenter.sms.cli import faxes_command, sms_command
 from callcenter.supervision.http import card_view, flag_view
-from worksheet.model import Actor, Role
 
 log = logging.getLogger("zhitong")
 
@@ -197,19 +194,6 @@ async def _callbacks_run_due(settings: Settings, services: Any, args: argparse.N
         await asyncio.gather(runner, return_exceptions=True)
 
 
-async def _user_locks(services: Any, args: argparse.Namespace) -> int:
-    """`zhitong user locks` and `zhitong user unlock NAME | --address ADDR` (audited as the OS user)."""
-    if args.user_command == "locks":
-        for bucket in await services.auth.throttle.locks():
-            print(json.dumps({"kind": bucket.kind, "key": bucket.key, "failures": bucket.failures,
-                              "locked_until": bucket.locked_until.isoformat()}, ensure_ascii=False))
-        return 0
-    kind, key = (ADDRESS, args.address) if args.address else (ACCOUNT, args.username)
-    unlocked = await services.auth.unlock(kind, key, Actor(f"cli:{getpass.getuser()}"[:64], Role.ADMIN))
-    print(json.dumps({"kind": kind, "key": key, "unlocked": unlocked}, ensure_ascii=False))
-    return 0
-
-
 async def _dispatch(settings: Settings, services: Any, args: argparse.Namespace) -> int:
     if args.command == "callbacks":
         if args.callbacks_command == "run-due":
@@ -227,18 +211,8 @@ async def _dispatch(settings: Settings, services: Any, args: argparse.Namespace)
         return await enterprises_load_command(args, services.engine)
     if args.command == "draft":
         return await draft_command(args, services.engine)
-    if args.command == "user" and args.user_command != "add":
-        return await _user_locks(services, args)
     if args.command == "user":
-        password = os.environ.get("ZHITONG_NEW_PASSWORD")
-        if password is None:
-            password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-        try:
-            actor = await services.auth.add_user(args.username, password, args.role, args.unit)
-        except DuplicateUser:
-            raise AdminError(f"user '{args.username}' already exists") from None
-        print(json.dumps({"username": actor.id, "role": actor.role.value, "unit": actor.unit}, ensure_ascii=False))
-        return 0
+        return await user_command(args, services)
     if args.command == "units":
         if args.units_command == "load":
             units = read_units(args.file)

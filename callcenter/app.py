@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callcenter import policy as policy_files
 from callcenter.audit import AuditLog
 from callcenter.auth import http as auth_http
+from callcenter.auth import users_http
 from callcenter.auth.hashing import PasswordWorkers
 from callcenter.auth.services import AuthService, utc_now
 from callcenter.auth.throttle import Limits, LoginThrottle
@@ -99,6 +100,7 @@ from callcenter.supervision.services import SupervisionService
 from callcenter.telephony import start_telephony
 from callcenter.web import events as web_events
 from callcenter.web import (
+    views_account,
     views_admin,
     views_agent,
     views_auth,
@@ -106,6 +108,7 @@ from callcenter.web import (
     views_knowledge,
     views_orders,
     views_reports,
+    views_user_edit,
     views_work,
 )
 from callcenter.web.errors import page_errors_middleware
@@ -273,10 +276,10 @@ def build_web() -> web.Application:
     """The HTTP side alone: middlewares and routes; services come from `attach_services`."""
     app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware, page_errors_middleware,
                                        request_hygiene_middleware, session_middleware], client_max_size=1 << 20)
-    api = (auth_http, orders_http, blobs_http, supervision_http, calls_http, sms_http, fax_http, reports_http,
+    api = (auth_http, users_http, orders_http, blobs_http, supervision_http, calls_http, sms_http, fax_http, reports_http,
            knowledge_http, openapi)
     pages = (views_auth, views_orders, views_agent, views_work, views_reports, views_knowledge, views_calendar,
-             views_admin, web_events)
+             views_admin, views_user_edit, views_account, web_events)
     for module in (*api, *pages):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, append_version=True)

@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from callcenter import admin, log_privacy
 from callcenter.asr.models import add_models_arguments, models_command
 from callcenter.asr.transcribe import add_transcribe_arguments, transcribe_command
+from callcenter.auth.cli import add_user_arguments
 from callcenter.callbacks.cli import add_callbacks_arguments
 from callcenter.calls.replay import replay_files
 from callcenter.cli_args import iso_time
+from callcenter.db.errors import StorageError
 from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
 from callcenter.knowledge.cli import add_kb_arguments
 from callcenter.reports.cli import add_report_arguments
@@ -42,16 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply Alembic migrations up to the newest")
 
-    user = sub.add_parser("user", help="user accounts").add_subparsers(dest="user_command", required=True)
-    add = user.add_parser("add", help="add a user; the password comes from stdin or ZHITONG_NEW_PASSWORD")
-    add.add_argument("username")
-    add.add_argument("--role", required=True, choices=["agent", "unit_handler", "supervisor", "admin"])
-    add.add_argument("--unit", help="unit code, for unit handlers")
-    unlock = user.add_parser("unlock", help="lift the login lock of a user (or, with --address, of a client address)")
-    target = unlock.add_mutually_exclusive_group(required=True)
-    target.add_argument("username", nargs="?")
-    target.add_argument("--address", help="an IP address (IPv6: its /64 is cleared)")
-    user.add_parser("locks", help="print the login locks in force as JSON lines")
+    add_user_arguments(sub.add_parser("user", help="user accounts: add, passwd, edit, list, unlock, locks"))
 
     units = sub.add_parser("units", help="handling units").add_subparsers(dest="units_command", required=True)
     load = units.add_parser("load", help="load units from a JSON list or CSV (code,name,short_name)")
@@ -137,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(admin.sla_due(settings, args.preset, args.start, args.kind, args.amount), ensure_ascii=False))
             return 0
         return asyncio.run(admin.run_async(settings, args))
-    except (WorksheetError, SettingsError, admin.AdminError) as exc:
+    except (WorksheetError, StorageError, SettingsError, admin.AdminError) as exc:
         print(f"zhitong: error: {getattr(exc, 'detail', None) or exc}", file=sys.stderr)
         return 2
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from worksheet.errors import ValidationError
+
 
 class BadCredentials(Exception):
     error_id = "bad-credentials"
@@ -43,3 +45,23 @@ class LoginBusy(LoginRefused):
     def __init__(self, *, retry_after: float) -> None:
         super().__init__("the server is verifying too many logins at once; try again shortly",
                          retry_after=retry_after)
+
+
+class AccountInvalid(ValidationError):
+    """A user account change that breaks a rule (password policy, role and unit); `zh` is the
+    administrator's explanation in Chinese, `detail` the API's."""
+
+    error_id = "account-invalid"
+
+    def __init__(self, detail: str, zh: str) -> None:
+        super().__init__(detail)
+        self.zh = zh
+
+
+class WrongPassword(AccountInvalid):
+    """Changing one's own password needs the current one."""
+
+    error_id = "wrong-current-password"
+
+    def __init__(self) -> None:
+        super().__init__("the current password is wrong", "当前密码不正确")

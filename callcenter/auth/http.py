@@ -55,12 +55,17 @@ def require_roles(request: web.Request, *roles: Role) -> Actor:
     return actor
 
 
+def required_strings(body: dict[str, object], *names: str) -> list[str]:
+    values = [body.get(name) for name in names]
+    if not all(isinstance(v, str) for v in values):
+        raise ValidationError(f"{' and '.join(names)} {'is a required string' if len(names) == 1 else 'are required strings'}")
+    return [str(v) for v in values]
+
+
 @routes.post("/api/v1/auth/token")
 async def issue_token(request: web.Request) -> web.Response:
     body = await json_object(request)
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise ValidationError("username and password are required strings")
+    username, password = required_strings(body, "username", "password")
     address = request.app[TRUSTED_PROXIES].client_address(request)
     try:
         session = await request.app[AUTH].login(username, password, label=str(body.get("label", "api"))[:100],
@@ -109,13 +114,14 @@ async def me(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/users")
 async def add_user(request: web.Request) -> web.Response:
-    require_roles(request, Role.ADMIN)
+    by = require_roles(request, Role.ADMIN)
     body = await json_object(request)
     for key in ("username", "password", "role"):
         if not isinstance(body.get(key), str):
             raise ValidationError(f"{key} is a required string")
-    unit = body.get("unit")
-    if unit is not None and not isinstance(unit, str):
-        raise ValidationError("unit must be a string")
-    actor = await request.app[AUTH].add_user(body["username"], body["password"], body["role"], unit)
+    unit, name = body.get("unit"), body.get("display_name", "")
+    if unit is not None and not isinstance(unit, str) or not isinstance(name, str):
+        raise ValidationError("unit and display_name must be strings")
+    actor = await request.app[AUTH].add_user(body["username"], body["password"], body["role"], unit, name,
+                                             by=by)
     return json_response(actor_view(actor), status=201)

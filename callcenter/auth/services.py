@@ -8,28 +8,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from callcenter.auth import rules
+from callcenter.auth.accounts import Accounts
 from callcenter.auth.errors import BadCredentials, LoginThrottled
 from callcenter.auth.generation import SharedRead
 from callcenter.auth.hashing import PasswordWorkers
 from callcenter.auth.passwords import hash_password
+from callcenter.auth.rules import plausible_username
 from callcenter.auth.streams import StreamRegistry
 from callcenter.auth.throttle import LoginThrottle
 from callcenter.auth.tokens import digest, new_token, well_formed
 from callcenter.db.auth_generation import GenerationReader
 from callcenter.db.units import UnitRepository
 from callcenter.db.users import UserRepository
-from worksheet.errors import ValidationError
 from worksheet.model import Actor, Role
 
 __all__ = ["AuthService", "BadCredentials", "Session", "plausible_username"]
-
-PERSON_ROLES = frozenset({Role.AGENT, Role.UNIT_HANDLER, Role.SUPERVISOR, Role.ADMIN})
-MIN_PASSWORD = 10
-
-
-def plausible_username(username: str) -> bool:
-    """What `add_user` accepts: 1–64 printable characters without spaces."""
-    return 0 < len(username) <= 64 and username.isprintable() and not any(ch.isspace() for ch in username)
 
 
 def utc_now() -> datetime:
@@ -72,25 +66,21 @@ class AuthService:
         self._generation_reader = GenerationReader(users.engine)
         self._generation = SharedRead(self._generation_reader.read)
         self._login_form_key: bytes | None = None
+        self.accounts = Accounts(self, throttle.audit, throttle.now)  # editing users, passwords (audited)
 
-    async def add_user(self, username: str, password: str, role: str, unit: str | None = None) -> Actor:
-        username = username.strip()
-        if not plausible_username(username):
-            raise ValidationError("username must be 1–64 printable characters without spaces")
-        try:
-            parsed = Role(role)
-        except ValueError:
-            raise ValidationError(f"role must be one of: {', '.join(sorted(r.value for r in PERSON_ROLES))}") from None
-        if parsed not in PERSON_ROLES:
-            raise ValidationError(f"role must be one of: {', '.join(sorted(r.value for r in PERSON_ROLES))}")
-        if len(password) < MIN_PASSWORD:
-            raise ValidationError(f"password must have at least {MIN_PASSWORD} characters")
-        if parsed == Role.UNIT_HANDLER:
-            if not unit or await self.units.get(unit) is None:
-                raise ValidationError("a unit handler must be bound to an existing unit")
-        elif unit:
-            raise ValidationError("only unit handlers are bound to a unit")
-        await self.users.add(username, await self.hashing.hash(password), parsed.value, unit)
+    async def add_user(self, username: str, password: str, role: str, unit: str | None = None,
+                       display_name: str = "", *, by: Actor | None = None) -> Actor:
+        """A new active user, audited as added `by` someone; AccountInvalid (with a Chinese `zh`)
+        when a rule is broken."""
+        username = rules.check_username(username)
+        parsed = rules.check_role(role)
+        rules.check_password(password, username)
+        await rules.check_unit(self.units, parsed, unit)
+        name = rules.check_display_name(display_name)
+        await self.users.add(username, await self.hashing.hash(password), parsed.value, unit, name)
+        if by is not None:
+            await self.accounts.audit.record(by, "user-add", username, self.accounts.now(),
+                                             f"role {parsed.value}" + (f"; unit {unit}" if unit else ""))
         return Actor(username, parsed, unit)
 
     async def login(self, username: str, password: str, label: str = "api", *, address: str = "") -> Session:
@@ -157,9 +147,14 @@ class AuthService:
         """Disable (or re-enable) a user; disabling revokes every session at once, streams included."""
         changed = await self.users.set_active(username, active)
         if changed and not active:
-            self._cache = {k: v for k, v in self._cache.items() if v.actor.id != username}
-            self.streams.end_user(username)
+            self.sessions_revoked(username)
         return changed
+
+    def sessions_revoked(self, username: str, *, keep_token: str | None = None) -> None:
+        """After the user's tokens (but `keep_token`'s) were revoked in the database, which bumped
+        the generation so other workers notice: forget them here and end this worker's streams."""
+        self._cache = {k: v for k, v in self._cache.items() if v.actor.id != username or k == keep_token}
+        self.streams.end_where(lambda s: s.username == username and s.digest != keep_token, "revoked")
 
     async def watch_streams(self) -> None:
         """Forever: end open event streams whose session was revoked on another worker or node."""

@@ -45,3 +45,23 @@ class CallNotFound(StorageError):
 
     def __init__(self, linkedid: str) -> None:
         super().__init__(f"no call record {linkedid!r}")
+
+
+class UserNotFound(StorageError):
+    error_id = "user-not-found"
+    title = "No such user"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"no user {username!r}")
+        self.username = username
+
+
+class NoAdminLeft(StorageError):
+    """The change would leave no active administrator: nobody could manage users any more."""
+
+    error_id = "last-admin"
+    title = "The last administrator"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"{username!r} is the last active administrator; make another user admin first")
+        self.username = username

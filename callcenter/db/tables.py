@@ -75,6 +75,7 @@ users = Table(
     Column("unit_code", String(64), ForeignKey("units.code"), nullable=True),
     Column("active", Boolean, nullable=False, default=True, server_default=true()),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("display_name", String(64), nullable=True),  # 姓名 shown beside the username (0018)
 )
 
 api_tokens = Table(
@@ -115,6 +116,8 @@ orders = Table(
     Column("card", String(16), nullable=True, index=True),  # highest card of the current cycle: red > yellow
     Column("has_cards", Boolean, nullable=False, default=False, index=True),  # any card in any cycle
     Column("snapshot", Json, nullable=False),
+    # The paged lists (draft queue, boards) show one status newest first, in exactly this order (0018).
+    Index("ix_orders_status_received", "status", "received_at", "number"),
 )
 
 # Lead and co-units, so "orders of unit X" is an indexed lookup (co-units see their orders too).

@@ -3,15 +3,16 @@ every change that takes rights away bumps it in the same transaction (see `auth_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callcenter.db.engine import write_transaction
-from callcenter.db.errors import DuplicateUser
+from callcenter.db.errors import DuplicateUser, NoAdminLeft, UserNotFound
 from callcenter.db.tables import api_tokens, auth_state, users
 
 __all__ = ["DuplicateUser", "User", "UserRepository"]
@@ -25,6 +26,11 @@ class User:
     role: str
     unit_code: str | None
     active: bool
+    display_name: str | None = None
+
+
+def _user(row: Any) -> User:
+    return User(row.id, row.username, row.password_hash, row.role, row.unit_code, row.active, row.display_name)
 
 
 def _utcnow() -> datetime:
@@ -36,13 +42,14 @@ class UserRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def add(self, username: str, password_hash: str, role: str, unit_code: str | None) -> int:
+    async def add(self, username: str, password_hash: str, role: str, unit_code: str | None,
+                  display_name: str | None = None) -> int:
         """Create an active user and return its id; DuplicateUser if the username is taken."""
         try:
             async with write_transaction(self.engine) as conn:
                 result = await conn.execute(insert(users).values(
                     username=username, password_hash=password_hash, role=role, unit_code=unit_code,
-                    active=True, created_at=_utcnow()))
+                    display_name=display_name, active=True, created_at=_utcnow()))
                 return int(result.inserted_primary_key[0])
         except IntegrityError:
             # Only the username is unique; anything else (e.g. an unknown unit_code) is not a duplicate.
@@ -53,23 +60,47 @@ class UserRepository:
     async def get_by_username(self, username: str) -> User | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(users).where(users.c.username == username))).first()
-        return User(row.id, row.username, row.password_hash, row.role, row.unit_code, row.active) if row else None
+        return _user(row) if row else None
 
-    async def list(self) -> list[User]:
+    async def list(self, *, limit: int | None = None, offset: int = 0) -> list[User]:
+        """By role, then username (a stable order for paging); `limit=None` returns all."""
+        query = select(users).order_by(users.c.role, users.c.username).offset(offset)
         async with self.engine.connect() as conn:
-            rows = await conn.execute(select(users).order_by(users.c.role, users.c.username))
-            return [User(r.id, r.username, r.password_hash, r.role, r.unit_code, r.active) for r in rows]
+            return [_user(r) for r in await conn.execute(query if limit is None else query.limit(limit))]
+
+    async def update(self, username: str, values: dict[str, Any], *, revoke: bool,
+                     keep_token: str | None = None) -> tuple[User, User]:
+        """Change an account in one transaction; (before, after). With `revoke` its sessions and
+        tokens end everywhere (the generation is bumped), but for the one whose digest is
+        `keep_token`. UserNotFound; NoAdminLeft when the change would leave no active administrator."""
+        takes_admin = "role" in values or "active" in values
+        async with write_transaction(self.engine) as conn:
+            if takes_admin:  # lock the admins in one order first, so two admins demoting each other serialise
+                admins = select(users.c.id).where(users.c.role == "admin", users.c.active.is_(True))
+                admin_ids = list((await conn.execute(admins.order_by(users.c.id).with_for_update())).scalars())
+            row = (await conn.execute(select(users).where(users.c.username == username).with_for_update())).first()
+            if row is None:
+                raise UserNotFound(username)
+            before = _user(row)
+            after = replace(before, **values)  # the values are named as the columns
+            if takes_admin and before.id in admin_ids and not (after.role == "admin" and after.active):
+                if not [i for i in admin_ids if i != before.id]:
+                    raise NoAdminLeft(username)
+            await conn.execute(update(users).where(users.c.id == before.id).values(**values))
+            if revoke:
+                await conn.execute(update(api_tokens).where(
+                    api_tokens.c.user_id == before.id, api_tokens.c.revoked_at.is_(None),
+                    api_tokens.c.digest != (keep_token or "")).values(revoked_at=_utcnow()))
+                await _bump_generation(conn)
+            return before, after
 
     async def set_active(self, username: str, active: bool) -> bool:
         """Disable (or re-enable) an account; disabling also revokes its sessions and tokens."""
-        async with write_transaction(self.engine) as conn:
-            result = await conn.execute(update(users).where(users.c.username == username).values(active=active))
-            if result.rowcount and not active:
-                user_id = select(users.c.id).where(users.c.username == username).scalar_subquery()
-                await conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id).values(
-                    revoked_at=_utcnow()))
-                await _bump_generation(conn)
-            return bool(result.rowcount)
+        try:
+            await self.update(username, {"active": active}, revoke=not active)
+        except UserNotFound:
+            return False
+        return True
 
     async def count(self) -> int:
         async with self.engine.connect() as conn:
@@ -91,7 +122,7 @@ class UserRepository:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
-        return User(row.id, row.username, row.password_hash, row.role, row.unit_code, row.active), row.expires_at
+        return _user(row), row.expires_at
 
     async def revoke(self, digest: str) -> None:
         async with write_transaction(self.engine) as conn:

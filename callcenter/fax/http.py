@@ -25,9 +25,9 @@ async def list_faxes(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if status is not None and status not in STATUSES:
         raise ValidationError(f"status must be one of {', '.join(STATUSES)}")
-    limit = query_int(request, "limit", 100, 1, 500)
-    items = await request.app[FAXES].receipts.list(status=status, limit=limit)
-    return json_response({"items": [r.to_json() for r in items]})
+    limit, offset = query_int(request, "limit", 100, 1, 500), query_int(request, "offset", 0, 0, 10**9)
+    items = await request.app[FAXES].receipts.list(status=status, limit=limit, offset=offset)
+    return json_response({"items": [r.to_json() for r in items], "limit": limit, "offset": offset})
 
 
 async def _receipt(request: web.Request) -> FaxReceipt:

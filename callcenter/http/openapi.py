@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.auth import users_http
 from callcenter.http.json_body import json_response
 from worksheet.commands import PERSON_COMMANDS
 from worksheet.model import CardColor, Category, Channel, Rating, Status, Urgency
@@ -141,7 +142,6 @@ DOCUMENT: dict[str, Any] = {
                                         "responses": _ok("supervision", "Supervision")}},
         "/api/v1/supervision/sweep": {"post": {"summary": "Run the card sweep now (or as of `at`)",
                                                "responses": _ok("issued cards and flags", "Supervision")}},
-        "/api/v1/users": {"post": {"summary": "Add a user (admin)", "responses": _ok("user", "Token", "201")}},
         "/api/v1/me": {"get": {"summary": "The caller's identity", "responses": _ok("me", "Token")}},
         "/api/v1/calls": {"get": {"summary": "Call records (newest first), from AMI", "parameters": [
             {"name": n, "in": "query", "schema": {"type": "string"}}
@@ -207,6 +207,9 @@ DOCUMENT: dict[str, Any] = {
     },
     "x-card-colors": [c.value for c in CardColor],
 }
+
+DOCUMENT["paths"].update(users_http.OPENAPI_PATHS)
+DOCUMENT["components"]["schemas"].update(users_http.OPENAPI_SCHEMAS)
 
 
 @routes.get("/api/v1/openapi.json")

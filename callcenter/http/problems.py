@@ -17,7 +17,14 @@ from aiohttp import web
 
 from callcenter.auth.errors import LoginBusy, LoginThrottled
 from callcenter.blobs.errors import AttachmentNotFound, FileTooLarge, UnsupportedFile, UploadQuotaExceeded
-from callcenter.db.errors import CallNotFound, OrderNotFound, VersionConflict
+from callcenter.db.errors import (
+    CallNotFound,
+    DuplicateUser,
+    NoAdminLeft,
+    OrderNotFound,
+    UserNotFound,
+    VersionConflict,
+)
 from worksheet import errors as ws
 
 log = logging.getLogger("zhitong.http")
@@ -93,6 +100,9 @@ STATUS: dict[type[BaseException], int] = {
     UploadQuotaExceeded: 429,
     LoginThrottled: 429,
     LoginBusy: 503,
+    UserNotFound: 404,
+    NoAdminLeft: 409,
+    DuplicateUser: 409,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,7 @@ class SearchQuery:
     received_from: datetime | None = None
     received_to: datetime | None = None
     overdue: bool | None = None
+    by_deadline: bool = False  # soonest handling deadline first (orders without one last), not newest first
     limit: int = 50
     offset: int = 0
 
@@ -161,10 +162,10 @@ class OrderService:
             status=query.status, unit=unit, category=query.category, channel=query.channel, card=query.card,
             text=query.text, received_from=query.received_from, received_to=query.received_to,
         )
-        if query.overdue is None:
+        if query.overdue is None and not query.by_deadline:
             return await self.orders.search(**kwargs, limit=query.limit, offset=query.offset)
-        # Deadlines are derived on read, so "overdue" is filtered here, not in SQL: scan the
-        # candidates without history, then load just the requested page in full.
+        # Deadlines are derived on read, so "overdue" and the deadline order are worked out here,
+        # not in SQL: scan the candidates without history, then load just the requested page in full.
         if query.overdue:
             supervised = [s.value for s in SUPERVISED]
             kwargs["status"] = [s for s in query.status or supervised if s in supervised]
@@ -172,9 +173,19 @@ class OrderService:
                 return [], 0  # only supervised orders have a running handling deadline
         rows, _ = await self.orders.search(**kwargs, limit=None, offset=0, with_history=False)
         now = self.clock()
-        hits = [o.number for o in rows if self.is_overdue(o, now) == query.overdue]
+        if query.overdue is not None:
+            rows = [o for o in rows if self.is_overdue(o, now) == query.overdue]
+        if query.by_deadline:
+            rows.sort(key=self._due_key)
+        hits = [o.number for o in rows]
         page = hits[query.offset : query.offset + query.limit]
         return await self.orders.get_many(page), len(hits)
+
+    def _due_key(self, order: WorkOrder) -> tuple[bool, datetime, datetime, str]:
+        """Soonest deadline first; on the same deadline the order received first (first come, first served)."""
+        clock = order.clock("handling") or order.clock("redo")
+        due = self.policy.due(order.preset, clock).due if clock else datetime.max.replace(tzinfo=UTC)
+        return clock is None, due, order.received_at, order.number
 
     def is_overdue(self, order: WorkOrder, now: datetime) -> bool:
         clock = order.clock("handling")

@@ -2,71 +2,92 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 
+from callcenter.auth.errors import AccountInvalid
 from callcenter.auth.throttle import ACCOUNT, ADDRESS
-from callcenter.db.errors import DuplicateUser
+from callcenter.db.errors import DuplicateUser, NoAdminLeft, UserNotFound
 from callcenter.keys import AUTH, UNITS
-from worksheet.errors import ValidationError
 from worksheet.model import Role
 
+from .paging import paged
 from .render import render
 from .session import web_actor
 
 routes = web.RouteTableDef()
 ROLES = (Role.AGENT, Role.UNIT_HANDLER, Role.SUPERVISOR, Role.ADMIN)
+NEW_USER_FIELDS = ("username", "display_name", "role", "unit")
 
 
-async def _page(request: web.Request, *, status: int = 200, flash: str = "", flash_kind: str = "ok") -> web.Response:
-    users = await request.app[AUTH].users.list()
+def account_error(exc: Exception) -> str:
+    """An account change refused, in Chinese (the API's English detail is never shown)."""
+    if isinstance(exc, AccountInvalid):
+        return exc.zh
+    if isinstance(exc, NoAdminLeft):
+        return "这是最后一位启用中的管理员，不能停用或改为其他角色；请先让另一位用户成为管理员。"
+    if isinstance(exc, DuplicateUser):
+        return "用户名已存在，请换一个"
+    raise exc
+
+
+async def _page(request: web.Request, *, status: int = 200, flash: str = "", flash_kind: str = "ok",
+                form: Mapping[str, str] | None = None) -> web.Response:
+    auth = request.app[AUTH]
+    users, pager = await paged(request, lambda limit, offset: auth.accounts.page(limit=limit, offset=offset),
+                               path="/admin/users")
     units = await request.app[UNITS].list()
-    locks = await request.app[AUTH].throttle.locks()
-    return render(request, "users.html", status=status, users=users, units=units, roles=ROLES,
+    locks = await auth.throttle.locks()
+    return render(request, "users.html", status=status, users=users, units=units, roles=ROLES, pager=pager,
                   unit_names={u["code"]: u["name"] for u in units}, flash=flash, flash_kind=flash_kind,
-                  account_locks={b.key: b.locked_until for b in locks if b.kind == ACCOUNT},
+                  form=form or {}, account_locks={b.key: b.locked_until for b in locks if b.kind == ACCOUNT},
                   address_locks=[b for b in locks if b.kind == ADDRESS])
 
 
-def _admin(request: web.Request) -> None:
+def admin_only(request: web.Request) -> None:
     if web_actor(request).role != Role.ADMIN:
         raise web.HTTPForbidden(text="仅管理员可以管理用户")
 
 
 @routes.get("/admin/users")
 async def users(request: web.Request) -> web.Response:
-    _admin(request)
+    admin_only(request)
     return await _page(request)
 
 
 @routes.post("/admin/users")
 async def add(request: web.Request) -> web.Response:
-    _admin(request)
+    admin_only(request)
     form = await request.post()
-    name = str(form.get("username", "")).strip()
+    typed = {k: str(form.get(k, "")).strip() for k in NEW_USER_FIELDS}  # kept on an error (the password is not)
     try:
-        await request.app[AUTH].add_user(name, str(form.get("password", "")), str(form.get("role", "")),
-                                         str(form.get("unit", "")).strip() or None)
-    except DuplicateUser:
-        return await _page(request, status=409, flash=f"用户名 {name} 已存在", flash_kind="error")
-    except ValidationError as exc:
-        return await _page(request, status=422, flash=f"填写有误（{exc}）", flash_kind="error")
-    return await _page(request, flash=f"已添加用户 {name}")
+        await request.app[AUTH].add_user(typed["username"], str(form.get("password", "")), typed["role"],
+                                         typed["unit"] or None, typed["display_name"], by=web_actor(request))
+    except (AccountInvalid, DuplicateUser) as exc:
+        return await _page(request, status=409 if isinstance(exc, DuplicateUser) else 422,
+                           flash=f"未能添加用户：{account_error(exc)}", flash_kind="error", form=typed)
+    return await _page(request, flash=f"已添加用户 {typed['username']}")
 
 
 @routes.post("/admin/users/{username}/active")
 async def set_active(request: web.Request) -> web.Response:
-    _admin(request)
+    admin_only(request)
     name, active = request.match_info["username"], (await request.post()).get("active") == "true"
     if name == web_actor(request).id and not active:
         return await _page(request, status=422, flash="不能停用自己的账号", flash_kind="error")
-    if not await request.app[AUTH].set_active(name, active):
-        raise web.HTTPNotFound(text=f"没有用户 {name}")
-    return await _page(request, flash=f"已{'启用' if active else '停用'}用户 {name}（其登录已失效）")
+    try:
+        await request.app[AUTH].accounts.edit(name, {"active": active}, web_actor(request))
+    except UserNotFound:
+        raise web.HTTPNotFound(text=f"没有用户 {name}") from None
+    except NoAdminLeft as exc:
+        return await _page(request, status=409, flash=account_error(exc), flash_kind="error")
+    return await _page(request, flash=f"已{'启用' if active else '停用'}用户 {name}" + ("" if active else "（其登录已失效）"))
 
 
 @routes.post("/admin/users/{username}/unlock")
 async def unlock_user(request: web.Request) -> web.Response:
-    _admin(request)
+    admin_only(request)
     name = request.match_info["username"]
     if not await request.app[AUTH].unlock(ACCOUNT, name, web_actor(request)):
         return await _page(request, flash=f"用户 {name} 没有被锁定", flash_kind="warn")
@@ -75,7 +96,7 @@ async def unlock_user(request: web.Request) -> web.Response:
 
 @routes.post("/admin/login-addresses/unlock")
 async def unlock_address(request: web.Request) -> web.Response:
-    _admin(request)
+    admin_only(request)
     address = str((await request.post()).get("address", "")).strip()
     if not 0 < len(address) <= 64:
         return await _page(request, status=422, flash="请填写要解除限制的地址", flash_kind="error")

@@ -21,6 +21,7 @@ from worksheet.errors import WorksheetError
 from worksheet.model import Category, Role, Status, Urgency, WorkOrder
 
 from .forms import draft_changes, expected_version
+from .paging import Pager, paged
 from .render import render
 from .session import web_actor
 from .views_orders import error_text, load
@@ -57,21 +58,23 @@ async def live_calls(request: web.Request) -> list[dict[str, Any]]:
     return [await screen_pop(request, call) for call in calls[-10:]]
 
 
-async def _drafts(request: web.Request) -> tuple[list[WorkOrder], int]:
-    return await request.app[ORDERS].search(SearchQuery(status=[Status.DRAFT.value], limit=100),
-                                            web_actor(request, *AGENTS))
+async def _drafts(request: web.Request) -> tuple[list[WorkOrder], Pager]:
+    """The draft queue, newest first, a page at a time (the links lead to the workspace)."""
+    actor = web_actor(request, *AGENTS)
+    return await paged(request, lambda limit, offset: request.app[ORDERS].search(
+        SearchQuery(status=[Status.DRAFT.value], limit=limit, offset=offset), actor), path="/agent", anchor="drafts")
 
 
 @routes.get("/agent")
 async def workspace(request: web.Request) -> web.Response:
-    drafts, total = await _drafts(request)
-    return render(request, "agent.html", drafts=drafts, total=total, calls=await live_calls(request))
+    drafts, pager = await _drafts(request)
+    return render(request, "agent.html", drafts=drafts, total=pager.total, pager=pager, calls=await live_calls(request))
 
 
 @routes.get("/agent/drafts")
 async def drafts_fragment(request: web.Request) -> web.Response:
-    drafts, total = await _drafts(request)
-    return render(request, "drafts_panel.html", drafts=drafts, total=total)
+    drafts, pager = await _drafts(request)
+    return render(request, "drafts_panel.html", drafts=drafts, total=pager.total, pager=pager)
 
 
 @routes.get("/agent/calls")

@@ -17,6 +17,7 @@ from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 from .forms import expected_version
+from .paging import paged
 from .render import render
 from .session import web_actor
 
@@ -42,14 +43,15 @@ async def search(request: web.Request) -> web.Response:
     actor = web_actor(request, *READERS)
     query = request.query.get("q", "").strip()
     kb = request.app[KNOWLEDGE]
+    pager = None
     if query:
         hits = [{"article": f.article, "title": mark_terms(f.article.title, f.hit.terms),
                  "body": mark_terms(f.article.body, f.hit.terms)} for f in await kb.search(query, 10)]
     else:
         status = request.query.get("status", "published") if actor.role != Role.AGENT else "published"
-        articles, _ = await kb.list(status=status)
+        articles, pager = await paged(request, lambda limit, offset: kb.list(status=status, limit=limit, offset=offset))
         hits = [{"article": a, "title": a.title, "body": a.body} for a in articles]
-    return render(request, "knowledge.html", query=query, hits=hits, statuses=STATUSES,
+    return render(request, "knowledge.html", query=query, hits=hits, statuses=STATUSES, pager=pager,
                   can_edit=actor.role in (Role.SUPERVISOR, Role.ADMIN))
 
 

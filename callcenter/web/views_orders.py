@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -12,7 +13,6 @@ from callcenter.blobs.keys import BLOBS
 from callcenter.blobs.sniff import ACCEPTED
 from callcenter.db.errors import OrderNotFound, VersionConflict
 from callcenter.http.hygiene import streamed_form
-from callcenter.http.json_body import parse_int
 from callcenter.http.problems import status_for
 from callcenter.keys import AUDIT, CALLS, CLOCK, ORDERS, POLICY, UNITS
 from callcenter.knowledge.keys import KNOWLEDGE
@@ -24,6 +24,7 @@ from worksheet.model import Category, Channel, Role, Urgency, WorkOrder
 from . import labels
 from .forms import command_body, expected_version
 from .labels import STATUS as STATUS_LABELS
+from .paging import paged
 from .render import render
 from .session import web_actor
 from .uploads import form_with_files
@@ -141,16 +142,13 @@ async def search(request: web.Request) -> web.Response:
     status = request.query.get("status", "")
     if ORDER_NUMBER.match(q):
         raise web.HTTPSeeOther(f"/orders/{q}")
-    page = parse_int(request.query.get("page", "1")) or 1
-    page = page if 0 < page < 100_000 else 1
-    query = SearchQuery(text=q or None, status=[status] if status in STATUS_LABELS else None, limit=PAGE_SIZE,
-                        offset=(page - 1) * PAGE_SIZE)
-    orders, total = await request.app[ORDERS].search(query, actor)
+    query = SearchQuery(text=q or None, status=[status] if status in STATUS_LABELS else None)
+    orders, pager = await paged(request, lambda limit, offset: request.app[ORDERS].search(
+        replace(query, limit=limit, offset=offset), actor), size=PAGE_SIZE)
     now, policy = request.app[CLOCK](), request.app[POLICY]
     rows = [schemas.order_view(o, policy, now, actor, full=False) for o in orders]
-    pages = max(1, -(-total // PAGE_SIZE))
-    return render(request, "orders.html", rows=rows, total=total, q=q, status_filter=status, statuses=STATUS_LABELS,
-                  unit_names=await unit_names(request), page=page, pages=pages)
+    return render(request, "orders.html", rows=rows, total=pager.total, q=q, status_filter=status,
+                  statuses=STATUS_LABELS, unit_names=await unit_names(request), pager=pager)
 
 
 @routes.get("/orders/new")

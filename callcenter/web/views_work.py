@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -15,11 +17,13 @@ from worksheet.model import Role, Status, WorkOrder
 from worksheet.supervision import SHANGHAI
 
 from . import labels
+from .paging import Pager, paged
 from .render import render
 from .session import web_actor
 from .views_orders import unit_names
 
 routes = web.RouteTableDef()
+BOARD_PAGE = 10  # the board shows many lists at once: short pages
 INBOX = [Status.DISPATCHED, Status.HANDLING, Status.EXTENSION_REQUESTED]
 BOARD = {  # section → (title, statuses)
     "returned": ("待重新派单（已退回）", [Status.RETURNED]),
@@ -35,22 +39,23 @@ def _views(request: web.Request, orders: list[WorkOrder]) -> list[dict[str, Any]
     return [schemas.order_view(o, policy, now, actor, full=False) for o in orders]
 
 
-def _by_deadline(view: dict[str, Any]) -> str:
-    due = (view["deadlines"].get("handling") or view["deadlines"].get("redo") or {}).get("due")
-    return due or "9999"
-
-
-async def _inbox(request: web.Request) -> tuple[list[dict[str, Any]], int]:
+async def _inbox(request: web.Request) -> tuple[list[dict[str, Any]], Pager]:
+    """The unit's open orders, soonest deadline first, a page at a time."""
     actor = web_actor(request, Role.UNIT_HANDLER)
-    orders, total = await request.app[ORDERS].search(
-        SearchQuery(status=[s.value for s in INBOX], unit=actor.unit, limit=200), actor)
-    return sorted(_views(request, orders), key=_by_deadline), total
+
+    def fetch(limit: int, offset: int) -> Awaitable[tuple[list[WorkOrder], int]]:
+        return request.app[ORDERS].search(SearchQuery(status=[s.value for s in INBOX], unit=actor.unit,
+                                                      by_deadline=True, limit=limit, offset=offset), actor)
+
+    orders, pager = await paged(request, fetch, path="/unit")
+    return _views(request, orders), pager
 
 
 @routes.get("/unit")
 async def inbox(request: web.Request) -> web.Response:
-    views, total = await _inbox(request)
-    return render(request, "unit.html", orders=views, total=total, unit_names=await unit_names(request))
+    views, pager = await _inbox(request)
+    return render(request, "unit.html", orders=views, total=pager.total, pager=pager,
+                  unit_names=await unit_names(request))
 
 
 @routes.get("/unit/rows")
@@ -60,17 +65,27 @@ async def inbox_rows(request: web.Request) -> web.Response:
     return render(request, "order_rows.html", rows=views, empty="暂无待办工单。", unit_names=await unit_names(request))
 
 
+async def _section(request: web.Request, key: str, query: SearchQuery) -> tuple[list[dict[str, Any]], Pager]:
+    """One list of the board, paged on its own (?<key>_page=N) so paging one keeps the others."""
+    actor = web_actor(request, Role.SUPERVISOR)
+
+    def fetch(limit: int, offset: int) -> Awaitable[tuple[list[WorkOrder], int]]:
+        return request.app[ORDERS].search(replace(query, limit=limit, offset=offset), actor)
+
+    orders, pager = await paged(request, fetch, size=BOARD_PAGE, param=f"{key}_page", path="/supervisor", anchor=key)
+    return _views(request, orders), pager
+
+
 @routes.get("/supervisor")
 async def board(request: web.Request) -> web.Response:
-    actor = web_actor(request, Role.SUPERVISOR)
+    web_actor(request, Role.SUPERVISOR)
     sections = []
     for key, (title, statuses) in BOARD.items():
-        orders, total = await request.app[ORDERS].search(
-            SearchQuery(status=[s.value for s in statuses], limit=100), actor)
-        sections.append({"key": key, "title": title, "orders": _views(request, orders), "total": total})
-    overdue, overdue_total = await request.app[ORDERS].search(SearchQuery(overdue=True, limit=100), actor)
-    red, red_total = await request.app[ORDERS].search(SearchQuery(card="red", limit=100), actor)
-    yellow, yellow_total = await request.app[ORDERS].search(SearchQuery(card="yellow", limit=100), actor)
+        views, pager = await _section(request, key, SearchQuery(status=[s.value for s in statuses]))
+        sections.append({"key": key, "title": title, "orders": views, "total": pager.total, "pager": pager})
+    overdue, overdue_pager = await _section(request, "overdue", SearchQuery(overdue=True))
+    red, red_pager = await _section(request, "red", SearchQuery(card="red"))
+    yellow, yellow_pager = await _section(request, "yellow", SearchQuery(card="yellow"))
     unreachable = await request.app[CALLBACKS].repo.list("unreachable", limit=100)
     month = request.app[CLOCK]().astimezone(SHANGHAI).strftime("%Y-%m")
     cards, flags = await request.app[SUPERVISION].month(month)
@@ -85,9 +100,9 @@ async def board(request: web.Request) -> web.Response:
                 for m in await request.app[SMS_INBOUND].list(outcome=DEAD_LETTER, limit=50)]
     return render(request, "supervisor.html", sections=sections, sms_problems=sms, fax_problems=faxes,
                   dead_sms=dead_sms, requeued=request.query.get("requeued"),
-                  overdue=_views(request, overdue),
-                  overdue_total=overdue_total, red=_views(request, red), red_total=red_total,
-                  yellow=_views(request, yellow), yellow_total=yellow_total, unreachable=unreachable,
+                  overdue=overdue, overdue_total=overdue_pager.total, overdue_pager=overdue_pager,
+                  red=red, red_total=red_pager.total, red_pager=red_pager,
+                  yellow=yellow, yellow_total=yellow_pager.total, yellow_pager=yellow_pager, unreachable=unreachable,
                   month=month, per_unit=sorted(per_unit.items()), flags=flags,
                   unit_names=await unit_names(request),
                   swept=request.query.get("swept"))

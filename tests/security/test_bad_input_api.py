@@ -124,7 +124,7 @@ PAGE_CASES: list[tuple[str, str, str, str, bytes | None, int]] = [
     ("a missing article saved at version=abc", "boss", "POST", "/knowledge/99999", b"title=t&version=abc", 404),
     ("an article id beyond 32 bits", "boss", "GET", "/knowledge/99999999999", None, 404),
     ("a superscript attachment index", "agent", "GET", "/orders/{number}/attachments/%C2%B2", None, 404),
-    ("a superscript page number", "agent", "GET", "/orders?page=%C2%B2", None, 200),
+    ("a superscript page number", "agent", "GET", "/orders?page=%C2%B2", None, 400),
     ("a file name longer than any file's", "anonymous", "GET", "/static/" + "x" * 300, None, 404),
     ("a forged CSRF token in another script", "boss", "POST", "/supervisor/sweep", "_csrf=中文".encode(), 403),
     ("a calendar override in year 1", "boss", "POST", "/supervisor/calendar", b"day=0001-01-01&kind=holiday&name=x",

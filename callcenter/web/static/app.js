@@ -45,6 +45,8 @@
       }
       var list = document.querySelector("table.list");
       if (list && !here && !panels.length) { document.body.dataset.stale = "1"; }
+      // A later page of a list is not refreshed under the reader: it says there is news instead.
+      document.querySelectorAll("[data-stale-notice]").forEach(function (n) { n.hidden = false; });
     });
     source.addEventListener("call", function () { refreshSoon(panels); });
     source.addEventListener("end", function (e) {  // the session ended (logout, disabled, expired)
