@@ -18,6 +18,7 @@ from aiohttp import web
 from callcenter.auth.errors import LoginBusy, LoginThrottled
 from callcenter.blobs.errors import AttachmentNotFound, FileTooLarge, UnsupportedFile, UploadQuotaExceeded
 from callcenter.db.errors import CallNotFound, OrderNotFound, VersionConflict
+from callcenter.http.disconnect import gone_response, went_away
 from worksheet import errors as ws
 
 log = logging.getLogger("zhitong.http")
@@ -159,6 +160,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         return _http_exception_response(request, exc)
     except Exception as exc:
+        if went_away(request, exc):
+            return gone_response(request)
         response = exception_response(exc)
         if response is not None:
             return response
