@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import csv
 import io
 import json
@@ -14,6 +13,7 @@ import secrets
 import signal
 import socket
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -29,6 +29,7 @@ from callcenter.callbacks.dialer import AmiDialer
 from callcenter.db.migrate import upgrade
 from callcenter.enterprises.cli import draft_command, enterprises_load_command
 from callcenter.enterprises.service import DEMO_DIRECTORY, directory_from_db, load_enterprises
+from callcenter.http.processes import WorkerFailed, exit_at_once, fork_workers
 from callcenter.http.server import run_app
 from callcenter.knowledge.cli import DEMO_FILE as KB_DEMO_FILE
 from callcenter.knowledge.cli import kb_command, load_articles
@@ -112,16 +113,18 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool,
     # Per-request access logging costs ~10% throughput; opt in with ZHITONG_ACCESS_LOG=1.
     access_log = logging.getLogger("aiohttp.access") if os.environ.get("ZHITONG_ACCESS_LOG") == "1" else None
     sock = listening_socket(host or settings.host, port or settings.port)
-    log.info("serving on http://%s:%d with %d worker process(es)", *sock.getsockname()[:2], workers)
-    children = [pid for pid in (_fork_worker(settings, sock, access_log) for _ in range(workers - 1)) if pid]
+    host_name, port_number = sock.getsockname()[:2]
+    children = fork_workers(workers - 1, lambda before_serving: _run_worker(settings, sock, access_log, before_serving))
     try:
-        run_app(build_app(settings, migrate=False, demo=demo), sock, access_log=access_log)
+        run_app(build_app(settings, migrate=False, demo=demo), sock, access_log=access_log,
+                before_serving=children.all_started, stopping=children.forward_stop,
+                serving=lambda: log.info("serving on http://%s:%d with %d worker process(es)",
+                                         host_name, port_number, workers))
+    except WorkerFailed as exc:
+        raise AdminError(str(exc)) from None
     finally:
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        for pid in children:
-            os.waitpid(pid, 0)
+        children.reap()
+    exit_at_once(0)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -133,12 +136,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _fork_worker(settings: Settings, sock: socket.socket, access_log: logging.Logger | None) -> int:
-    """Extra worker processes share the listening socket (the kernel spreads connections);
-    each has its own event loop and database pool, like separate app nodes."""
-    pid = os.fork()
-    if pid:
-        return pid
+def _run_worker(settings: Settings, sock: socket.socket, access_log: logging.Logger | None,
+                before_serving: Callable[[], Awaitable[bool]]) -> None:
+    """A forked worker process (see callcenter.http.processes): the web side only, no telephony."""
     parent = os.getppid()
     app = build_app(settings, migrate=False, telephony=False)
 
@@ -153,10 +153,7 @@ def _fork_worker(settings: Settings, sock: socket.socket, access_log: logging.Lo
         task.cancel()
 
     app.cleanup_ctx.append(orphan_watch)
-    try:
-        run_app(app, sock, access_log=access_log)
-    finally:
-        os._exit(0)
+    run_app(app, sock, access_log=access_log, before_serving=before_serving)
 
 
 async def run_async(settings: Settings, args: argparse.Namespace) -> int:

@@ -234,20 +234,24 @@ def build_app(
             await upgrade(settings.database_url)
         services = build_services(settings, clock=clock, policy=policy)
         attach_services(app, services, settings)
-        await services.calendar.refresh()  # before anything computes a deadline
-        await services.sms_triggers.reconcile(services.orders.orders, services.clock() - SMS_RECONCILE_WINDOW)
-        workers = [asyncio.create_task(sms_loop(services.sms, services.sms_inbound), name="sms-sender"),
-                   asyncio.create_task(services.faxes.run(), name="fax-intake"),
-                   asyncio.create_task(services.calendar.run(), name="calendar-refresh"),
-                   asyncio.create_task(services.supervision.run_forever(), name="supervision-sweep"),
-                   asyncio.create_task(services.blobs.run_sweeps(), name="upload-sweep"),
-                   asyncio.create_task(services.auth.watch_streams(), name="session-streams"),
-                   asyncio.create_task(services.auth.throttle.prune_forever(), name="login-throttle-prune")]
-        await _warn_if_no_ocr(settings)
-        tel = await start_telephony(settings, services, demo=demo) if telephony else None
-        if tel is not None and tel.demo is not None:
-            app[DEMO] = tel.demo
+        workers: list[asyncio.Task[None]] = []
+        tel = None
+        # Whatever happened, a start-up that failed or was stopped by a signal included: every
+        # task ends and the pool is disposed (aiosqlite's threads would keep the process alive).
         try:
+            await services.calendar.refresh()  # before anything computes a deadline
+            await services.sms_triggers.reconcile(services.orders.orders, services.clock() - SMS_RECONCILE_WINDOW)
+            workers = [asyncio.create_task(sms_loop(services.sms, services.sms_inbound), name="sms-sender"),
+                       asyncio.create_task(services.faxes.run(), name="fax-intake"),
+                       asyncio.create_task(services.calendar.run(), name="calendar-refresh"),
+                       asyncio.create_task(services.supervision.run_forever(), name="supervision-sweep"),
+                       asyncio.create_task(services.blobs.run_sweeps(), name="upload-sweep"),
+                       asyncio.create_task(services.auth.watch_streams(), name="session-streams"),
+                       asyncio.create_task(services.auth.throttle.prune_forever(), name="login-throttle-prune")]
+            await _warn_if_no_ocr(settings)
+            tel = await start_telephony(settings, services, demo=demo) if telephony else None
+            if tel is not None and tel.demo is not None:
+                app[DEMO] = tel.demo
             yield
         finally:
             for worker in workers:

@@ -11,9 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web import BaseRunner
 
 from callcenter.admin import read_units
 from callcenter.app import build_app
+from callcenter.http.server import QuietAppRunner
 from callcenter.keys import AUTH, UNITS
 from callcenter.settings import Settings
 
@@ -62,12 +64,20 @@ ORDER = {
 }
 
 
-async def start_api(db_url: str, **settings: Any) -> AsyncIterator[Api]:
+class ServedLikeZhitongServe(TestServer):
+    """aiohttp's TestServer cancels a handler whose client disconnects; `zhitong serve` lets it run
+    on (its runner, as here), so a handler writing to a gone client sees a ConnectionResetError."""
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return QuietAppRunner(self.app, **{**kwargs, "handler_cancellation": False})
+
+
+async def start_api(db_url: str, *, server: type[TestServer] = TestServer, **settings: Any) -> AsyncIterator[Api]:
     clock = FakeClock()
     files = tempfile.mkdtemp(prefix="zt-files-")  # blobs and recordings of this server only
     settings = {"blob_dir": f"{files}/blobs", "recordings_dir": f"{files}/recordings", **settings}
     app = build_app(Settings(database_url=db_url, **settings), clock=clock, telephony=False)
-    client = TestClient(TestServer(app, host="127.0.0.1"))
+    client = TestClient(server(app, host="127.0.0.1"))
     await client.start_server()
     try:
         units = read_units("demo")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ class ThreadBackend:
     """Vosk's C calls go through cffi, which releases the GIL, so threads decode in parallel.
 
     A hung decode cannot be killed: its caller gets a timeout, the thread stays busy until it returns.
+    A file decode is aborted between two chunks when the backend closes, so stopping the service
+    never waits for a long recording.
     """
 
     def __init__(self, model_dir: Path, workers: int, live_dir: Path | None = None) -> None:
@@ -27,6 +30,7 @@ class ThreadBackend:
         self.live_model = load_model(live_dir) if live_dir else self.model
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr")
         self.slots = asyncio.Semaphore(workers)  # the timeout starts when a thread is free, not in the queue
+        self.stopping = threading.Event()
 
     async def _run(self, timeout: float, fn: Any, *args: Any) -> Any:
         async with self.slots:
@@ -34,7 +38,7 @@ class ThreadBackend:
             return await asyncio.wait_for(future, timeout)
 
     async def decode(self, pcm: bytes, sample_rate: int, timeout: float) -> dict[str, Any]:
-        return await self._run(timeout, decode_pcm, self.model, pcm, sample_rate)
+        return await self._run(timeout, decode_pcm, self.model, pcm, sample_rate, self.stopping)
 
     async def stream_open(self, sample_rate: int, timeout: float) -> StreamDecoder:
         return await self._run(timeout, StreamDecoder, self.live_model, sample_rate)
@@ -49,6 +53,7 @@ class ThreadBackend:
         return None  # the recognizer is freed with the object
 
     async def close(self) -> None:
+        self.stopping.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 

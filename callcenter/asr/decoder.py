@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -77,10 +78,18 @@ class StreamDecoder:
         }
 
 
-def decode_pcm(model: vosk.Model, pcm: bytes, sample_rate: int) -> dict[str, Any]:
-    """Whole-buffer decode in 200 ms chunks."""
+class DecodeAborted(Exception):
+    """The service is stopping: a decode in a thread gives up between two chunks."""
+
+
+def decode_pcm(model: vosk.Model, pcm: bytes, sample_rate: int,
+               stop: threading.Event | None = None) -> dict[str, Any]:
+    """Whole-buffer decode in 200 ms chunks; ``stop`` set aborts it at the next chunk (a thread
+    cannot be killed, and the interpreter waits for it at exit: a long recording took minutes)."""
     stream = StreamDecoder(model, sample_rate)
     step = int(FILE_CHUNK_S * sample_rate) * 2
     for offset in range(0, len(pcm), step):
+        if stop is not None and stop.is_set():
+            raise DecodeAborted("the service is stopping")
         stream.feed(pcm[offset : offset + step], partials=False)
     return stream.finish()

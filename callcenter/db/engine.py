@@ -40,7 +40,14 @@ class _FileLock:
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            await asyncio.to_thread(fcntl.flock, self.fd, fcntl.LOCK_EX)
+            waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, self.fd, fcntl.LOCK_EX))
+            try:
+                await asyncio.shield(waiting)
+            except asyncio.CancelledError:
+                # The thread takes the lock all the same (a thread cannot be cancelled): hand it
+                # back then, or the sibling workers' writes would wait for it forever.
+                waiting.add_done_callback(lambda done: done.cancelled() or done.exception() or self.release())
+                raise
 
     def release(self) -> None:
         fcntl.flock(self.fd, fcntl.LOCK_UN)

@@ -25,6 +25,7 @@ from callcenter.db.errors import (
     UserNotFound,
     VersionConflict,
 )
+from callcenter.http.disconnect import gone_response, went_away
 from worksheet import errors as ws
 
 log = logging.getLogger("zhitong.http")
@@ -169,6 +170,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         return _http_exception_response(request, exc)
     except Exception as exc:
+        if went_away(request, exc):
+            return gone_response(request)
         response = exception_response(exc)
         if response is not None:
             return response

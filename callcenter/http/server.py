@@ -6,8 +6,11 @@ things it cannot be told to do.
    line, so `Authorization: Bearer <token>` with one stray control character was echoed to the
    client and written to the log, token and all. `QuietRequestHandler` answers such requests with
    a fixed problem+json body and logs one line naming only the kind of error.
-2. A bounded shutdown: on SIGTERM, requests in flight get `SHUTDOWN_TIMEOUT_S` (aiohttp's default
-   is 60 s); endless responses (event streams) are ended by the application's on_shutdown hooks.
+2. A bounded shutdown. The first SIGTERM or SIGINT stops the service (a second one, e.g. the
+   terminal's Ctrl-C after the parent forwarded SIGTERM to a worker, is only noted); event streams
+   are ended by the application's on_shutdown hooks, requests in flight get `SHUTDOWN_TIMEOUT_S`
+   in all (aiohttp's default is 60 s, and it waits that long twice for a handler that will not
+   end, e.g. a stream whose client stopped reading).
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
@@ -24,7 +30,7 @@ from aiohttp.web_request import BaseRequest
 from callcenter.http.problems import problem_response
 
 log = logging.getLogger("zhitong.http")
-SHUTDOWN_TIMEOUT_S = 10.0
+SHUTDOWN_TIMEOUT_S = 2.0
 
 
 class QuietRequestHandler(RequestHandler):
@@ -44,6 +50,10 @@ class _QuietServer(web.Server):
     def __call__(self) -> RequestHandler:
         return QuietRequestHandler(self, loop=self._loop, **self._kwargs)
 
+    async def shutdown(self, timeout: float | None = None) -> None:
+        # aiohttp waits ``timeout`` for a handler to finish, then as long again before cancelling it.
+        await super().shutdown(None if timeout is None else timeout / 2)
+
 
 class QuietAppRunner(web.AppRunner):
     """An AppRunner whose connections are handled by `QuietRequestHandler`."""
@@ -54,25 +64,57 @@ class QuietAppRunner(web.AppRunner):
                             handler_cancellation=server.handler_cancellation, **server._kwargs)
 
 
-def run_app(app: web.Application, sock: socket.socket, *, access_log: logging.Logger | None) -> None:
-    """Serve ``app`` on the listening ``sock`` until SIGTERM or SIGINT, then shut down gracefully."""
+def run_app(app: web.Application, sock: socket.socket, *, access_log: logging.Logger | None,
+            before_serving: Callable[[], Awaitable[bool]] | None = None,
+            serving: Callable[[], None] | None = None, stopping: Callable[[], None] | None = None) -> None:
+    """Serve ``app`` on the listening ``sock`` until SIGTERM or SIGINT, then shut down gracefully.
+
+    ``before_serving``: awaited after start-up, before the first connection is accepted (False:
+    stop instead); ``serving``: called once connections are accepted; ``stopping``: called when
+    the stop signal arrives, before anything stops (worker processes are told at once)."""
 
     async def serve() -> None:
-        runner = QuietAppRunner(app, handle_signals=True, access_log=access_log,
+        stop = asyncio.Event()
+
+        def on_signal(signum: int) -> None:
+            if stop.is_set():
+                log.info("%s: already stopping", signal.Signals(signum).name)
+                return
+            stop.set()
+            if stopping is not None:
+                stopping()
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal, signum)
+        runner = QuietAppRunner(app, handle_signals=False, access_log=access_log,
                                 shutdown_timeout=SHUTDOWN_TIMEOUT_S)
-        await runner.setup()
         try:
-            await web.SockSite(runner, sock).start()
-            await asyncio.Event().wait()  # the signal handlers raise GracefulExit out of the loop
+            if await _unless(stop, runner.setup()) and (
+                    before_serving is None or await _unless(stop, before_serving())):
+                await web.SockSite(runner, sock).start()
+                if serving is not None:
+                    serving()
+                await stop.wait()
         finally:
-            await runner.cleanup()
+            await runner.cleanup()  # on_shutdown hooks, in-flight requests, cleanup_ctx
 
     with asyncio.Runner() as loop_runner:
-        loop = loop_runner.get_loop()
-        task = loop.create_task(serve())
-        try:
-            loop.run_until_complete(task)
-        except (web.GracefulExit, KeyboardInterrupt):
-            task.cancel()  # runs serve()'s cleanup: on_shutdown hooks, in-flight requests, cleanup_ctx
-            with contextlib.suppress(asyncio.CancelledError):
-                loop.run_until_complete(task)
+        loop_runner.run(serve())
+
+
+async def _unless(stop: asyncio.Event, step: Awaitable[Any]) -> bool:
+    """Run ``step`` unless ``stop`` is set first (then cancel it): a signal during a slow start-up
+    (loading the speech model) stops the service at once. Whether ``step`` ran, and said go on."""
+    task = asyncio.ensure_future(step)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
+    return task.result() is not False

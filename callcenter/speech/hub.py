@@ -15,6 +15,11 @@ class LiveHub:
         self.queue_size = queue_size
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
 
+    @property
+    def subscribers(self) -> int:
+        """How many there are now (open event streams, live transcription listeners)."""
+        return len(self._subscribers)
+
     def publish(self, event: dict[str, Any]) -> None:
         for queue in self._subscribers:
             if queue.full():

@@ -12,6 +12,7 @@ import re
 
 from aiohttp import web
 
+from callcenter.http.disconnect import gone_response, went_away
 from callcenter.http.problems import status_for
 
 from .render import render
@@ -41,6 +42,8 @@ async def page_errors_middleware(request: web.Request, handler: Handler) -> web.
         detail = exc.text if exc.text and _CHINESE.search(exc.text) else DETAILS.get(exc.status, "")
         return render(request, "error.html", status=exc.status, title=TITLES.get(exc.status, "出错了"), detail=detail)
     except Exception as exc:
+        if went_away(request, exc):
+            return gone_response(request)
         status = status_for(exc)
         if status is None:
             log.exception("page %s %s failed", request.method, request.path)
