@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from callcenter import admin, log_privacy
 from callcenter.asr.models import add_models_arguments, models_command
 from callcenter.asr.transcribe import add_transcribe_arguments, transcribe_command
 from callcenter.callbacks.cli import add_callbacks_arguments
-from callcenter.calls.replay import replay_files
+from callcenter.calls.replay import CaptureUnreadable, NotAnAmiCapture, replay_files
 from callcenter.cli_args import iso_time
 from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
 from callcenter.knowledge.cli import add_kb_arguments
@@ -101,9 +102,20 @@ def ami_replay(files: Sequence[str], tz_name: str) -> int:
         raise admin.AdminError(f"unknown time zone {tz_name!r}") from None
     paths = [Path(f) for f in files]
     for path in paths:
-        if not path.is_file():
-            raise admin.AdminError(f"no such file: {path}")
-    replay_files(paths, sys.stdout, tz=tz)
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise admin.AdminError(f"no such file: {path}") from None
+        except OSError as exc:
+            raise admin.AdminError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(mode):
+            raise admin.AdminError(f"not a regular file: {path}")
+    try:
+        count = replay_files(paths, sys.stdout, tz=tz)
+    except (NotAnAmiCapture, CaptureUnreadable) as exc:
+        raise admin.AdminError(str(exc)) from None
+    if count == 0:  # AMI, but no call in it: say so rather than print nothing
+        print("zhitong: no calls in the capture(s)", file=sys.stderr)
     return 0
 
 
