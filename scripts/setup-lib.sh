@@ -89,6 +89,12 @@ ensure_asterisk() {
     export ZHITONG_ASTERISK_PREFIX=${ZHITONG_ASTERISK_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/zhitong/asterisk-$ASTERISK_VERSION}
     step "Asterisk $ASTERISK_VERSION (real-PBX tests) in $ZHITONG_ASTERISK_PREFIX"
     [ -f "$SHARED/asterisk/build.sh" ] || die "no $SHARED/asterisk/build.sh (put the shared data folder beside the clone as 'shared', or set ZHITONG_SHARED)"
+    # Asterisk's configure refuses to run without a download utility, even with pjproject's
+    # archive already in its cache (build.sh does not install one).
+    if ! command -v curl >/dev/null 2>&1 && ! command -v wget >/dev/null 2>&1; then
+        ensure_debian_packages curl
+        step "Asterisk $ASTERISK_VERSION build"
+    fi
     local shim=""
     if [ "$(id -u)" != 0 ] && as_root true; then
         # build.sh installs its build packages with a plain apt-get: give it sudo's.
