@@ -119,10 +119,19 @@ def ami_replay(files: Sequence[str], tz_name: str) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    level = os.environ.get("ZHITONG_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging() -> None:
+    level = logging.getLevelName(os.environ.get("ZHITONG_LOG_LEVEL", "INFO").upper())
+    level = level if isinstance(level, int) else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level > logging.DEBUG:
+        # Alembic logs each revision it applies, docstring and all, and two lines of context on
+        # every command; `upgrade` says what changed in one line instead.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     log_privacy.install()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
@@ -54,8 +55,10 @@ class QuietAppRunner(web.AppRunner):
                             handler_cancellation=server.handler_cancellation, **server._kwargs)
 
 
-def run_app(app: web.Application, sock: socket.socket, *, access_log: logging.Logger | None) -> None:
-    """Serve ``app`` on the listening ``sock`` until SIGTERM or SIGINT, then shut down gracefully."""
+def run_app(app: web.Application, sock: socket.socket, *, access_log: logging.Logger | None,
+            on_ready: Callable[[], None] | None = None) -> None:
+    """Serve ``app`` on the listening ``sock`` until SIGTERM or SIGINT, then shut down gracefully.
+    ``on_ready`` runs once the application has started and the site accepts requests."""
 
     async def serve() -> None:
         runner = QuietAppRunner(app, handle_signals=True, access_log=access_log,
@@ -63,6 +66,8 @@ def run_app(app: web.Application, sock: socket.socket, *, access_log: logging.Lo
         await runner.setup()
         try:
             await web.SockSite(runner, sock).start()
+            if on_ready is not None:
+                on_ready()
             await asyncio.Event().wait()  # the signal handlers raise GracefulExit out of the loop
         finally:
             await runner.cleanup()
