@@ -68,9 +68,11 @@ case "$*" in
   "-c import ensurepip, venv") grep -qx python3-venv "$STATE/installed" 2>/dev/null ;;
   -c*print*) echo 3.11 ;;
   "-m venv "*) mkdir -p "$3/bin"
-     printf '#!/bin/sh\necho "venv-python $*" >> "$LOG"\n[ "$1" = -V ] && echo "Python 3.11.2"\nexit 0\n' > "$3/bin/python"
-     printf '#!/bin/sh\necho "zhitong $*" >> "$LOG"\n' > "$3/bin/zhitong"
-     chmod +x "$3/bin/python" "$3/bin/zhitong" ;;
+     printf '#!/bin/sh\necho "venv-python $*${ZHITONG_TEST_DATABASE_URL:+ (db)}" >> "$LOG"\n[ "$1" = -V ] && echo "Python 3.11.2"\nexit 0\n' > "$3/bin/python"
+     for tool in zhitong ruff lint-imports; do
+       printf '#!/bin/sh\necho "%s $*" >> "$LOG"\n' $tool > "$3/bin/$tool"; chmod +x "$3/bin/$tool"
+     done
+     chmod +x "$3/bin/python" ;;
   *) exit 1 ;;
 esac''',
 }
@@ -86,6 +88,16 @@ def fake_system(tmp_path: Path) -> dict[str, str]:
         (bin_dir / name).chmod(0o755)
     return {"PATH": f"{bin_dir}:/usr/bin:/bin", "LOG": str(tmp_path / "log"), "STATE": str(state),
             "ZHITONG_VENV": str(tmp_path / "venv"), "HOME": str(tmp_path), "PYTHON": "python3"}
+
+
+def with_fake_asterisk_build(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """A shared folder whose build.sh records its call, and a curl (the build wants one)."""
+    shared = tmp_path / "shared" / "asterisk"
+    shared.mkdir(parents=True)
+    (shared / "build.sh").write_text('echo "build.sh $*" >> "$LOG"\n')
+    (tmp_path / "bin" / "curl").write_text("#!/bin/sh\n")
+    (tmp_path / "bin" / "curl").chmod(0o755)
+    return {**env, "ZHITONG_SHARED": str(tmp_path / "shared")}
 
 
 def run_script(name: str, env: dict[str, str], *args: str) -> list[str]:
@@ -123,12 +135,7 @@ def test_serve_uses_the_real_pbx_when_one_is_configured(fake_system: dict[str, s
 
 def test_the_test_command_adds_chromium_asterisk_and_the_test_extras(
         fake_system: dict[str, str], tmp_path: Path) -> None:
-    shared = tmp_path / "shared" / "asterisk"
-    shared.mkdir(parents=True)
-    (shared / "build.sh").write_text('echo "build.sh $*" >> "$LOG"\n')
-    (tmp_path / "bin" / "curl").write_text("#!/bin/sh\n")
-    (tmp_path / "bin" / "curl").chmod(0o755)
-    env = {**fake_system, "ZHITONG_SHARED": str(tmp_path / "shared")}
+    env = with_fake_asterisk_build(fake_system, tmp_path)
     run_script("serve", env)  # the service's install first: the test extras must still be added
     calls = run_script("test", env, "-x", "tests/test_cli.py")
     assert installs(calls) == ["apt-get install -y -q --no-install-recommends chromium"]
@@ -138,3 +145,17 @@ def test_the_test_command_adds_chromium_asterisk_and_the_test_extras(
     setup_only = run_script("test", env, "--setup-only")
     assert not any("-m pip install" in c or "-m pytest" in c for c in setup_only)
     assert run_script("serve", env)[-1] == "zhitong serve --demo"  # a test install serves too
+
+
+def test_ci_prepares_lints_then_runs_the_test_command_on_its_database(
+        fake_system: dict[str, str], tmp_path: Path) -> None:
+    env = {**with_fake_asterisk_build(fake_system, tmp_path),
+           "ZHITONG_TEST_DATABASE_URL": "postgresql+asyncpg://zhitong:zhitong@127.0.0.1:5432/zhitong_test"}
+    log = Path(env["LOG"])
+    log.write_text("")
+    done = subprocess.run(["bash", str(REPO / ".ci" / "run")], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = [c.strip() for c in log.read_text().splitlines() if c.startswith(("venv-python -m", "ruff", "lint-imports"))]
+    assert steps == ["venv-python -m pip install -q -e .[test] (db)", "ruff check .", "lint-imports",
+                     "venv-python -m pytest -ra (db)"]
+    assert ".ci/run: all checks passed" in done.stdout
