@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import errno
 import io
 import json
 import logging
 import os
-import secrets
 import signal
 import socket
 import sys
@@ -29,6 +29,7 @@ from callcenter.callbacks.dialer import AmiDialer
 from callcenter.db.migrate import upgrade
 from callcenter.enterprises.cli import draft_command, enterprises_load_command
 from callcenter.enterprises.service import DEMO_DIRECTORY, directory_from_db, load_enterprises
+from callcenter.first_admin import FirstAdmin, ensure_first_admin, public_url, ready_block
 from callcenter.http.processes import WorkerFailed, exit_at_once, fork_workers
 from callcenter.http.server import run_app
 from callcenter.knowledge.cli import DEMO_FILE as KB_DEMO_FILE
@@ -78,59 +79,67 @@ def read_units(file: str) -> list[dict[str, str]]:
     return units
 
 
-async def ensure_admin(settings: Settings, services: Any) -> None:
-    """The first admin: from ZHITONG_ADMIN_PASSWORD, or a generated password printed once."""
-    if await services.auth.users.count() > 0:
-        return
-    password = settings.admin_password
-    generated = password is None
-    password = password or secrets.token_urlsafe(12)
-    await services.auth.add_user("admin", password, "admin")
-    if generated:
-        print(f"zhitong: created user 'admin' with password {password} (set ZHITONG_ADMIN_PASSWORD to choose it)",
-              file=sys.stderr)
-
-
 def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool, workers: int = 1) -> None:
-    async def prepare() -> None:
+    async def prepare() -> FirstAdmin:
         await upgrade(settings.database_url)
         services = build_services(settings)
         try:
-            await ensure_admin(settings, services)
-            if demo and not await services.units.list():
-                await services.units.upsert_many(read_units("demo"))
-                log.info("loaded the 26 demo units")
-            if demo and not (await directory_from_db(services.engine)).entries:
-                report = await load_enterprises(services.engine, DEMO_DIRECTORY)
-                log.info("loaded the demo enterprise directory (%s enterprises)", report["rows_ok"])
-            if demo and not (await services.knowledge.list(status=None))[1]:
-                report = await load_articles(services.knowledge, KB_DEMO_FILE)
-                log.info("loaded the demo knowledge base: %s", report)
+            first_admin = await ensure_first_admin(settings, services)
+            if demo:
+                await _load_demo_data(services)
+            return first_admin
         finally:
             await services.engine.dispose()
 
-    asyncio.run(prepare())
+    first_admin = asyncio.run(prepare())
     # Per-request access logging costs ~10% throughput; opt in with ZHITONG_ACCESS_LOG=1.
     access_log = logging.getLogger("aiohttp.access") if os.environ.get("ZHITONG_ACCESS_LOG") == "1" else None
     sock = listening_socket(host or settings.host, port or settings.port)
-    host_name, port_number = sock.getsockname()[:2]
+    url = public_url(*sock.getsockname()[:2])
     children = fork_workers(workers - 1, lambda before_serving: _run_worker(settings, sock, access_log, before_serving))
+
+    def ready() -> None:  # after every other start-up line, so that it stays on screen
+        print(ready_block(url, first_admin, demo=demo, workers=workers), file=sys.stderr, flush=True)
+
     try:
         run_app(build_app(settings, migrate=False, demo=demo), sock, access_log=access_log,
-                before_serving=children.all_started, stopping=children.forward_stop,
-                serving=lambda: log.info("serving on http://%s:%d with %d worker process(es)",
-                                         host_name, port_number, workers))
+                before_serving=children.all_started, stopping=children.forward_stop, serving=ready)
     except WorkerFailed as exc:
         raise AdminError(str(exc)) from None
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise AdminError(f"cannot start: {exc.strerror or exc} (another zhitong running? see ZHITONG_AGI_PORT, "
+                         "ZHITONG_AUDIOSOCKET_PORT)") from None
     finally:
         children.reap()
     exit_at_once(0)
 
 
+async def _load_demo_data(services: Any) -> None:
+    """The demo's units, enterprise directory and knowledge base, each only when none is there."""
+    loaded = []
+    if not await services.units.list():
+        await services.units.upsert_many(read_units("demo"))
+        loaded.append("26 units")
+    if not (await directory_from_db(services.engine)).entries:
+        report = await load_enterprises(services.engine, DEMO_DIRECTORY)
+        loaded.append(f"{report['rows_ok']} enterprises")
+    if not (await services.knowledge.list(status=None))[1]:
+        report = await load_articles(services.knowledge, KB_DEMO_FILE)
+        loaded.append(f"{report['inserted']} knowledge-base articles")
+    if loaded:
+        log.info("demo data loaded: %s", ", ".join(loaded))
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise AdminError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.listen(1024)
     sock.set_inheritable(True)
     return sock

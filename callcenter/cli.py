@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from callcenter.asr.models import add_models_arguments, models_command
 from callcenter.asr.transcribe import add_transcribe_arguments, transcribe_command
 from callcenter.auth.cli import add_user_arguments
 from callcenter.callbacks.cli import add_callbacks_arguments
-from callcenter.calls.replay import replay_files
+from callcenter.calls.replay import CaptureUnreadable, NotAnAmiCapture, replay_files
 from callcenter.cli_args import iso_time
 from callcenter.db.errors import StorageError
 from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
@@ -94,16 +95,36 @@ def ami_replay(files: Sequence[str], tz_name: str) -> int:
         raise admin.AdminError(f"unknown time zone {tz_name!r}") from None
     paths = [Path(f) for f in files]
     for path in paths:
-        if not path.is_file():
-            raise admin.AdminError(f"no such file: {path}")
-    replay_files(paths, sys.stdout, tz=tz)
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise admin.AdminError(f"no such file: {path}") from None
+        except OSError as exc:
+            raise admin.AdminError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(mode):
+            raise admin.AdminError(f"not a regular file: {path}")
+    try:
+        count = replay_files(paths, sys.stdout, tz=tz)
+    except (NotAnAmiCapture, CaptureUnreadable) as exc:
+        raise admin.AdminError(str(exc)) from None
+    if count == 0:  # AMI, but no call in it: say so rather than print nothing
+        print("zhitong: no calls in the capture(s)", file=sys.stderr)
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    level = os.environ.get("ZHITONG_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging() -> None:
+    level = logging.getLevelName(os.environ.get("ZHITONG_LOG_LEVEL", "INFO").upper())
+    level = level if isinstance(level, int) else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level > logging.DEBUG:
+        # Alembic logs each revision it applies, docstring and all, and two lines of context on
+        # every command; `upgrade` says what changed in one line instead.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     log_privacy.install()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()

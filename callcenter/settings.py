@@ -34,6 +34,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     admin_password: str | None = field(default=None, repr=False)
+    admin_password_file: str | None = None  # where a generated first-admin password is saved (0600)
     duplicate_window: timedelta = timedelta(days=30)
     token_lifetime: timedelta = timedelta(hours=12)
     # Logins: argon2 threads (0 = one per CPU but one) and how many logins may wait for them; the
@@ -137,6 +138,7 @@ class Settings:
             host=env.get("ZHITONG_HOST") or "127.0.0.1",
             port=number("ZHITONG_PORT", 8080),
             admin_password=env.get("ZHITONG_ADMIN_PASSWORD") or None,
+            admin_password_file=env.get("ZHITONG_ADMIN_PASSWORD_FILE") or None,
             duplicate_window=timedelta(days=number("ZHITONG_DUPLICATE_WINDOW_DAYS", 30)),
             token_lifetime=timedelta(hours=number("ZHITONG_TOKEN_HOURS", 12)),
             ami_host=env.get("ZHITONG_AMI_HOST") or None,

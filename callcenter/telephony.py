@@ -8,6 +8,7 @@ the same calls, and the FastAGI port can be bound once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -85,6 +86,11 @@ async def start_telephony(settings: Settings, services: Services, *, demo: bool 
             tel.ami = AmiClient(ami, calls.on_event, on_session=calls.on_session, on_disconnect=calls.on_disconnect)
             tel.tasks.append(asyncio.create_task(tel.ami.run(), name="ami-client"))
             tel.tasks.append(asyncio.create_task(calls.run_flusher(), name="call-flusher"))
+            if tel.simulator is not None:
+                # The local simulator answers at once: log in before start-up ends, so the block
+                # `zhitong serve` prints after the start-up lines really comes last.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(tel.ami.connected.wait(), 10)
             callbacks = services.callbacks
             callbacks.dialer = AmiDialer(tel.ami, calls, channel=settings.callback_channel)
             calls.originate_hooks.append(callbacks.on_originate_result)
