@@ -63,7 +63,10 @@ _FILE = {"200": {"description": "the file, with its type as found in its bytes (
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
-    "info": {"title": "Zhitong (直通) work-order API", "version": "1"},
+    "info": {"title": "Zhitong (直通) work-order API", "version": "1",
+             "description": "Times: every date-time in an answer is ISO 8601 with the hotline's offset, "
+                            "Asia/Shanghai (`2026-11-23T10:05:00+08:00`), whatever table it comes from; "
+                            "date-times sent in may carry any offset."},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {

@@ -16,13 +16,14 @@ from aiohttp import web
 
 from callcenter.auth.services import Session
 from callcenter.auth.tokens import digest
+from callcenter.http.local_time import local_times
 from callcenter.keys import AUTH, LIVE
 
 KEEPALIVE_S = 15.0  # proxies close idle streams
 
 
 def _frame(kind: str, event: dict[str, Any]) -> bytes:
-    return f"event: {kind}\ndata: {json.dumps(event, ensure_ascii=False, default=str)}\n\n".encode()
+    return f"event: {kind}\ndata: {json.dumps(local_times(event), ensure_ascii=False, default=str)}\n\n".encode()
 
 
 async def event_stream(request: web.Request, session: Session,
