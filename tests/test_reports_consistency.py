@@ -58,6 +58,7 @@ async def test_discarded_drafts_are_not_accepted_orders_in_any_format(stack: Sta
 
     summary = csv_summary(export.to_csv(report))
     assert summary["受理工单"] == "1"
+    assert summary["生成时间"] == data["generated_at"] and data["generated_at"].endswith("+08:00")
     assert summary[CARDS["yellow"]] == "1" and summary[CARDS["red"]] == "0"
     book = load_workbook(io.BytesIO(export.to_xlsx(report)))
     sheet = {row[0]: row[3] for row in book["汇总"].iter_rows(min_row=2, values_only=True)}
