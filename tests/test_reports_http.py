@@ -53,7 +53,9 @@ async def test_a_bad_period_is_422(api: Api) -> None:
     status, body = await api.call("boss", "GET", "/api/v1/reports?period=month&date=2026-13")
     assert status == 422 and body["error_id"] == "validation-failed" and "2026-13" in body["detail"]
     status, body = await api.call("boss", "GET", "/api/v1/reports/export.csv?period=fortnight")
-    assert status == 422 and "period must be one of" in body["detail"]
+    assert status == 422 and "统计周期“fortnight”无法识别" in body["detail"]
+    status, body = await api.call("boss", "GET", "/api/v1/reports?period=quarter&date=2026-12")
+    assert status == 200 and body["period"]["key"] == "2026-Q4"  # a mismatched date is normalised, not refused
 
 
 async def test_csv_and_xlsx_downloads(api: Api) -> None:

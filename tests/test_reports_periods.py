@@ -68,18 +68,45 @@ def test_half_open_boundaries() -> None:
 
 
 @pytest.mark.parametrize(("kind", "value", "message"), [
-    ("year", "2026", "period must be one of: day, week, month, quarter"),
-    ("month", "2026-13", "is not a calendar date"),
-    ("day", "2026-02-30", "is not a calendar date"),
-    ("day", "2026-11", "does not fit period=day; expected YYYY-MM-DD"),
-    ("quarter", "2026-Q5", "does not fit period=quarter"),
-    ("week", "2026-W54", "ISO year 2026 has no week 54"),
-    ("week", "2026-13-01", "is not a calendar date"),
-    ("week", "2025-W53", "ISO year 2025 has no week 53"),
-    ("month", "1999-01", "year must be between 2000 and 2100"),
-    ("month", "11/2026", "does not fit period=month"),
+    ("fortnight", "2026", "统计周期“fortnight”无法识别，应为：日报（day）、周报（week）、月报（month）、季报（quarter）、年报（year）"),
+    ("month", "2026-13", "不是有效的日历日期"),
+    ("day", "2026-02-30", "不是有效的日历日期"),
+    ("quarter", "2026-Q5", "日期“2026-Q5”无法识别"),
+    ("week", "2026-W54", "2026 年没有第 54 周"),
+    ("week", "2026-13-01", "不是有效的日历日期"),
+    ("week", "2025-W53", "2025 年没有第 53 周"),
+    ("week", "1999-W10", "年份应在 2000 至 2100 之间"),
+    ("month", "1999-01", "年份应在 2000 至 2100 之间"),
+    ("year", "2101", "年份应在 2000 至 2100 之间"),
+    ("month", "11/2026", "日期“11/2026”无法识别，请填写如 2026-11-23"),
 ])
 def test_bad_input_is_a_validation_error_that_says_what_is_expected(kind: str, value: str, message: str) -> None:
     with pytest.raises(ValidationError) as err:
         parse_period(kind, value, TODAY)
     assert message in err.value.detail
+
+
+def test_year() -> None:
+    y = parse_period("year", "2026", TODAY)
+    assert (y.first, y.last, y.key, y.label) == (date(2026, 1, 1), date(2026, 12, 31), "2026", "2026年")
+    assert y.end == datetime(2027, 1, 1, tzinfo=SH)
+    assert parse_period("year", "2026-07-15", TODAY) == y == parse_period("year", "", TODAY)
+
+
+@pytest.mark.parametrize(("kind", "value", "key"), [
+    # A form whose period was switched while its date still names another kind of period: the date
+    # stands for its first day, and the period of the new kind containing that day is meant.
+    ("quarter", "2026-12", "2026-Q4"),
+    ("quarter", "2026-W48", "2026-Q4"),
+    ("quarter", "2026", "2026-Q1"),
+    ("day", "2026-12", "2026-12-01"),
+    ("day", "2026-Q4", "2026-10-01"),
+    ("week", "2026-12", "2026-W49"),
+    ("month", "2026-Q4", "2026-10"),
+    ("month", "2026-W48", "2026-11"),
+    ("year", "2026-Q4", "2026"),
+    ("year", "2027-W01", "2027"),
+])
+def test_a_date_of_another_kind_is_normalised_to_the_period_containing_its_first_day(
+        kind: str, value: str, key: str) -> None:
+    assert parse_period(kind, value, TODAY).key == key

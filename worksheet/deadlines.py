@@ -12,7 +12,8 @@ from datetime import datetime
 
 from .calendar import WorkingCalendar
 from .errors import UnknownPreset
-from .model import Clock, Urgency, WorkOrder
+from .evolve import evolve
+from .model import Clock, Status, Urgency, WorkOrder
 from .sla import Deadline, SlaPreset
 
 
@@ -62,3 +63,43 @@ def expected_answer(order: WorkOrder, policy: Policy, now: datetime) -> Deadline
     kind = preset.urgent_kind if urgent else preset.handling_kinds[0]
     assert kind is not None
     return preset.due(kind, now, policy.calendar)
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """A unit's feedback (a reply, or a closure that stopped a running handling clock) and the
+    handling deadline in force at that moment."""
+
+    at: datetime
+    deadline: Deadline
+
+    @property
+    def late(self) -> bool:
+        return self.at > self.deadline.due
+
+
+def feedbacks(order: WorkOrder, policy: Policy) -> list[Feedback]:
+    """Every feedback of the order, oldest first, each with the deadline it answered to.
+
+    A reply stops the clocks (lifecycle `_reply`), so the deadline is not on the order any more: it
+    is recovered by replaying the history and asking, just before each feedback, what the running
+    handling clock was due (approved extensions and redo clocks included).
+    """
+    state: WorkOrder | None = None
+    found: list[Feedback] = []
+    for event in order.history:
+        if state is not None and (event.type == "reply" or event.to_status == Status.CLOSED):
+            clock = state.clock("handling")
+            if clock is not None:
+                found.append(Feedback(event.at, policy.due(state.preset, clock)))
+        state = evolve(state, event)
+    return found
+
+
+def pending_reply(order: WorkOrder, policy: Policy) -> Feedback | None:
+    """For an order whose reply awaits the platform's check (已答复待审核): that reply and the
+    deadline it answered to, which the order's (stopped) clocks no longer show."""
+    if order.status != Status.REPLIED:
+        return None
+    found = feedbacks(order, policy)
+    return found[-1] if found else None

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.http.hygiene import check_text
+from callcenter.http.local_time import local_times
 from callcenter.http.problems import BadRequest
 from worksheet.errors import ValidationError
 
@@ -133,4 +134,5 @@ def _dumps(value: Any) -> str:
 
 
 def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(data, status=status, headers=headers, dumps=_dumps)
+    """A JSON answer, its times in the hotline's zone (see local_time: one convention for the API)."""
+    return web.json_response(local_times(data), status=status, headers=headers, dumps=_dumps)

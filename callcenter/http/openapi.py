@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.auth import users_http
+from callcenter.http import api_queries as q
 from callcenter.http.json_body import json_response
 from worksheet.commands import PERSON_COMMANDS
 from worksheet.model import CardColor, Category, Channel, Rating, Status, Urgency
@@ -55,8 +56,7 @@ _ACTION = {
 }
 
 _ARTICLE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_PERIOD = [{"name": "period", "in": "query", "schema": {"type": "string", "enum": ["day", "week", "month", "quarter"]}},
-           {"name": "date", "in": "query", "schema": {"type": "string"}, "description": "2026-11-23, 2026-11, 2026-Q4"}]
+_PERIOD = q.query(q.REPORTS)
 _FAX_ID = {"name": "fax_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
 _FILE = {"200": {"description": "the file, with its type as found in its bytes (Range requests answered 206)",
@@ -64,7 +64,10 @@ _FILE = {"200": {"description": "the file, with its type as found in its bytes (
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
-    "info": {"title": "Zhitong (直通) work-order API", "version": "1"},
+    "info": {"title": "Zhitong (直通) work-order API", "version": "1",
+             "description": "Times: every date-time in an answer is ISO 8601 with the hotline's offset, "
+                            "Asia/Shanghai (`2026-11-23T10:05:00+08:00`), whatever table it comes from; "
+                            "date-times sent in may carry any offset."},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
@@ -73,6 +76,11 @@ DOCUMENT: dict[str, Any] = {
                 "detail": {"type": "string"}, "error_id": {"type": "string"}}},
             "Order": {"type": "object", "properties": {
                 "number": {"type": "string"}, "status": _enum(Status), "version": {"type": "integer"},
+                "received_at": {"type": "string", "format": "date-time"},
+                "answered": {"type": "object", "description": "a reply awaiting the check: when it came, the deadline "
+                             "it answered to, and whether it was late", "properties": {
+                                 "at": {"type": "string", "format": "date-time"},
+                                 "due": {"type": "string", "format": "date-time"}, "late": {"type": "boolean"}}},
                 "deadlines": {"type": "object", "additionalProperties": {"type": "object", "properties": {
                     "due": {"type": "string", "format": "date-time"}, "provisional": {"type": "boolean"},
                     "overdue": {"type": "boolean"}}}},
@@ -103,10 +111,7 @@ DOCUMENT: dict[str, Any] = {
         "/api/v1/orders": {
             "post": {"summary": "Create an order (or a draft to confirm)", "requestBody": _body({"$ref": "#/components/schemas/NewOrder"}),
                      "responses": _ok("created", status="201")},
-            "get": {"summary": "Search orders", "parameters": [
-                {"name": n, "in": "query", "schema": {"type": "string"}}
-                for n in ("status", "unit", "category", "channel", "overdue", "card", "q", "from", "to", "limit", "offset")
-            ], "responses": _ok("orders", "OrderList")},
+            "get": {"summary": "Search orders", "parameters": q.query(q.ORDERS), "responses": _ok("orders", "OrderList")},
         },
         "/api/v1/orders/{number}": {"get": {"summary": "One order with deadlines, cards and history",
                                             "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -138,14 +143,13 @@ DOCUMENT: dict[str, Any] = {
             "requestBody": _body(_ACTION), "responses": _ok("the order after the command")}},
         "/api/v1/units": {"get": {"summary": "Handling units (承办单位)", "responses": _ok("units", "Units")}},
         "/api/v1/supervision": {"get": {"summary": "Cards and flags per unit for a month",
-                                        "parameters": [{"name": "month", "in": "query", "schema": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"}}],
+                                        "parameters": q.query(q.SUPERVISION),
                                         "responses": _ok("supervision", "Supervision")}},
         "/api/v1/supervision/sweep": {"post": {"summary": "Run the card sweep now (or as of `at`)",
                                                "responses": _ok("issued cards and flags", "Supervision")}},
         "/api/v1/me": {"get": {"summary": "The caller's identity", "responses": _ok("me", "Token")}},
-        "/api/v1/calls": {"get": {"summary": "Call records (newest first), from AMI", "parameters": [
-            {"name": n, "in": "query", "schema": {"type": "string"}}
-            for n in ("order_number", "caller", "limit", "offset")], "responses": _ok("calls", "Calls")}},
+        "/api/v1/calls": {"get": {"summary": "Call records (newest first), from AMI", "parameters": q.query(q.CALLS),
+                                  "responses": _ok("calls", "Calls")}},
         "/api/v1/calls/{linkedid}": {"get": {
             "summary": "One call record with its transcripts (words with times and confidences)",
             "parameters": [{"name": "linkedid", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -158,13 +162,11 @@ DOCUMENT: dict[str, Any] = {
                                  "responses": {"200": {"description": "text/event-stream",
                                                        "content": {"text/event-stream": {}}}}}},
         "/api/v1/sms/outbox": {"get": {"summary": "Outbound SMS, newest first (numbers masked, no bodies)",
-                                       "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
-                                                      for n in ("order_number", "status", "limit", "offset")],
+                                       "parameters": q.query(q.SMS_OUTBOX),
                                        "responses": _ok("messages", "Messages")}},
         "/api/v1/sms/inbound": {"get": {"summary": "Inbound SMS and what became of each (draft, supplement, survey…); "
                                                    "outcome=dead_letter: those whose attempts ran out",
-                                        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
-                                                       for n in ("limit", "offset", "outcome")],
+                                        "parameters": q.query(q.SMS_INBOUND),
                                         "responses": _ok("messages", "Messages")}},
         "/api/v1/sms/inbound/{id}/retry": {"post": {
             "summary": "Send a dead-lettered inbound SMS back for processing (supervisors; audited)",
@@ -172,8 +174,7 @@ DOCUMENT: dict[str, Any] = {
             "responses": _ok("the message, waiting to be processed again", "Messages")}},
         "/api/v1/kb": {
             "get": {"summary": "Search the knowledge base (q=…) or list it; agents see published articles",
-                    "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
-                                   for n in ("q", "limit", "status", "category")],
+                    "parameters": q.query(q.KNOWLEDGE),
                     "responses": _ok("articles", "Articles")},
             "post": {"summary": "Add an article (supervisor)", "requestBody": _body({"type": "object"}),
                      "responses": _ok("article", "Articles", "201")}},
@@ -181,7 +182,7 @@ DOCUMENT: dict[str, Any] = {
             "get": {"summary": "One article", "parameters": [_ARTICLE_ID], "responses": _ok("article", "Articles")},
             "put": {"summary": "Edit an article (supervisor; `version` required)", "parameters": [_ARTICLE_ID],
                     "requestBody": _body({"type": "object"}), "responses": _ok("article", "Articles")},
-            "delete": {"summary": "Archive an article (supervisor)", "parameters": [_ARTICLE_ID],
+            "delete": {"summary": "Archive an article (supervisor)", "parameters": [_ARTICLE_ID, *q.query(q.KNOWLEDGE_VERSION)],
                        "responses": _ok("article", "Articles")}},
         "/api/v1/reports": {"get": {"summary": "A period's report: counts, rates with their definitions, unit ranking",
                                     "parameters": _PERIOD, "responses": _ok("report", "Report")}},
@@ -192,8 +193,7 @@ DOCUMENT: dict[str, Any] = {
                                                 "responses": {"200": {"description": "XLSX", "content": {
                                                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}}}},
         "/api/v1/faxes": {"get": {"summary": "Received faxes (drafted, failed, error…)",
-                                  "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
-                                                 for n in ("status", "limit")],
+                                  "parameters": q.query(q.FAXES),
                                   "responses": _ok("faxes", "Faxes")}},
         "/api/v1/faxes/{fax_id}": {"get": {"summary": "One received fax", "parameters": [_FAX_ID],
                                            "responses": _ok("fax", "Faxes")}},

@@ -23,6 +23,7 @@ from callcenter.auth.services import Session
 from callcenter.auth.streams import Stream
 from callcenter.auth.tokens import digest
 from callcenter.http.disconnect import client_gone
+from callcenter.http.local_time import local_times
 from callcenter.keys import AUTH, LIVE
 
 log = logging.getLogger("zhitong.http")
@@ -31,7 +32,7 @@ GONE_CHECK_S = 1.0  # how often a quiet stream looks whether its client is still
 
 
 def _frame(kind: str, event: dict[str, Any]) -> bytes:
-    return f"event: {kind}\ndata: {json.dumps(event, ensure_ascii=False, default=str)}\n\n".encode()
+    return f"event: {kind}\ndata: {json.dumps(local_times(event), ensure_ascii=False, default=str)}\n\n".encode()
 
 
 async def event_stream(request: web.Request, session: Session,

@@ -8,7 +8,7 @@ from typing import Any
 
 from worksheet import commands as c
 from worksheet.codec import event_to_dict, order_to_dict
-from worksheet.deadlines import Policy
+from worksheet.deadlines import Policy, pending_reply
 from worksheet.errors import ValidationError
 from worksheet.intake import NewOrder, aware, parse_enum
 from worksheet.model import Actor, CardColor, Category, Channel, Enterprise, Event, Rating, Urgency, WorkOrder
@@ -129,6 +129,8 @@ def order_view(order: WorkOrder, policy: Policy, now: datetime, actor: Actor, *,
         view["deadlines"][clock.name] = {
             "due": d.due.isoformat(), "provisional": d.provisional, "overdue": d.due < now, "kind": clock.kind,
         }
+    if (reply := pending_reply(order, policy)) is not None:
+        view["answered"] = {"at": reply.at.isoformat(), "due": reply.deadline.due.isoformat(), "late": reply.late}
     view["card"] = max((k.color for k in order.cards if k.cycle == order.cycle), default=None,
                        key=lambda col: col == CardColor.RED)
     view["allowed_actions"] = allowed_commands(order.status, actor.role)

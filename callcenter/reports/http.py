@@ -1,7 +1,8 @@
 """HTTP routes for reports: JSON for the UI, CSV/XLSX downloads for bulletins. Supervisors and admins.
 
-`period` (day | week | month | quarter, default month) and `date` (see periods.parse_period; default
-today) pick the period; a bad pair is a 422 naming the expected format.
+`period` (day | week | month | quarter | year, default month) and `date` (see periods.parse_period;
+default today) pick the period; a date naming another kind of period is normalised, an unreadable
+one is a 422 naming the accepted forms.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ exports use one vocabulary (RULES.md's Chinese terms).
 
 from __future__ import annotations
 
-from worksheet.model import Category, Channel
+from worksheet.model import CardColor, Category, Channel
 
 CHANNELS: dict[str, str] = {
     Channel.PHONE: "热线电话", Channel.SMS: "短信", Channel.FAX: "传真", Channel.WEB: "网上留言",
@@ -23,3 +23,5 @@ RATES: dict[str, str] = {
     "duplicate_order_rate": "重复件率",
 }
 UNDISPATCHED = "未派单"
+# RULES.md §5 calls the cards lights (红黄灯): one word for them on pages, exports and history notes.
+CARDS: dict[str, str] = {CardColor.YELLOW: "黄灯", CardColor.RED: "红灯"}

@@ -23,7 +23,8 @@ from worksheet.model import Category, Channel, Status, WorkOrder
 
 RECEIVED_DEFINITION = (
     "orders whose receipt time (received_at) falls in the period, in their current state: drafts (not yet "
-    "confirmed by an agent) and orders merged into another are excluded, so a repeat is counted once. "
+    "confirmed by an agent), discarded drafts (作废: silence, wrong numbers, spam) and orders merged into "
+    "another are excluded, so a repeat is counted once. "
     "By lead unit = the current lead unit (null: not dispatched)."
 )
 SATISFACTION_DEFINITION = (
@@ -34,8 +35,12 @@ RETURN_DEFINITION = "return events / dispatch + redispatch events, both in the p
 EXTENSION_DEFINITION = "extension requests / dispatch + redispatch events, both in the period."
 DUPLICATE_DEFINITION = (
     "orders received in the period that were flagged as possible duplicates at intake or merged into "
-    "another order / orders received in the period (drafts excluded, merged included)."
+    "another order / orders received in the period (drafts and discarded drafts excluded, merged included)."
 )
+
+
+# Never accepted as orders: a draft still waiting for an agent, or one discarded as no matter at all.
+NOT_ACCEPTED = frozenset({Status.DRAFT, Status.DISCARDED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +87,7 @@ class Report:
 
 def received(orders: Iterable[WorkOrder], period: Period) -> tuple[Received, Rate]:
     """The received counts, and the duplicate-order rate (which keeps merged orders, see its definition)."""
-    mine = [o for o in orders if period.contains(o.received_at) and o.status != Status.DRAFT]
+    mine = [o for o in orders if period.contains(o.received_at) and o.status not in NOT_ACCEPTED]
     flagged = sum(1 for o in mine if o.status == Status.MERGED or o.possible_duplicates)
     counted = [o for o in mine if o.status != Status.MERGED]
     units = Counter(o.lead_unit for o in counted)

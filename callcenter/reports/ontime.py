@@ -2,8 +2,8 @@
 
 Orders store clocks, not due times, and a reply stops the clocks (lifecycle `_reply`), so the
 deadline a unit had at its reply is not on the closed order any more. It is recovered by replaying
-the order's history event by event and asking, just before each feedback, what the running handling
-clock was due under the Policy — the same rule the card sweep applies (worksheet.supervision), so a
+the order's history (worksheet.deadlines.feedbacks) and asking, just before each feedback, what the
+running handling clock was due under the Policy — the same rule the card sweep applies (worksheet.supervision), so a
 report never calls "on time" what supervision carded as late.
 
 "On time" means: every reply by a unit, and a closure that stopped a running handling clock (e.g.
@@ -18,8 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from worksheet.deadlines import Policy
-from worksheet.evolve import evolve
+from worksheet.deadlines import Policy, feedbacks
 from worksheet.model import Status, WorkOrder
 
 DEFINITION = (
@@ -43,13 +42,6 @@ def judge(order: WorkOrder, policy: Policy) -> Judgement | None:
     """The verdict on a closed order; None if the order is not closed."""
     if order.status != Status.CLOSED or order.closure is None:
         return None
-    state: WorkOrder | None = None
-    judged = late = 0
-    for event in order.history:
-        if state is not None and (event.type == "reply" or event.to_status == Status.CLOSED):
-            clock = state.clock("handling")
-            if clock is not None:
-                judged += 1
-                late += event.at > policy.due(state.preset, clock).due
-        state = evolve(state, event)
-    return Judgement(order.number, order.lead_unit, order.closure.at, (late == 0) if judged else None, late)
+    found = feedbacks(order, policy)
+    late = sum(f.late for f in found)
+    return Judgement(order.number, order.lead_unit, order.closure.at, (late == 0) if found else None, late)

@@ -1,4 +1,4 @@
-"""Reporting periods (统计周期): a day, an ISO week, a month or a quarter, as `[start, end)` in Asia/Shanghai.
+"""Reporting periods (统计周期): a day, an ISO week, a month, a quarter or a year, as `[start, end)` in Asia/Shanghai.
 
 Every report counts what happened in a half-open interval of local time, so consecutive periods
 tile the timeline with no event counted twice or lost at a boundary (a reply at 00:00:00 on the 1st
@@ -22,6 +22,7 @@ _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _WEEK = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
 
 
 class PeriodKind(StrEnum):
@@ -29,6 +30,7 @@ class PeriodKind(StrEnum):
     WEEK = "week"
     MONTH = "month"
     QUARTER = "quarter"
+    YEAR = "year"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class Period:
             return f"{self.first:%Y-%m}"
         if self.kind == PeriodKind.QUARTER:
             return f"{self.first.year}-Q{(self.first.month - 1) // 3 + 1}"
+        if self.kind == PeriodKind.YEAR:
+            return str(self.first.year)
         return self.first.isoformat()
 
     @property
@@ -72,6 +76,8 @@ class Period:
             return f"{f.year}年{f.month}月"
         if self.kind == PeriodKind.QUARTER:
             return f"{f.year}年第{(f.month - 1) // 3 + 1}季度"
+        if self.kind == PeriodKind.YEAR:
+            return f"{f.year}年"
         return f"{f.year}年{f.month}月{f.day}日"
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +92,8 @@ def period_of(kind: PeriodKind, day: date) -> Period:
     if kind == PeriodKind.WEEK:
         monday = day - timedelta(days=day.weekday())
         return Period(kind, monday, monday + timedelta(days=6))
+    if kind == PeriodKind.YEAR:
+        return Period(kind, date(day.year, 1, 1), date(day.year, 12, 31))
     month = day.month if kind == PeriodKind.MONTH else (day.month - 1) // 3 * 3 + 1
     first = date(day.year, month, 1)
     span = 1 if kind == PeriodKind.MONTH else 3
@@ -95,41 +103,48 @@ def period_of(kind: PeriodKind, day: date) -> Period:
 
 def parse_period(kind: str | None, value: str | None, today: date) -> Period:
     """From query strings: `period=month&date=2026-11`, `week&2026-11-23` (or 2026-W48),
-    `quarter&2026-Q4`, `day&2026-11-23`. Any day inside also names a week, month or quarter.
-    Without `date` the period containing `today` is meant."""
+    `quarter&2026-Q4`, `year&2026`, `day&2026-11-23`. Without `date` the period containing `today`.
+
+    The date may name a day, week, month, quarter or year whatever the period: it stands for its
+    first day, and the period of `kind` containing that day is meant. So a form whose period was
+    switched to 季报 while its date still says 2026-12 asks for 2026-Q4, not for an error.
+    """
     try:
         k = PeriodKind((kind or "month").strip().lower())
     except ValueError:
-        raise ValidationError(f"period must be one of: {', '.join(p.value for p in PeriodKind)}; got {kind!r}") from None
+        raise ValidationError(f"统计周期“{(kind or '')[:20]}”无法识别，应为：{KIND_NAMES_TEXT}") from None
     text = (value or "").strip()
-    if not text:
-        return period_of(k, today)
+    return period_of(k, anchor_day(text) if text else today)
+
+
+def anchor_day(text: str) -> date:
+    """The first day of what `text` names: 2026-11-23, 2026-W48, 2026-11, 2026-Q4 or 2026."""
     if m := _DAY.match(text):
-        return period_of(k, _date(int(m[1]), int(m[2]), int(m[3]), text))
-    if k == PeriodKind.MONTH and (m := _MONTH.match(text)):
-        return period_of(k, _date(int(m[1]), int(m[2]), 1, text))
-    if k == PeriodKind.QUARTER and (m := _QUARTER.match(text)):
-        return period_of(k, _date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1, text))
-    if k == PeriodKind.WEEK and (m := _WEEK.match(text)):
+        return _date(int(m[1]), int(m[2]), int(m[3]), text)
+    if m := _MONTH.match(text):
+        return _date(int(m[1]), int(m[2]), 1, text)
+    if m := _QUARTER.match(text):
+        return _date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1, text)
+    if m := _YEAR.match(text):
+        return _date(int(m[1]), 1, 1, text)
+    if m := _WEEK.match(text):
+        _date(int(m[1]), 1, 1, text)
         try:
-            return period_of(k, date.fromisocalendar(int(m[1]), int(m[2]), 1))
+            return date.fromisocalendar(int(m[1]), int(m[2]), 1)
         except ValueError:
-            raise ValidationError(f"date {text!r}: ISO year {m[1]} has no week {int(m[2])}") from None
-    raise ValidationError(f"date {text!r} does not fit period={k.value}; expected {_EXPECTED[k]}")
+            raise ValidationError(f"日期“{text}”有误：{m[1]} 年没有第 {int(m[2])} 周") from None
+    raise ValidationError(f"日期“{text[:40]}”无法识别，请填写如 2026-11-23、2026-W48、2026-11、2026-Q4 或 2026")
 
 
-_EXPECTED = {
-    PeriodKind.DAY: "YYYY-MM-DD, e.g. 2026-11-23",
-    PeriodKind.WEEK: "a day of the week (2026-11-23) or an ISO week (2026-W48)",
-    PeriodKind.MONTH: "YYYY-MM (2026-11) or a day of the month",
-    PeriodKind.QUARTER: "YYYY-Qn (2026-Q4) or a day of the quarter",
-}
+KIND_NAMES = {PeriodKind.DAY: "日报", PeriodKind.WEEK: "周报", PeriodKind.MONTH: "月报",
+              PeriodKind.QUARTER: "季报", PeriodKind.YEAR: "年报"}
+KIND_NAMES_TEXT = "、".join(f"{name}（{k.value}）" for k, name in KIND_NAMES.items())
 
 
 def _date(year: int, month: int, day: int, text: str) -> date:
     if not 2000 <= year <= 2100:
-        raise ValidationError(f"date {text!r}: year must be between 2000 and 2100")
+        raise ValidationError(f"日期“{text}”有误：年份应在 2000 至 2100 之间")
     try:
         return date(year, month, day)
-    except ValueError as exc:
-        raise ValidationError(f"date {text!r} is not a calendar date: {exc}") from None
+    except ValueError:
+        raise ValidationError(f"日期“{text}”不是有效的日历日期") from None

@@ -40,7 +40,7 @@ class ReportService:
     async def report(self, period: Period) -> Report:
         loaded = await self.load_orders(period)
         calls = await self.load_calls(period)
-        return build_report(loaded, calls, self.policy, period, generated_at=self.clock(),
+        return build_report(loaded, calls, self.policy, period, generated_at=self.clock().astimezone(SHANGHAI),
                             unit_names=await self.unit_names())
 
     async def order_numbers(self, period: Period) -> list[str]:

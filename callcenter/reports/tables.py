@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from callcenter.reports.labels import CARDS
 from callcenter.reports.metrics import Report
 from callcenter.reports.rates import Rate
 
@@ -24,12 +25,12 @@ class Table:
 
 _EVENTS = (("dispatched", "派单"), ("returned", "退单"), ("extension_requests", "延期申请"), ("replied", "答复"),
            ("closed", "办结"), ("rated", "回访评价"), ("satisfied", "满意及基本满意"),
-           ("yellow_cards", "黄牌"), ("red_cards", "红牌"))
+           ("yellow_cards", CARDS["yellow"]), ("red_cards", CARDS["red"]))
 _CALLS = (("inbound_voice", "呼入语音来电"), ("queued", "转人工来电"), ("answered", "人工接听"),
           ("abandoned", "排队放弃"), ("unanswered", "未接通"), ("ivr_only", "IVR自助服务"),
           ("fax", "传真来电"), ("outbound", "外呼(回访)"), ("in_progress", "进行中"))
 RANKING_HEADERS = ("排名", "单位编码", "承办单位", "得分", "派单", "退单", "退单率", "延期申请", "答复",
-                   "办结(计时)", "按时办结", "按时办结率", "回访评价", "满意", "满意率", "黄牌", "红牌")
+                   "办结(计时)", "按时办结", "按时办结率", "回访评价", "满意", "满意率", CARDS["yellow"], CARDS["red"])
 
 
 def summary(report: Report) -> Table:

@@ -21,6 +21,7 @@ from worksheet.model import Role
 
 from .aliyun_adapter import parse_report_batch
 from .inbox import DEAD_LETTER, OUTCOMES
+from .outbox import STATUSES as OUTBOX_STATUSES
 from .webhooks import SIGNATURE_HEADER, WebhookError, is_valid_signature, parse_inbound, parse_status_callback
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,11 @@ async def aliyun_report(request: web.Request) -> web.Response:
 async def list_outbox(request: web.Request) -> web.Response:
     require_roles(request, Role.SUPERVISOR, Role.ADMIN, Role.AGENT)
     limit, offset = _page(request)
+    status = request.query.get("status") or None
+    if status is not None and status not in OUTBOX_STATUSES:  # a typo would otherwise look like "none of those"
+        raise ValidationError(f"status must be one of: {', '.join(OUTBOX_STATUSES)}")
     items = await request.app[SMS].outbox.list(order_number=request.query.get("order_number") or None,
-                                               status=request.query.get("status") or None, limit=limit, offset=offset)
+                                               status=status, limit=limit, offset=offset)
     return json_response({"items": [m.to_json() for m in items]})
 
 

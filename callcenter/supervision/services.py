@@ -10,11 +10,21 @@ from datetime import datetime
 
 from callcenter.db.errors import VersionConflict
 from callcenter.db.orders import OrderRepository
+from callcenter.reports.labels import CARDS
 from worksheet import commands as c
 from worksheet.deadlines import Policy
 from worksheet.lifecycle import handle
 from worksheet.model import Actor, Card, Role
-from worksheet.supervision import SUPERVISED, CardIssue, UnitFlag, month_of, new_flags, sweep, unit_flags
+from worksheet.supervision import (
+    SHANGHAI,
+    SUPERVISED,
+    CardIssue,
+    UnitFlag,
+    month_of,
+    new_flags,
+    sweep,
+    unit_flags,
+)
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor("supervision-sweep", Role.SYSTEM)
@@ -64,7 +74,7 @@ class SupervisionService:
     async def _record(self, issue: CardIssue, now: datetime) -> None:
         order = await self.orders.get(issue.number)
         cmd = c.IssueCard(actor=SWEEPER, color=issue.color, clock=issue.clock, cycle=issue.cycle,
-                          note=f"{issue.color.value} card: deadline {issue.due.isoformat()} missed")
+                          note=f"{CARDS[issue.color]}督办：办理时限 {issue.due.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 已过")
         new, events = handle(cmd, order, now, self.policy)
         await self.orders.save(new, events, expected_version=order.version)
 

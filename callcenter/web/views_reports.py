@@ -9,6 +9,7 @@ from aiohttp import web
 from callcenter.reports import export
 from callcenter.reports.keys import REPORTS
 from callcenter.reports.metrics import Report
+from callcenter.reports.periods import KIND_NAMES
 from worksheet.errors import ValidationError
 from worksheet.model import Role
 
@@ -17,7 +18,7 @@ from .render import render
 from .session import web_actor
 
 routes = web.RouteTableDef()
-KINDS = (("day", "日报"), ("week", "周报"), ("month", "月报"), ("quarter", "季报"))
+KINDS = tuple((k.value, name) for k, name in KIND_NAMES.items())
 
 
 def bars(rows: list[dict[str, Any]], *, width: int = 420, row_h: int = 22) -> dict[str, Any]:
@@ -40,14 +41,17 @@ async def page(request: web.Request) -> web.Response:
     try:
         report = await _report(request)
     except ValidationError as exc:
-        return render(request, "error.html", status=422, title="报表周期有误", detail=str(exc))
+        # The form again, with what was typed and why it was refused (the period is kept as chosen).
+        typed = {"kind": request.query.get("period", ""), "key": request.query.get("date", "")}
+        return render(request, "reports.html", status=422, error=str(exc), report=None, period=typed,
+                      kinds=KINDS)
     data = report.to_json()
     received = data["received"]
     top_units = sorted(received["by_unit"], key=lambda u: -int(u["count"]))[:15]
     charts = {"channel": bars(received["by_channel"]), "category": bars(received["by_category"]),
               "unit": bars(top_units)}
-    return render(request, "reports.html", report=data, charts=charts, kinds=KINDS,
-                  query=request.query_string, definitions=labels.RATE_DEFINITION)
+    return render(request, "reports.html", report=data, period=data["period"], charts=charts, kinds=KINDS,
+                  definitions=labels.RATE_DEFINITION)
 
 
 @routes.get("/reports/export.{ext:csv|xlsx}")
