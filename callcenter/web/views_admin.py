@@ -10,6 +10,7 @@ from callcenter.keys import AUTH, UNITS
 from worksheet.errors import ValidationError
 from worksheet.model import Role
 
+from .messages import user_message
 from .render import render
 from .session import web_actor
 
@@ -17,13 +18,15 @@ routes = web.RouteTableDef()
 ROLES = (Role.AGENT, Role.UNIT_HANDLER, Role.SUPERVISOR, Role.ADMIN)
 
 
-async def _page(request: web.Request, *, status: int = 200, flash: str = "", flash_kind: str = "ok") -> web.Response:
+async def _page(request: web.Request, *, status: int = 200, flash: str = "", flash_kind: str = "ok",
+                entered: dict[str, str] | None = None) -> web.Response:
+    """``entered``: what the add-user form held when it was refused (shown again, the password excepted)."""
     users = await request.app[AUTH].users.list()
     units = await request.app[UNITS].list()
     locks = await request.app[AUTH].throttle.locks()
     return render(request, "users.html", status=status, users=users, units=units, roles=ROLES,
                   unit_names={u["code"]: u["name"] for u in units}, flash=flash, flash_kind=flash_kind,
-                  account_locks={b.key: b.locked_until for b in locks if b.kind == ACCOUNT},
+                  entered=entered or {}, account_locks={b.key: b.locked_until for b in locks if b.kind == ACCOUNT},
                   address_locks=[b for b in locks if b.kind == ADDRESS])
 
 
@@ -43,13 +46,14 @@ async def add(request: web.Request) -> web.Response:
     _admin(request)
     form = await request.post()
     name = str(form.get("username", "")).strip()
+    entered = {key: str(form.get(key, "")).strip() for key in ("username", "role", "unit")}
     try:
         await request.app[AUTH].add_user(name, str(form.get("password", "")), str(form.get("role", "")),
                                          str(form.get("unit", "")).strip() or None)
     except DuplicateUser:
-        return await _page(request, status=409, flash=f"用户名 {name} 已存在", flash_kind="error")
+        return await _page(request, status=409, flash=f"用户名 {name} 已存在", flash_kind="error", entered=entered)
     except ValidationError as exc:
-        return await _page(request, status=422, flash=f"填写有误（{exc}）", flash_kind="error")
+        return await _page(request, status=422, flash=user_message(exc), flash_kind="error", entered=entered)
     return await _page(request, flash=f"已添加用户 {name}")
 
 

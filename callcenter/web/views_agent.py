@@ -21,9 +21,10 @@ from worksheet.errors import WorksheetError
 from worksheet.model import Category, Role, Status, Urgency, WorkOrder
 
 from .forms import draft_changes, expected_version
+from .messages import user_message
 from .render import render
 from .session import web_actor
-from .views_orders import error_text, load
+from .views_orders import latest_suggestion, load
 
 routes = web.RouteTableDef()
 AGENTS = (Role.AGENT, Role.SUPERVISOR)
@@ -83,12 +84,12 @@ async def calls_fragment(request: web.Request) -> web.Response:
 
 def _evidence(order: WorkOrder, files: list[Blob]) -> dict[str, Any]:
     """The newest suggestion's source text and fields, and the recording if there is one."""
-    suggestion = next((e.data["suggestion"] for e in reversed(order.history)
-                       if e.type == "amend-draft" and "suggestion" in e.data), None) or {}
+    suggestion = latest_suggestion(order)
     transcript = suggestion.get("transcript") or {}
     text = transcript.get("text") if isinstance(transcript, dict) else None
     audio = [f.id for f in files if f.kind == "recording" and f.area != "rejected"]
     return {"text": text if text is not None else suggestion.get("text") or "", "fields": suggestion.get("fields") or {},
+            "label": suggestion.get("label") or ("转写原文" if text is not None else "来源文本"),
             "source": suggestion.get("source") or "", "audio": audio[0] if audio else None,
             "empty": bool(suggestion.get("empty"))}
 
@@ -133,7 +134,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
     except (WorksheetError, VersionConflict) as exc:
         current = await load(request, number)
         return await draft_page(request, current, status=409 if isinstance(exc, VersionConflict) else 422,
-                                flash=error_text(exc), flash_kind="error")
+                                flash=user_message(exc), flash_kind="error")
     raise web.HTTPSeeOther(f"/orders/{order.number}?done={decision}")
 
 

@@ -17,6 +17,7 @@ from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 from .forms import expected_version
+from .messages import user_message
 from .render import render
 from .session import web_actor
 
@@ -102,7 +103,7 @@ async def save(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=f"没有知识条目 {article_id}") from None
     except (ValidationError, VersionConflict) as exc:
         current = None if article_id is None else await _article(request, article_id)
-        message = "条目已被他人修改，请在最新版本上重新编辑" if isinstance(exc, VersionConflict) else f"填写有误（{exc}）"
+        message = "条目已被他人修改，请在最新版本上重新编辑" if isinstance(exc, VersionConflict) else user_message(exc)
         return render(request, "knowledge_edit.html", status=409 if isinstance(exc, VersionConflict) else 422,
                       article=current, statuses=STATUSES, error=message, draft=_fields(form))
     raise web.HTTPSeeOther(f"/knowledge/{article.id}?saved=1")

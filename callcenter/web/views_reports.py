@@ -13,6 +13,7 @@ from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 from . import labels
+from .messages import user_message
 from .render import render
 from .session import web_actor
 
@@ -40,7 +41,7 @@ async def page(request: web.Request) -> web.Response:
     try:
         report = await _report(request)
     except ValidationError as exc:
-        return render(request, "error.html", status=422, title="报表周期有误", detail=str(exc))
+        return render(request, "error.html", status=422, title="报表周期有误", detail=user_message(exc))
     data = report.to_json()
     received = data["received"]
     top_units = sorted(received["by_unit"], key=lambda u: -int(u["count"]))[:15]
