@@ -39,7 +39,8 @@ def test_every_page_loses_its_header_and_keeps_its_body() -> None:
 def test_a_fax_draft_starts_with_what_the_sender_wrote() -> None:
     text = without_machine_headers(f"{HEADER}\n绵阳华翔物流有限公司反映：华翔路道路施工，货车无法运出。\n联系人：王经理")
     fields = extract_draft(text).to_json()
-    changes = draft_changes(fields, text, {"name": "传真 未知号码", "phone": None}, label="传真识别文本")
+    changes = draft_changes(fields, text, {"name": "传真 未知号码", "phone": None}, label="传真识别文本", written=True)
+    assert changes["content"].endswith("\n联系人：王经理")  # as written, line breaks and all
     assert changes["content"].startswith("绵阳华翔物流有限公司反映") and changes["content"].count("华翔路道路施工") == 1
     assert "【" not in changes["content"] and "FROM" not in changes["content"]
     assert not str(fields["subject"]["value"] or "").startswith("1")

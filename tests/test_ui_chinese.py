@@ -8,17 +8,15 @@ import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from html.parser import HTMLParser
-from typing import Any
 
 import pytest
-from aiohttp import FormData
 
 from callcenter.calls.record import CDR_DISPOSITIONS
 from callcenter.fax.header import without_machine_headers
 from callcenter.intake.text_drafts import TextSource, draft_from_text
-from callcenter.keys import AUTH, CALLS, ORDERS, SPEECH
-from callcenter.web.session import COOKIE, csrf_token
-from tests.api_helpers import ORDER, PASSWORD, Api, start_api
+from callcenter.keys import CALLS, ORDERS, SPEECH
+from tests.api_helpers import Api
+from tests.page_helpers import new_order, page, page_api
 from worksheet.model import Channel
 
 # Words a Chinese office reads as they are (file formats, the API's name, units of size).
@@ -69,33 +67,6 @@ def leaks(html: str, codes: set[str], data: tuple[str, ...] = ()) -> list[str]:
         text = re.sub(rf"\b{name}\b", " ", text)
     words = [w for w in ENGLISH.findall(text) if w not in ALLOWED]
     return words + [code for code in codes if re.search(rf"(?<![A-Za-z]){code}(?![A-Za-z])", text)]
-
-
-@pytest.fixture
-async def api(db_url: str) -> AsyncIterator[Api]:
-    async for a in start_api(db_url):
-        for name, unit in (("wang", "区交通运输局"), ("li", "区住建局")):
-            await a.client.server.app[AUTH].add_user(name, PASSWORD, "unit_handler", a.units[unit])
-            resp = await a.client.post("/api/v1/auth/token", json={"username": name, "password": PASSWORD})
-            a.tokens[name] = (await resp.json())["token"]
-        yield a
-
-
-async def page(api: Api, who: str, path: str, form: dict[str, Any] | None = None, *,
-               multipart: bool = False) -> tuple[int, str]:
-    cookies = {COOKIE: api.tokens[who]}
-    if form is None:
-        resp = await api.client.get(path, cookies=cookies, allow_redirects=True)
-    else:
-        data = FormData({"_csrf": csrf_token(api.tokens[who]), **form}, default_to_multipart=multipart)
-        resp = await api.client.post(path, cookies=cookies, allow_redirects=True, data=data)
-    return resp.status, await resp.text()
-
-
-async def new_order(api: Api, **changes: Any) -> str:
-    status, body = await api.call("agent", "POST", "/api/v1/orders", {**ORDER, **changes})
-    assert status == 201, body
-    return str(body["number"])
 
 
 async def seed(api: Api) -> dict[str, str]:
@@ -153,6 +124,12 @@ async def seed(api: Api) -> dict[str, str]:
                for i, d in enumerate(sorted(CDR_DISPOSITIONS))]
     await app[CALLS].repo.upsert(records, now)
     return made
+
+
+@pytest.fixture
+async def api(db_url: str) -> AsyncIterator[Api]:
+    async for a in page_api(db_url):
+        yield a
 
 
 ROLE_PAGES = {

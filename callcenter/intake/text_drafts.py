@@ -51,7 +51,7 @@ async def draft_from_text(orders: OrderService, extract: Extract | None, src: Te
     fields = await extract(src.text, phone, ())
     e = order.enterprise
     enterprise = {"name": e.name, "credit_code": e.credit_code, "contact_person": e.contact_person, "phone": e.phone}
-    changes = draft_changes(fields, src.text, enterprise, label=src.label, empty=src.empty)
+    changes = draft_changes(fields, src.text, enterprise, label=src.label, empty=src.empty, written=True)
     suggestion = {"source": src.source, "label": src.label, "text": src.text, "fields": fields,
                   "empty": bool(fields.get("empty"))}
     return await orders.act(order.number, c.AmendDraft(actor=SYSTEM, changes=changes, suggestion=suggestion))

@@ -33,16 +33,18 @@ def _whole_text(summary: dict[str, Any], text: str) -> bool:
 
 
 def draft_changes(fields: dict[str, Any], transcript_text: str, enterprise: dict[str, Any], *,
-                  label: str = "转写原文", empty: str = EMPTY_CONTENT) -> dict[str, Any]:
+                  label: str = "转写原文", empty: str = EMPTY_CONTENT, written: bool = False) -> dict[str, Any]:
     """Changes for ``AmendDraft``: ``fields`` is ``DraftFields.to_json()``; ``enterprise`` the draft's.
 
     A summary that is the whole text tidied is the content alone (the text itself stays in the
     suggestion, shown beside the form with every field marked), so the order does not say the same
-    thing twice; a summary of part of it is followed by the source text, named by ``label``."""
+    thing twice; a summary of part of it is followed by the source text, named by ``label``. A
+    ``written`` text (an SMS, a fax) is its own content as written, line breaks and all: the tidying
+    is for a transcript's spaces and fillers."""
     if fields.get("empty") or not transcript_text.strip():
         return {"content": empty}
     summary = fields.get("summary") or {}
-    if not summary.get("value"):
+    if written or not summary.get("value"):
         content = transcript_text.strip()
     elif _whole_text(summary, transcript_text):
         content = str(summary["value"])

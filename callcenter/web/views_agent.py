@@ -95,9 +95,13 @@ def _evidence(order: WorkOrder, files: list[Blob]) -> dict[str, Any]:
 
 
 async def draft_page(request: web.Request, order: WorkOrder, *, status: int = 200, flash: str = "",
-                     flash_kind: str = "ok") -> web.Response:
+                     flash_kind: str = "ok", typed: dict[str, Any] | None = None) -> web.Response:
+    """``typed``: the refused confirmation's changes, shown in the form instead of the stored draft."""
     actor = web_actor(request, *AGENTS)
     view = schemas.order_view(order, request.app[POLICY], request.app[CLOCK](), actor)
+    typed = typed or {}
+    view.update({k: v for k, v in typed.items() if k != "enterprise"})
+    view["enterprise"] = {**view["enterprise"], **typed.get("enterprise", {})}
     if order.enterprise.phone:  # the form shows the number in full so it can be corrected: a view to audit
         await request.app[AUDIT].record(actor, "view-phone", order.number, request.app[CLOCK](), "draft form")
     names = {str(u["code"]): str(u["name"]) for u in await request.app[UNITS].list()}
@@ -134,7 +138,8 @@ async def decide(request: web.Request) -> web.StreamResponse:
     except (WorksheetError, VersionConflict) as exc:
         current = await load(request, number)
         return await draft_page(request, current, status=409 if isinstance(exc, VersionConflict) else 422,
-                                flash=user_message(exc), flash_kind="error")
+                                flash=user_message(exc), flash_kind="error",
+                                typed=draft_changes(form) if decision == "confirm" else None)
     raise web.HTTPSeeOther(f"/orders/{order.number}?done={decision}")
 
 

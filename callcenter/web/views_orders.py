@@ -33,7 +33,8 @@ PAGE_SIZE = 50
 ORDER_NUMBER = re.compile(r"^\d{8}-\d{4}$")
 
 async def order_page(request: web.Request, order: WorkOrder, *, status: int = 200, flash: str = "",
-                     flash_kind: str = "ok", reveal: bool = False) -> web.Response:
+                     flash_kind: str = "ok", reveal: bool = False, entered: dict[str, str] | None = None) -> web.Response:
+    """``entered``: the refused action's form as typed (with "_action"), shown again in that form."""
     actor = web_actor(request)
     view = schemas.order_view(order, request.app[POLICY], request.app[CLOCK](), actor)
     units = await request.app[UNITS].list()
@@ -49,6 +50,7 @@ async def order_page(request: web.Request, order: WorkOrder, *, status: int = 20
     return render(request, "order.html", status=status, order=view, units=units, calls=related, flash=flash, files=files,
                   flash_kind=flash_kind, reveal=reveal, preset=request.app[POLICY].preset(order.preset),
                   kb_hits=kb_hits, names={u["code"]: u["name"] for u in units}, audit=audit, merged=merged,
+                  entered=entered or {},
                   suggested_unit=suggested_unit(order, {str(u["code"]) for u in units}))
 
 
@@ -99,8 +101,9 @@ async def act(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text=f"没有工单 {number}，或您无权查看") from None
     except (WorksheetError, VersionConflict) as exc:
         current = await load(request, number)
+        typed = {str(k): str(v) for k, v in form.items() if k not in ("_csrf", "version")} | {"_action": action}
         return await order_page(request, current, status=409 if isinstance(exc, VersionConflict | InvalidTransition)
-                                else 422, flash=user_message(exc), flash_kind="error")
+                                else 422, flash=user_message(exc), flash_kind="error", entered=typed)
     target = str(form.get("next", "")) or f"/orders/{order.number}"
     raise web.HTTPSeeOther(f"{target}?done={action}" if target.startswith("/") else f"/orders/{order.number}")
 
