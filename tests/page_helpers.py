@@ -7,13 +7,21 @@ person's name: the shared fixture's "jtj" and "zjj" are also unit codes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
-from aiohttp import FormData
+from aiohttp import FormData, web
 
-from callcenter.keys import AUTH
+from callcenter.fax.header import without_machine_headers
+from callcenter.intake.text_drafts import TextSource, draft_from_text
+from callcenter.keys import AUTH, ORDERS, SPEECH
 from callcenter.web.session import COOKIE, csrf_token
 from tests.api_helpers import ORDER, PASSWORD, Api, start_api
+from worksheet.model import Channel
+
+# A fax's OCR text as read: the machine's header line, then what the sender wrote.
+FAX = ("2026-11-23 08:55 FROM 0816 2345678 P.1\n"
+       "绵阳华翔物流有限公司反映：华翔路道路施工，货车无法通行，请交通部门协调。\n联系人：王经理 电话：13800138000")
 
 
 async def page_api(db_url: str) -> AsyncIterator[Api]:
@@ -41,3 +49,11 @@ async def new_order(api: Api, **changes: Any) -> str:
     status, body = await api.call("agent", "POST", "/api/v1/orders", {**ORDER, **changes})
     assert status == 201, body
     return str(body["number"])
+
+
+async def fax_draft(app: web.Application, now: datetime, text: str = FAX) -> str:
+    """A fax's draft the way the fax service makes it (header lines off, the extractor's fields in)."""
+    order = await draft_from_text(app[ORDERS], app[SPEECH].extract, TextSource(
+        channel=Channel.FAX, sender="08162345678", text=without_machine_headers(text), received_at=now,
+        subject="传真来件（待确认）", label="传真识别文本", empty="（无）"))
+    return order.number

@@ -9,19 +9,15 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Page
 
-from callcenter.fax.header import without_machine_headers
-from callcenter.intake.text_drafts import TextSource, draft_from_text
-from callcenter.keys import SPEECH
 from callcenter.orders.services import SYSTEM
 from tests.browser import Site, screenshot, start_site
+from tests.page_helpers import fax_draft as draft
 from worksheet import commands as c
 from worksheet.intake import NewOrder
 from worksheet.model import Actor, Category, Channel, Enterprise, Role, Status
 
 AGENT = Actor("agent", Role.AGENT)
 WIDTHS = (1024, 1366)
-FAX = ("2026-11-23 08:55 FROM 0816 2345678 P.1\n"
-       "绵阳华翔物流有限公司反映：华翔路道路施工，货车无法通行，请交通部门协调。\n联系人：王经理 电话：13800138000")
 
 
 @pytest.fixture
@@ -31,10 +27,7 @@ async def site(db_url: str) -> AsyncIterator[Site]:
 
 
 async def fax_draft(site: Site) -> str:
-    order = await draft_from_text(site.orders, site.app[SPEECH].extract, TextSource(
-        channel=Channel.FAX, sender="08162345678", text=without_machine_headers(FAX), received_at=site.clock(),
-        subject="传真来件（待确认）", label="传真识别文本", empty="（无）"))
-    return order.number
+    return await draft(site.app, site.clock())
 
 
 async def shots(page: Page, name: str) -> None:

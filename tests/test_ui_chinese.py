@@ -234,3 +234,17 @@ def test_every_validation_wording_the_pages_can_meet_is_chinese() -> None:
     else:
         raise AssertionError("a 17-character code was accepted")
     assert user_message(RuntimeError("boom")) == "操作未完成，请检查后重试"
+
+
+def test_queue_members_and_handling_kinds_are_named_in_chinese() -> None:
+    import json
+    from pathlib import Path
+
+    from callcenter.web.labels import HANDLING_KIND, agent
+
+    assert agent("Agent 1001") == "坐席 1001" and agent("PJSIP/agent1002") == "坐席 1002" and agent(None) == "坐席"
+    presets = Path(__file__).resolve().parent.parent / "worksheet" / "presets"
+    for preset in presets.glob("*.json"):
+        data = json.loads(preset.read_text(encoding="utf-8"))
+        for kind in (*data["limits"], *data["handling_kinds"]):
+            assert kind in HANDLING_KIND, (preset.name, kind)

@@ -9,16 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from callcenter.fax.header import without_machine_headers
-from callcenter.intake.text_drafts import TextSource, draft_from_text
-from callcenter.keys import ORDERS, SPEECH
 from tests.api_helpers import Api
+from tests.page_helpers import fax_draft as draft
 from tests.page_helpers import new_order, page, page_api
 from tests.test_ui_chinese import visible
-from worksheet.model import Channel
-
-FAX = ("2026-11-23 08:55 FROM 0816 2345678 P.1\n"
-       "绵阳华翔物流有限公司反映：华翔路道路施工，货车无法通行，请交通部门协调。\n联系人：王经理 电话：13800138000")
 
 
 @pytest.fixture
@@ -27,12 +21,8 @@ async def api(db_url: str) -> AsyncIterator[Api]:
         yield a
 
 
-async def fax_draft(api: Api, text: str = FAX) -> str:
-    app = api.client.server.app
-    order = await draft_from_text(app[ORDERS], app[SPEECH].extract, TextSource(
-        channel=Channel.FAX, sender="08162345678", text=without_machine_headers(text), received_at=api.clock(),
-        subject="传真来件（待确认）", label="传真识别文本", empty="（无）"))
-    return order.number
+async def fax_draft(api: Api) -> str:
+    return await draft(api.client.server.app, api.clock())
 
 
 async def test_a_fax_draft_is_named_fax_says_its_content_once_and_fills_the_contact(api: Api) -> None:
