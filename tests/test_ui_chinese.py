@@ -15,13 +15,16 @@ from callcenter.calls.record import CDR_DISPOSITIONS
 from callcenter.fax.header import without_machine_headers
 from callcenter.intake.text_drafts import TextSource, draft_from_text
 from callcenter.keys import CALLS, ORDERS, SPEECH
+from callcenter.knowledge.cli import DEMO_FILE as KB_DEMO
+from callcenter.knowledge.cli import load_articles
+from callcenter.knowledge.keys import KNOWLEDGE
 from tests.api_helpers import Api
 from tests.page_helpers import new_order, page, page_api
 from worksheet.model import Channel
 
 # Words a Chinese office reads as they are (file formats, the API's name, units of size).
 ALLOWED = frozenset({"PDF", "CSV", "XLSX", "API", "SMS", "TIFF", "OFD", "Word", "Excel", "KB", "MB", "ID", "PNG",
-                     "JPEG", "WAV", "ISO"})
+                     "JPEG", "WAV", "ISO", "App"})  # "App": the knowledge base's answers name 天府通办App
 # The people's own names are data, not UI text. (The shared fixture's "jtj" and "zjj" are also unit
 # codes, so the pages are read as "wang", a handler of the same unit.)
 USERNAMES = ("admin", "agent", "boss", "wang", "li")
@@ -123,6 +126,10 @@ async def seed(api: Api) -> dict[str, str]:
                 "order_number": made["registered"], "queue": {"agent": "Agent 1001", "wait_s": 3}}
                for i, d in enumerate(sorted(CDR_DISPOSITIONS))]
     await app[CALLS].repo.upsert(records, now)
+    await load_articles(app[KNOWLEDGE], KB_DEMO)  # articles name their units by code
+    draft_article = await app[KNOWLEDGE].create({"title": "草稿条目", "body": "内容", "unit": "jtj", "status": "draft"},
+                                                 by="boss")
+    made["article"] = str(draft_article.id)
     return made
 
 
@@ -142,6 +149,7 @@ ROLE_PAGES = {
 
 async def test_no_page_shows_english_or_internal_codes(api: Api) -> None:
     made = await seed(api)
+    article = made.pop("article")
     codes = set(api.units.values())
     found: dict[str, list[str]] = {}
     for who, paths in ROLE_PAGES.items():
@@ -161,6 +169,12 @@ async def test_no_page_shows_english_or_internal_codes(api: Api) -> None:
         assert status == 200 and "确认登记" in html
         if words := leaks(html, codes):
             found[f"draft {number}"] = words
+    for who, path in (("agent", "/knowledge?q=营业执照变更"), ("boss", "/knowledge?status=draft"),
+                      ("boss", f"/knowledge/{article}"), ("boss", "/knowledge?q=营业执照变更")):
+        status, html = await page(api, who, path)
+        assert status == 200 and "责任单位" in html, (who, path)
+        if words := leaks(html, codes):
+            found[f"{who} {path}"] = words
     status, html = await page(api, "wang", f"/orders/{made['extension']}")
     assert status == 200
     if words := leaks(html, codes):
