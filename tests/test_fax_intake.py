@@ -77,7 +77,9 @@ async def test_the_captured_fax_becomes_a_draft_with_its_text_pages_and_a_confir
     assert receipt.status == "drafted" and receipt.pages == 1 and receipt.linkedid == capture_record["linkedid"]
     order = await stack.services.orders.get(receipt.order_number, SYSTEM)
     assert order.status == Status.DRAFT and order.channel == Channel.FAX
-    assert "华翔路道路施工" in order.content and "【传真识别文本】" in order.content
+    assert order.content.startswith("绵阳华翔物流有限公司") and "华翔路道路施工" in order.content
+    assert "FROM" not in order.content and "P.1" not in order.content and order.content.count("华翔路道路施工") == 1
+    assert order.enterprise.contact_person == "王经理" and "FROM" in receipt.text  # the receipt keeps what was read
     assert order.enterprise.name == "绵阳华翔物流有限公司"  # the OCR text matched in the directory
     pdf, tif = await stack.services.blobs.for_order(order)
     assert (pdf.kind, pdf.content_type, tif.kind, tif.content_type) == ("fax", "application/pdf", "fax", "image/tiff")
@@ -198,7 +200,7 @@ async def test_a_receipt_stored_with_a_word_for_its_caller_is_drafted_all_the_sa
     [receipt] = await faxes.receipts.list()
     assert receipt.status == "drafted", receipt.error
     order = await stack.services.orders.get(receipt.order_number, SYSTEM)
-    assert order.enterprise.phone is None and order.enterprise.name == "来信 未知号码"
+    assert order.enterprise.phone is None and order.enterprise.name == "传真 未知号码"
 
 
 async def test_agents_see_the_fax_list_pdf_and_pages(db_url: str, tmp_path: Path,

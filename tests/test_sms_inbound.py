@@ -45,9 +45,9 @@ async def test_a_new_sender_gets_a_draft_filled_from_the_text(api: Api) -> None:
     assert row["outcome"] == "draft" and row["sender"] == "+86139****9000"
     status, order = await api.call("agent", "GET", f"/api/v1/orders/{row['order_number']}")
     assert status == 200 and order["status"] == "draft" and order["channel"] == "sms"
-    assert "【短信原文】" in order["content"] and text in order["content"]
+    assert order["content"] == text  # once: the text is its own summary
     assert order["enterprise"]["phone"] == "139****9000"
-    assert order["history"][0]["data"]["enterprise"]["name"] == "来信 139****9000"
+    assert order["history"][0]["data"]["enterprise"]["name"] == "短信 139****9000"
     _, revealed = await api.call("agent", "POST", f"/api/v1/orders/{row['order_number']}/reveal-phone")
     assert revealed["phone"] == "13900139000"  # stored whole, shown masked
     assert order["suggestion"]["source"].startswith("sms:SM")
@@ -61,7 +61,7 @@ async def test_a_sender_name_instead_of_a_number_still_gets_a_draft(api: Api) ->
     assert row["outcome"] == "draft", row
     status, order = await api.call("agent", "GET", f"/api/v1/orders/{row['order_number']}")
     assert status == 200 and order["status"] == "draft" and order["enterprise"]["phone"] is None
-    assert order["history"][0]["data"]["enterprise"]["name"] == "来信 未知号码"
+    assert order["history"][0]["data"]["enterprise"]["name"] == "短信 未知号码"
 
 
 async def test_more_text_from_the_same_sender_is_appended_and_a_redelivery_changes_nothing(api: Api) -> None:

@@ -398,7 +398,7 @@ async def test_a_fax_drafts_pages_open_from_the_draft(site: Site) -> None:
     tif = await site.blobs.store(b"II*\x00 a fax page", kind="fax", media=sniff.TIFF, name="传真.tif")
     (site.blobs.files.roots["store"] / tif.location).unlink()  # written, then lost from the disk
     draft = NewOrder(channel=Channel.FAX, category=Category.HELP, received_at=site.clock(), draft=True,
-                     enterprise=Enterprise(name="来信 020****6666", phone="02088886666"), subject="传真来件（待确认）",
+                     enterprise=Enterprise(name="传真 020****6666", phone="02088886666"), subject="传真来件（待确认）",
                      content="华翔路施工", attachments=(pdf.id, tif.id))
     number = (await site.orders.create(draft, SYSTEM)).number
     page = await site.login("agent")

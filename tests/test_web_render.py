@@ -46,14 +46,14 @@ def test_search_terms_are_marked_longest_first_and_escaped() -> None:
 
 def test_common_validation_messages_are_explained_in_chinese() -> None:
     from callcenter.db.errors import VersionConflict
-    from callcenter.web.views_orders import error_text
+    from callcenter.web.messages import user_message
     from worksheet.errors import InvalidTransition, ValidationError
 
-    assert error_text(ValidationError("basis is required")) == "填写有误：请填写政策依据"
-    assert error_text(ValidationError("content is longer than 4000 characters")) == "填写有误：内容不能超过 4000 个字"
-    assert error_text(VersionConflict("20261123-0001", 3)).startswith("工单已被他人更新")
-    assert error_text(InvalidTransition("closed", "reply")).startswith("工单当前状态不允许此操作")
-    assert error_text(ValidationError("unknown unit 'x'")) == "填写有误：unknown unit 'x'"  # kept as written
+    assert user_message(ValidationError("basis is required")) == "填写有误：请填写政策依据"
+    assert user_message(ValidationError("content is longer than 4000 characters")) == "填写有误：内容不能超过 4000 个字"
+    assert user_message(VersionConflict("20261123-0001", 3)).startswith("工单已被他人更新")
+    assert user_message(InvalidTransition("closed", "reply")).startswith("工单当前状态不允许此操作")
+    assert user_message(ValidationError("unknown unit 'x'")) == "填写有误：所选单位不存在，请从列表中选择"
 
 
 def test_a_call_line_says_in_chinese_how_the_call_ended() -> None:

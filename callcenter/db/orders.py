@@ -232,6 +232,14 @@ class OrderRepository:
         return [Candidate(r.number, Status(r.status), r.enterprise_name, r.enterprise_phone,
                           f"{r.subject} {r.content}", r.received_at) for r in rows]
 
+    async def merged_into(self, number: str) -> list[str]:
+        """The numbers of the orders merged into ``number`` (few: the status index narrows it first)."""
+        query = (select(orders.c.number).where(orders.c.status == "merged",
+                                               orders.c.snapshot["merged_into"].as_string() == number)
+                 .order_by(orders.c.number))
+        async with self.engine.connect() as conn:
+            return [str(n) for n in (await conn.execute(query)).scalars()]
+
     async def _load(self, query: Select[Any], *, with_history: bool = True) -> list[WorkOrder]:
         """Run a (snapshot, version) query; attach to each order its events seq <= version."""
         async with self.engine.connect() as conn:

@@ -29,6 +29,7 @@ from worksheet.callerid import caller_number
 from worksheet.model import Channel
 
 from .convert import FaxDocument, FaxImageError, convert
+from .header import without_machine_headers
 from .ocr import OcrError, ocr_document
 from .receipts import FaxReceipt, FaxReceiptRepository
 
@@ -110,8 +111,9 @@ class FaxService:
             return
         documents = await self._store(data, doc)
         text = await self._recognise(receipt, doc)
+        # The receipt keeps the OCR text as read; the draft gets what the sender wrote.
         order = await draft_from_text(self.orders, self.extract, TextSource(
-            channel=Channel.FAX, sender=receipt.caller, text=text, received_at=receipt.received_at,
+            channel=Channel.FAX, sender=receipt.caller, text=without_machine_headers(text), received_at=receipt.received_at,
             subject="传真来件（待确认）", label="传真识别文本", empty=NO_TEXT,
             attachments=(documents["pdf"], documents["tiff"]), source=f"fax:{receipt.linkedid}",
             extra={"fax": {"linkedid": receipt.linkedid, "pages": doc.pages}}))

@@ -17,6 +17,8 @@ from worksheet.callerid import caller_number
 from worksheet.intake import NewOrder
 from worksheet.model import Category, Channel, Enterprise, WorkOrder
 
+# Until an agent writes the enterprise, the draft names the sender by the way the text came.
+SENDER = {Channel.SMS: "短信", Channel.FAX: "传真"}
 # (text, caller id, timed words) → DraftFields.to_json(); the speech pipeline's DraftExtractor.
 Extract = Callable[[str, str | None, Sequence[Any]], Awaitable[dict[str, Any]]]
 
@@ -28,7 +30,7 @@ class TextSource:
     text: str
     received_at: datetime
     subject: str  # until an agent writes one, e.g. "短信留言（待确认）"
-    label: str  # names the text in the content, e.g. "短信原文"
+    label: str  # names the source text beside the draft's form, e.g. "短信原文"
     empty: str  # the content when there is no text at all
     attachments: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -40,8 +42,8 @@ async def draft_from_text(orders: OrderService, extract: Extract | None, src: Te
     # drafted without one (a phone the order validation refuses would lose the fax or the message).
     phone = caller_number(src.sender)
     who = mask_phone(phone) if phone else "未知号码"  # the number itself is in the phone field
-    spec = NewOrder(channel=src.channel, category=Category.HELP, enterprise=Enterprise(name=f"来信 {who}",
-                    phone=phone), subject=src.subject, content=src.text.strip() or src.empty,
+    sender = Enterprise(name=f"{SENDER.get(src.channel, '来件')} {who}", phone=phone)
+    spec = NewOrder(channel=src.channel, category=Category.HELP, enterprise=sender, subject=src.subject, content=src.text.strip() or src.empty,
                     received_at=src.received_at, attachments=src.attachments, draft=True, extra=src.extra)
     order = await orders.create(spec, SYSTEM)
     if extract is None or not src.text.strip():
@@ -49,6 +51,7 @@ async def draft_from_text(orders: OrderService, extract: Extract | None, src: Te
     fields = await extract(src.text, phone, ())
     e = order.enterprise
     enterprise = {"name": e.name, "credit_code": e.credit_code, "contact_person": e.contact_person, "phone": e.phone}
-    changes = draft_changes(fields, src.text, enterprise, label=src.label, empty=src.empty)
-    suggestion = {"source": src.source, "text": src.text, "fields": fields, "empty": bool(fields.get("empty"))}
+    changes = draft_changes(fields, src.text, enterprise, label=src.label, empty=src.empty, written=True)
+    suggestion = {"source": src.source, "label": src.label, "text": src.text, "fields": fields,
+                  "empty": bool(fields.get("empty"))}
     return await orders.act(order.number, c.AmendDraft(actor=SYSTEM, changes=changes, suggestion=suggestion))

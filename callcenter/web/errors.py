@@ -2,7 +2,7 @@
 
 A typed error that reaches here (bad characters refused by the request hygiene, a validation
 error a page did not catch itself) keeps the status the API would give it; the page names the
-kind of problem in Chinese and never shows the English detail.
+kind of problem and the error's Chinese message (callcenter/web/messages.py), never the English detail.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from aiohttp import web
 from callcenter.http.disconnect import gone_response, went_away
 from callcenter.http.problems import status_for
 
+from .messages import user_message
 from .render import render
 from .session import Handler, is_page
 
@@ -22,7 +23,7 @@ log = logging.getLogger("zhitong.web")
 _CHINESE = re.compile("[\u4e00-\u9fff]")
 TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在", 405: "不支持的操作", 409: "操作冲突",
           413: "提交内容过大", 415: "不支持的文件类型", 422: "填写有误", 429: "操作过于频繁"}
-# A typed error that reaches a page untranslated: its status's explanation (never its English detail).
+# An HTTP error of aiohttp's own (English text) on a page: its status's explanation.
 DETAILS = {400: "请求中含有无法处理的内容（例如不可见的控制字符），请检查后重试。", 404: "没有找到，或您无权查看。",
            409: "内容已被他人更新或当前状态不允许此操作，请刷新页面后重试。",
            413: "提交的内容超过了大小限制。", 415: "只接受 PDF、图片、录音、Word/Excel 文档或 OFD 文件。",
@@ -49,4 +50,4 @@ async def page_errors_middleware(request: web.Request, handler: Handler) -> web.
             log.exception("page %s %s failed", request.method, request.path)
             return render(request, "error.html", status=500, title="系统出错", detail="请稍后重试；错误已记录。")
         return render(request, "error.html", status=status, title=TITLES.get(status, "出错了"),
-                      detail=DETAILS.get(status, ""))
+                      detail=user_message(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from worksheet.model import Category, Channel, Rating, Role, Status, Urgency
@@ -35,7 +36,7 @@ ACTION: Mapping[str, str] = {
 CLOCK: Mapping[str, str] = {"handling": "办理时限", "return": "退回时限", "redispatch": "重派时限",
                             "contact": "联系时限", "answer": "答复时限", "redo": "重办时限"}
 FIELD: Mapping[str, str] = {
-    "category": "类别", "urgency": "紧急程度", "enterprise_name": "企业名称", "contact_phone": "联系电话",
+    "category": "类别", "urgency": "紧急程度", "enterprise_name": "企业名称", "contact_phone": "联系电话", "contact_person": "联系人",
     "order_number": "工单号", "subject": "标题", "summary": "摘要", "suggested_unit": "建议承办单位",
 }
 
@@ -46,6 +47,17 @@ FORM_FIELD: Mapping[str, str] = {
     "text": "补充内容", "subject": "标题", "enterprise.name": "企业名称", "enterprise.phone": "联系电话",
     "enterprise.contact_person": "联系人", "lead_unit": "主办单位", "into": "合并目标工单", "note": "备注",
     "decision": "复核结论", "rating": "回访结果", "approve": "审批意见", "passed": "审核结论", "kind": "办理类型",
+    "enterprise.credit_code": "统一社会信用代码", "co_units": "协办单位", "amount": "办理时限天数", "channel": "渠道",
+    "category": "类别", "urgency": "紧急程度", "username": "用户名", "password": "密码", "role": "角色", "unit": "单位",
+    "title": "标题", "body": "正文", "keywords": "关键词", "name": "名称", "day": "日期", "status": "状态",
+}
+
+# Handling kinds and time limits of the SLA presets (worksheet/presets/*.json), as the dispatch form names them.
+HANDLING_KIND: Mapping[str, str] = {
+    "simple": "简单事项", "general": "一般事项", "complex": "复杂事项", "historical": "历史遗留问题",
+    "urgent": "紧急事项", "extended": "延期办理", "contact": "联系", "answer": "答复", "resolve": "办结",
+    "return": "退回", "redispatch": "重新派单", "redo": "重办", "authority": "职责确认",
+    "major_feedback": "重大事项反馈", "major_resolve": "重大事项办结", "consultation": "咨询答复",
 }
 
 
@@ -65,6 +77,13 @@ CALL_END: Mapping[str, str] = {
 # Why an inbound SMS could not be processed, by the error's class (the API keeps the English detail).
 SMS_FAILURE: Mapping[str, str] = {"ValidationError": "内容不符合工单要求", "InvalidTransition": "工单当前状态不允许",
                                   "OrderNotFound": "关联的工单不存在", "NotPermitted": "无权执行此操作"}
+
+
+def agent(member: object) -> str:
+    """A queue member as the page names it: "坐席 1001" for Asterisk's "Agent 1001" or "PJSIP/agent1001"."""
+    text = str(member or "")
+    digits = re.findall(r"\d+", text)
+    return f"坐席 {digits[-1]}" if digits else "坐席"
 
 
 def label(table: Mapping[str, str], value: object) -> str:

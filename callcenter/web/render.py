@@ -18,7 +18,7 @@ from callcenter.keys import CLOCK, DEMO
 from callcenter.sms.privacy import mask_phone
 
 from . import labels
-from .session import WEB_ACTOR, WEB_TOKEN, csrf_token
+from .session import WEB_ACTOR, WEB_TOKEN, WEB_UNIT_NAME, csrf_token
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SOON_S = 24 * 3600  # a deadline within a day is shown amber
@@ -54,7 +54,7 @@ def filesize(size: int) -> str:
 
 
 # Fields found at one place in the text; the subject and summary are drawn from all of it.
-HIGHLIGHTED = ("enterprise_name", "contact_phone", "order_number", "category", "urgency", "suggested_unit")
+HIGHLIGHTED = ("enterprise_name", "contact_phone", "contact_person", "order_number", "category", "urgency", "suggested_unit")
 
 
 def highlight(text: str, fields: dict[str, Any] | None) -> Markup:
@@ -85,7 +85,8 @@ _ENV.filters.update(when=when, mask=lambda v: mask_phone(v) if v else "", status
                     clock=lambda v: labels.label(labels.CLOCK, v), field=lambda v: labels.label(labels.FIELD, v),
                     percent=lambda v: "—" if v is None else f"{v:.1%}", filesize=filesize,
                     disposition=lambda v: labels.label(labels.CALL_DISPOSITION, v),
-                    call_end=lambda v: labels.label(labels.CALL_END, v))
+                    call_end=lambda v: labels.label(labels.CALL_END, v),
+                    kind=lambda v: labels.label(labels.HANDLING_KIND, v), agent=labels.agent)
 _ENV.globals.update(highlight=highlight, deadline_state=deadline_state)
 
 
@@ -94,7 +95,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
     token = request.get(WEB_TOKEN)
     page = _ENV.get_template(template).render(
         actor=actor, csrf=csrf_token(token) if token else "", now=request.app[CLOCK](), path=request.path,
-        demo=request.app.get(DEMO), **context)
+        demo=request.app.get(DEMO), unit_name=request.get(WEB_UNIT_NAME, ""), **context)
     return web.Response(text=page, content_type="text/html", charset="utf-8", status=status,
                         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
                                  "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "

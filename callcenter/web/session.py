@@ -17,7 +17,7 @@ from aiohttp import web
 
 from callcenter.auth.services import Session
 from callcenter.http.hygiene import is_streamed_form
-from callcenter.keys import AUTH, SECURE_COOKIES
+from callcenter.keys import AUTH, SECURE_COOKIES, UNITS
 from worksheet.model import Actor, Role
 
 COOKIE = "zt_session"
@@ -25,6 +25,7 @@ CSRF_FIELD = "_csrf"
 WEB_ACTOR = web.RequestKey("web_actor", Actor)
 WEB_TOKEN = web.RequestKey("web_token", str)
 WEB_SESSION = web.RequestKey("web_session", Session)
+WEB_UNIT_NAME = web.RequestKey("web_unit_name", str)  # the signed-in unit handler's unit, by name
 PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -58,6 +59,9 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         if not isinstance(sent, str) or not sent.isascii() or not hmac.compare_digest(sent, csrf_token(token)):
             raise web.HTTPForbidden(text="表单已失效（CSRF 校验失败），请刷新页面后重试")
     request[WEB_ACTOR], request[WEB_TOKEN], request[WEB_SESSION] = session.actor, token, session
+    if session.actor.unit:  # the header names the unit; its code is for programs
+        unit = await request.app[UNITS].get(session.actor.unit)
+        request[WEB_UNIT_NAME] = str(unit["name"]) if unit else ""
     return await handler(request)
 
 

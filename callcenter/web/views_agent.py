@@ -21,10 +21,11 @@ from worksheet.errors import WorksheetError
 from worksheet.model import Category, Role, Status, Urgency, WorkOrder
 
 from .forms import draft_changes, expected_version
+from .messages import user_message
 from .paging import Pager, paged
 from .render import render
 from .session import web_actor
-from .views_orders import error_text, load
+from .views_orders import latest_suggestion, load
 
 routes = web.RouteTableDef()
 AGENTS = (Role.AGENT, Role.SUPERVISOR)
@@ -86,20 +87,24 @@ async def calls_fragment(request: web.Request) -> web.Response:
 
 def _evidence(order: WorkOrder, files: list[Blob]) -> dict[str, Any]:
     """The newest suggestion's source text and fields, and the recording if there is one."""
-    suggestion = next((e.data["suggestion"] for e in reversed(order.history)
-                       if e.type == "amend-draft" and "suggestion" in e.data), None) or {}
+    suggestion = latest_suggestion(order)
     transcript = suggestion.get("transcript") or {}
     text = transcript.get("text") if isinstance(transcript, dict) else None
     audio = [f.id for f in files if f.kind == "recording" and f.area != "rejected"]
     return {"text": text if text is not None else suggestion.get("text") or "", "fields": suggestion.get("fields") or {},
+            "label": suggestion.get("label") or ("转写原文" if text is not None else "来源文本"),
             "source": suggestion.get("source") or "", "audio": audio[0] if audio else None,
             "empty": bool(suggestion.get("empty"))}
 
 
 async def draft_page(request: web.Request, order: WorkOrder, *, status: int = 200, flash: str = "",
-                     flash_kind: str = "ok") -> web.Response:
+                     flash_kind: str = "ok", typed: dict[str, Any] | None = None) -> web.Response:
+    """``typed``: the refused confirmation's changes, shown in the form instead of the stored draft."""
     actor = web_actor(request, *AGENTS)
     view = schemas.order_view(order, request.app[POLICY], request.app[CLOCK](), actor)
+    typed = typed or {}
+    view.update({k: v for k, v in typed.items() if k != "enterprise"})
+    view["enterprise"] = {**view["enterprise"], **typed.get("enterprise", {})}
     if order.enterprise.phone:  # the form shows the number in full so it can be corrected: a view to audit
         await request.app[AUDIT].record(actor, "view-phone", order.number, request.app[CLOCK](), "draft form")
     names = {str(u["code"]): str(u["name"]) for u in await request.app[UNITS].list()}
@@ -136,7 +141,8 @@ async def decide(request: web.Request) -> web.StreamResponse:
     except (WorksheetError, VersionConflict) as exc:
         current = await load(request, number)
         return await draft_page(request, current, status=409 if isinstance(exc, VersionConflict) else 422,
-                                flash=error_text(exc), flash_kind="error")
+                                flash=user_message(exc), flash_kind="error",
+                                typed=draft_changes(form) if decision == "confirm" else None)
     raise web.HTTPSeeOther(f"/orders/{order.number}?done={decision}")
 
 

@@ -11,6 +11,7 @@ from callcenter.keys import CALENDAR, CLOCK
 from worksheet.errors import ValidationError
 from worksheet.model import Role
 
+from .messages import user_message
 from .render import render
 from .session import web_actor
 
@@ -50,5 +51,5 @@ async def change(request: web.Request) -> web.Response:
             return await _page(request, flash=f"已删除 {day.isoformat()} 的调整")
         await request.app[CALENDAR].set(day, str(form.get("kind", "")), str(form.get("name", "")), by=actor.id)
     except ValidationError as exc:
-        return await _page(request, status=422, flash=f"填写有误（{exc}）", flash_kind="error")
+        return await _page(request, status=422, flash=user_message(exc), flash_kind="error")
     return await _page(request, flash=f"已保存：{day.isoformat()} {KIND_LABEL.get(str(form.get('kind')), '')}")

@@ -11,15 +11,18 @@ from markupsafe import Markup, escape
 
 from callcenter.db.errors import VersionConflict
 from callcenter.http.json_body import path_int
+from callcenter.knowledge.cli import CLI_USER
 from callcenter.knowledge.keys import KNOWLEDGE
 from callcenter.knowledge.model import Article, ArticleNotFound
 from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 from .forms import expected_version
+from .messages import user_message
 from .paging import paged
 from .render import render
 from .session import web_actor
+from .views_orders import unit_names
 
 routes = web.RouteTableDef()
 READERS = (Role.AGENT, Role.SUPERVISOR)
@@ -52,6 +55,7 @@ async def search(request: web.Request) -> web.Response:
         articles, pager = await paged(request, lambda limit, offset: kb.list(status=status, limit=limit, offset=offset))
         hits = [{"article": a, "title": a.title, "body": a.body} for a in articles]
     return render(request, "knowledge.html", query=query, hits=hits, statuses=STATUSES, pager=pager,
+                  status_names=dict(STATUSES), unit_names=await unit_names(request), imported_by=CLI_USER,
                   can_edit=actor.role in (Role.SUPERVISOR, Role.ADMIN))
 
 
@@ -84,7 +88,8 @@ async def edit_page(request: web.Request) -> web.Response:
     web_actor(request, Role.SUPERVISOR)
     article_id = _article_id(request)
     article = None if article_id is None else await _article(request, article_id)
-    return render(request, "knowledge_edit.html", article=article, statuses=STATUSES, error="")
+    return render(request, "knowledge_edit.html", article=article, statuses=STATUSES, error="",
+                  unit_names=await unit_names(request))
 
 
 @routes.post("/knowledge/{ref:new|\\d+}")
@@ -104,7 +109,8 @@ async def save(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=f"没有知识条目 {article_id}") from None
     except (ValidationError, VersionConflict) as exc:
         current = None if article_id is None else await _article(request, article_id)
-        message = "条目已被他人修改，请在最新版本上重新编辑" if isinstance(exc, VersionConflict) else f"填写有误（{exc}）"
+        message = "条目已被他人修改，请在最新版本上重新编辑" if isinstance(exc, VersionConflict) else user_message(exc)
         return render(request, "knowledge_edit.html", status=409 if isinstance(exc, VersionConflict) else 422,
-                      article=current, statuses=STATUSES, error=message, draft=_fields(form))
+                      article=current, statuses=STATUSES, error=message, draft=_fields(form),
+                      unit_names=await unit_names(request))
     raise web.HTTPSeeOther(f"/knowledge/{article.id}?saved=1")

@@ -8,7 +8,6 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.blobs.errors import FileTooLarge, UnknownAttachment, UnsupportedFile, UploadQuotaExceeded
 from callcenter.blobs.keys import BLOBS
 from callcenter.blobs.sniff import ACCEPTED
 from callcenter.db.errors import OrderNotFound, VersionConflict
@@ -18,12 +17,13 @@ from callcenter.keys import AUDIT, CALLS, CLOCK, ORDERS, POLICY, UNITS
 from callcenter.knowledge.keys import KNOWLEDGE
 from callcenter.orders import schemas
 from callcenter.orders.services import SearchQuery
-from worksheet.errors import InvalidTransition, NotPermitted, ValidationError, WindowClosed, WorksheetError
+from worksheet.errors import InvalidTransition, WorksheetError
 from worksheet.model import Category, Channel, Role, Urgency, WorkOrder
 
 from . import labels
 from .forms import command_body, expected_version
 from .labels import STATUS as STATUS_LABELS
+from .messages import user_message
 from .paging import paged
 from .render import render
 from .session import web_actor
@@ -33,43 +33,9 @@ routes = web.RouteTableDef()
 PAGE_SIZE = 50
 ORDER_NUMBER = re.compile(r"^\d{8}-\d{4}$")
 
-# Errors whose whole explanation is fixed (nothing of the English detail is shown).
-WHOLE: tuple[tuple[type[Exception], str], ...] = (
-    (UnsupportedFile, f"不支持的文件类型：只接受{ACCEPTED}"), (FileTooLarge, "附件过大或过多，请压缩或分次上传"),
-    (UploadQuotaExceeded, "今天上传但尚未登记的附件过多，请先登记工单"), (UnknownAttachment, "附件无效，请重新上传"),
-)
-# Chinese first, the domain's own (English) detail after it for the record.
-ERRORS: tuple[tuple[type[Exception], str], ...] = (
-    (VersionConflict, "工单已被他人更新，请刷新页面后重试"), (WindowClosed, "已超过时限，不能执行此操作"),
-    (NotPermitted, "您无权执行此操作"), (InvalidTransition, "工单当前状态不允许此操作"),
-    (ValidationError, "填写有误"), (WorksheetError, "操作未完成"),
-)
-
-
-_REQUIRED = re.compile(r"^(\S+) (?:is required|must be chosen)$")
-_TOO_LONG = re.compile(r"^(\S+) is longer than (\d+) characters$")
-
-
-def explain(message: str) -> str:
-    """The common validation messages in Chinese; anything else as the domain wrote it."""
-    if m := _REQUIRED.match(message):
-        return f"请填写{labels.label(labels.FORM_FIELD, m.group(1))}"
-    if m := _TOO_LONG.match(message):
-        return f"{labels.label(labels.FORM_FIELD, m.group(1))}不能超过 {m.group(2)} 个字"
-    if message.startswith("credit code"):
-        return f"统一社会信用代码有误：{message}"
-    return message
-
-
-def error_text(exc: Exception) -> str:
-    if whole := next((text for kind, text in WHOLE if isinstance(exc, kind)), None):
-        return whole
-    prefix = next(text for kind, text in ERRORS if isinstance(exc, kind))
-    return f"{prefix}：{explain(str(exc))}"
-
-
 async def order_page(request: web.Request, order: WorkOrder, *, status: int = 200, flash: str = "",
-                     flash_kind: str = "ok", reveal: bool = False) -> web.Response:
+                     flash_kind: str = "ok", reveal: bool = False, entered: dict[str, str] | None = None) -> web.Response:
+    """``entered``: the refused action's form as typed (with "_action"), shown again in that form."""
     actor = web_actor(request)
     view = schemas.order_view(order, request.app[POLICY], request.app[CLOCK](), actor)
     units = await request.app[UNITS].list()
@@ -80,9 +46,26 @@ async def order_page(request: web.Request, order: WorkOrder, *, status: int = 20
     # Who saw this order's full phone number: for supervisors, the other half of masking.
     audit = await request.app[AUDIT].list(subject=order.number) if actor.role in (Role.SUPERVISOR, Role.ADMIN) else []
     files = await request.app[BLOBS].for_order(order)
+    # Only agents and supervisors see drafts: the orders merged into this one are theirs to follow.
+    merged = await request.app[ORDERS].orders.merged_into(order.number) if actor.role != Role.UNIT_HANDLER else []
     return render(request, "order.html", status=status, order=view, units=units, calls=related, flash=flash, files=files,
                   flash_kind=flash_kind, reveal=reveal, preset=request.app[POLICY].preset(order.preset),
-                  kb_hits=kb_hits, names={u["code"]: u["name"] for u in units}, audit=audit)
+                  kb_hits=kb_hits, names={u["code"]: u["name"] for u in units}, audit=audit, merged=merged,
+                  entered=entered or {},
+                  suggested_unit=suggested_unit(order, {str(u["code"]) for u in units}))
+
+
+def latest_suggestion(order: WorkOrder) -> dict[str, Any]:
+    """The newest extraction suggestion on a draft (its source text and fields), or {}."""
+    return next((e.data["suggestion"] for e in reversed(order.history)
+                 if e.type == "amend-draft" and isinstance(e.data.get("suggestion"), dict)), None) or {}
+
+
+def suggested_unit(order: WorkOrder, known: set[str]) -> str:
+    """The unit the extraction suggested, preselected in the dispatch form (when it still exists)."""
+    found = (latest_suggestion(order).get("fields") or {}).get("suggested_unit")
+    code = str(found.get("value") or "") if isinstance(found, dict) else ""
+    return code if code in known else ""
 
 
 async def unit_names(request: web.Request) -> dict[str, str]:
@@ -119,8 +102,9 @@ async def act(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text=f"没有工单 {number}，或您无权查看") from None
     except (WorksheetError, VersionConflict) as exc:
         current = await load(request, number)
+        typed = {str(k): str(v) for k, v in form.items() if k not in ("_csrf", "version")} | {"_action": action}
         return await order_page(request, current, status=409 if isinstance(exc, VersionConflict | InvalidTransition)
-                                else 422, flash=error_text(exc), flash_kind="error")
+                                else 422, flash=user_message(exc), flash_kind="error", entered=typed)
     target = str(form.get("next", "")) or f"/orders/{order.number}"
     raise web.HTTPSeeOther(f"{target}?done={action}" if target.startswith("/") else f"/orders/{order.number}")
 
@@ -165,7 +149,7 @@ async def create(request: web.Request) -> web.Response:
     try:
         form, files = await form_with_files(request, actor)
     except WorksheetError as exc:
-        return _new_page(request, status=status_for(exc) or 422, error=error_text(exc), form={})
+        return _new_page(request, status=status_for(exc) or 422, error=user_message(exc), form={})
     body: dict[str, Any] = {key: form.get(key, "").strip() for key in ("channel", "category", "urgency", "subject",
                                                                        "content")}
     body["enterprise"] = {k: form.get(f"enterprise_{k}", "").strip() or None
@@ -175,7 +159,7 @@ async def create(request: web.Request) -> web.Response:
     try:
         order = await request.app[ORDERS].create(schemas.new_order(body, request.app[CLOCK]()), actor)
     except WorksheetError as exc:
-        return _new_page(request, status=422, error=error_text(exc), form=form)
+        return _new_page(request, status=422, error=user_message(exc), form=form)
     raise web.HTTPSeeOther(f"/orders/{order.number}?done=create")
 
 

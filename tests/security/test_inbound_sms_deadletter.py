@@ -126,7 +126,7 @@ async def test_a_supervisor_sees_dead_letters_and_sends_them_back(stage: Stage) 
     assert status == 200 and all(r["outcome"] == "dead_letter" for r in data["items"])
     assert listed["sender"] == "+86139****9000" and listed["last_error"] == "RuntimeError"
     board = await stage.send("boss", "GET", "/supervisor")
-    assert board.status == 200 and "无法自动处理的来信短信" in board.text and "重新处理" in board.text
+    assert board.status == 200 and "无法自动处理的收到短信" in board.text and "重新处理" in board.text
     assert "+86139****9000" in board.text and DIGITS not in board.text and "RuntimeError" not in board.text
     path = f"/api/v1/sms/inbound/{dead['id']}/retry"
     assert (await stage.api.call("agent", "POST", path))[0] == 403

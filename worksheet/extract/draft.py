@@ -9,6 +9,7 @@ from worksheet.callerid import caller_number
 
 from . import classify
 from .catalogue import DispatchCatalogue
+from .contact import find_contact
 from .directory import EnterpriseDirectory
 from .numbers import as_order_number, as_phone, digit_runs
 from .text import Compact, clean, is_blank, with_audio
@@ -83,6 +84,12 @@ def extract_draft(
         elif entry and entry.mobile:
             contact_phone = FieldValue(entry.mobile, 0.35, None)
 
+    contact_person = NOTHING
+    # Where the ASR put a space between words: a name may end there even without punctuation.
+    breaks = frozenset(k for k in range(1, len(ct)) if c.index[k] - c.index[k - 1] > 1)
+    if found := find_contact(masked, breaks):
+        contact_person = field(found[0], found[1], found[2])
+
     cat, cat_conf, cat_at = classify.category(masked)
     urg, urg_conf, urg_at = classify.urgency(masked, cat)
 
@@ -103,6 +110,7 @@ def extract_draft(
         urgency=field(urg, urg_conf, urg_at),
         enterprise_name=enterprise,
         contact_phone=contact_phone,
+        contact_person=contact_person,
         order_number=order_number,
         suggested_unit=suggested_unit,
         subject=subject,

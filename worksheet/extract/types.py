@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any
 
 FIELDS = (
-    "category", "urgency", "enterprise_name", "contact_phone",
+    "category", "urgency", "enterprise_name", "contact_phone", "contact_person",
     "order_number", "suggested_unit", "subject", "summary",
 )
 
@@ -60,6 +60,7 @@ class DraftFields:
     urgency: FieldValue = NOTHING
     enterprise_name: FieldValue = NOTHING
     contact_phone: FieldValue = NOTHING
+    contact_person: FieldValue = NOTHING
     order_number: FieldValue = NOTHING
     suggested_unit: FieldValue = NOTHING
     subject: FieldValue = NOTHING
