@@ -62,6 +62,9 @@ class Site:
         await page.fill("input[name=username]", username)
         await page.fill("input[name=password]", PASSWORD)
         await page.click("button[type=submit]")
+        # Under load the login's redirect can still be on its way when the click returns, and the
+        # next navigation would then find no session yet: wait until the page has left /login.
+        await page.wait_for_url(lambda url: "/login" not in url)
         await page.wait_for_load_state()
         return page
 

@@ -12,7 +12,6 @@ from callcenter.keys import AUTH
 from callcenter.orders.services import SYSTEM
 from tests.api_helpers import PASSWORD
 from tests.browser import Site, screenshot, start_site
-from tests.browser_login import login
 from worksheet import commands as c
 from worksheet.intake import NewOrder
 from worksheet.model import Actor, Category, Channel, Enterprise, Role
@@ -39,7 +38,7 @@ async def rows(page: Page, within: str) -> list[str]:
 
 async def test_the_draft_queue_pages_and_later_pages_say_there_is_news(site: Site) -> None:
     numbers = [await create(site, i, draft=True) for i in range(45)]
-    page = await login(site, "agent")
+    page = await site.login("agent")
     first = await rows(page, "#drafts")
     assert first == numbers[::-1][:20]  # newest first
     assert await page.inner_text("#drafts .page-of") == "第 1 / 3 页，共 45 条"
@@ -70,7 +69,7 @@ async def test_the_draft_queue_pages_and_later_pages_say_there_is_news(site: Sit
 async def test_hostile_page_numbers_are_a_clear_400_or_clamped(site: Site) -> None:
     for i in range(25):
         await create(site, i, draft=True)
-    page = await login(site, "agent")
+    page = await site.login("agent")
     for bad in ("abc", "1.5", "１", "²", "9" * 40):
         response = await page.goto(site.url(f"/agent?page={bad}"))
         assert response is not None and response.status == 400, bad
@@ -89,7 +88,7 @@ async def test_hostile_page_numbers_are_a_clear_400_or_clamped(site: Site) -> No
 async def test_order_search_pages_keep_the_filters(site: Site) -> None:
     for i in range(58):
         await create(site, i, draft=i >= 5)  # 53 drafts (search shows 50 a page), 5 registered
-    page = await login(site, "boss")
+    page = await site.login("boss")
     await page.goto(site.url("/orders?status=draft&q=诉求"))
     assert "第 1 / 2 页，共 53 条" in await page.inner_text(".pager")
     await page.click(".pager a[rel=next]")
@@ -107,7 +106,7 @@ async def test_the_board_pages_each_list_on_its_own(site: Site) -> None:
         await site.orders.act(number, c.Return(actor=Actor("jtj", Role.UNIT_HANDLER, site.units["区交通运输局"]),
                                                reason="不属于本单位职责", basis="三定方案"))
         returned.append(number)
-    page = await login(site, "boss")
+    page = await site.login("boss")
     assert len(await rows(page, "#registered")) == 10 and len(await rows(page, "#returned")) == 10
     await page.click("#returned a[rel=next]")
     await page.click("#registered a[rel=next]")
@@ -125,7 +124,7 @@ async def test_the_unit_inbox_pages_soonest_deadline_first(site: Site) -> None:
         numbers.append(await create(site, i))
         await site.orders.act(numbers[-1], c.Dispatch(actor=AGENT, lead_unit=site.units["区交通运输局"]))
         site.clock.now = site.clock.now.replace(minute=(i + 1) % 60, hour=9 + (i + 1) // 60)
-    page = await login(site, "jtj")
+    page = await site.login("jtj")
     first = await rows(page, "#inbox")
     assert first == numbers[:20]  # the oldest dispatch has the soonest deadline
     await page.click(".pager a[rel=next]")
@@ -138,7 +137,7 @@ async def test_users_and_knowledge_lists_page(site: Site) -> None:
     await auth.add_user("root", PASSWORD, "admin")
     for i in range(25):
         await auth.add_user(f"agent{i:02d}", PASSWORD, "agent")
-    page = await login(site, "root")
+    page = await site.login("root")
     await page.goto(site.url("/admin/users"))
     assert "共 30 条" in await page.inner_text(".pager")
     assert await page.locator("tr[data-user]").count() == 20

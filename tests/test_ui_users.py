@@ -11,7 +11,6 @@ from playwright.async_api import Page
 from callcenter.keys import AUDIT, AUTH
 from tests.api_helpers import PASSWORD
 from tests.browser import Site, screenshot, start_site
-from tests.browser_login import login
 
 WIDTHS = (1024, 1366)
 
@@ -32,8 +31,8 @@ async def shots(page: Page, name: str) -> None:
 
 
 async def test_an_admin_edits_a_user_keeping_the_form_on_an_error(site: Site) -> None:
-    admin = await login(site, "root")
-    agent = await login(site, "agent")
+    admin = await site.login("root")
+    agent = await site.login("agent")
     await admin.goto(site.url("/admin/users"))
     await shots(admin, "users-list")
     # Adding a unit handler without a unit: refused in Chinese, and the form keeps what was typed.
@@ -72,8 +71,8 @@ async def test_an_admin_edits_a_user_keeping_the_form_on_an_error(site: Site) ->
 
 
 async def test_an_admin_resets_a_password(site: Site) -> None:
-    admin = await login(site, "root")
-    agent = await login(site, "agent")
+    admin = await site.login("root")
+    agent = await site.login("agent")
     await admin.goto(site.url("/admin/users/agent"))
     await admin.fill("#reset-password input[name=password]", "reset-by-admin-1")
     await admin.fill("#reset-password input[name=password_again]", "reset-by-admin-2")
@@ -98,8 +97,8 @@ async def submit_password(page: Page, current: str, new: str) -> str:
 
 
 async def test_a_user_changes_their_own_password_from_the_header(site: Site) -> None:
-    page = await login(site, "boss")
-    elsewhere = await login(site, "boss")
+    page = await site.login("boss")
+    elsewhere = await site.login("boss")
     await page.click("header a.own-password")
     await page.wait_for_url("**/account/password")
     await shots(page, "own-password")

@@ -41,6 +41,7 @@ class GroupCommit:
         self.max_batch = max_batch
         self._pending: list[_Item] = []
         self._draining = False
+        self._drainer: asyncio.Task[None] | None = None  # the loop keeps only a weak reference
 
     async def add(self, day: date, build: Build) -> WorkOrder:
         loop = asyncio.get_running_loop()
@@ -49,7 +50,7 @@ class GroupCommit:
         if not self._draining:
             # No long-lived task to manage: whoever finds nobody draining drains, then stops.
             self._draining = True
-            loop.create_task(self._drain())
+            self._drainer = loop.create_task(self._drain())
         return await item.future
 
     async def _drain(self) -> None:
