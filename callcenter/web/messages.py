@@ -47,9 +47,6 @@ PREFIX: Mapping[str, str] = {"validation-failed": "填写有误：", "invalid-cr
 GENERAL = "提交的内容不符合要求，请检查后重试"
 FALLBACK = "操作未完成，请检查后重试"
 
-PERIOD: Mapping[str, str] = {"day": "日报", "week": "周报", "month": "月报", "quarter": "季报"}
-PERIOD_EXAMPLE: Mapping[str, str] = {"day": "2026-11-23", "week": "2026-11-23 或 2026-W48", "month": "2026-11",
-                                     "quarter": "2026-Q4"}
 
 
 def field(name: str) -> str:
@@ -86,12 +83,8 @@ VALIDATION: tuple[tuple[re.Pattern[str], Explain], ...] = tuple((re.compile(p), 
      lambda m: f"含有国家标准不允许的字符：{m[1]}"),
     (r"^credit code check character is '(.)', expected '(.)'$",
      lambda m: f"校验位有误：末位为 {m[1]}，按前 17 位计算应为 {m[2]}"),
-    (r"^period must be one of", lambda m: "请选择报表周期（日报、周报、月报或季报）"),
-    (r"^date '.*' does not fit period=(\w+)", lambda m: f"日期与周期不符：{PERIOD.get(m[1], '')}的日期应写作"
-                                                        f" {PERIOD_EXAMPLE.get(m[1], '2026-11-23')}"),
-    (r"^date '.*': ISO year (\d+) has no week (\d+)$", lambda m: f"{m[1]} 年没有第 {m[2]} 周"),
-    (r"^date '.*': year must be between (\d+) and (\d+)$", lambda m: f"年份应在 {m[1]}–{m[2]} 之间"),
-    (r"^date '.*' is not a calendar date", lambda m: "日期不存在，请检查年月日"),
+    # The report periods' own messages are Chinese, but this one lists the API's codes as well.
+    (r"^统计周期“(.*)”无法识别", lambda m: f"统计周期“{m[1]}”无法识别，请选择日报、周报、月报、季报或年报"),
     (r"^day must lie between (\d+) and (\d+)$", lambda m: f"日期应在 {m[1]}–{m[2]} 年之间"),
     (r"^name is required \(at most (\d+) characters\)", lambda m: f"请填写名称（不超过 {m[1]} 个字），如 春节 或 春节调休"),
 ))
@@ -99,11 +92,11 @@ VALIDATION: tuple[tuple[re.Pattern[str], Explain], ...] = tuple((re.compile(p), 
 
 def explain(detail: str) -> str:
     """A validation detail in Chinese; a wording not listed here gets the general sentence."""
-    if _CJK.search(detail) and not _LATIN_WORD.search(detail):
-        return detail  # written in Chinese already (e.g. the report periods')
     for pattern, say in VALIDATION:
         if m := pattern.match(detail):
             return say(m)
+    if _CJK.search(detail) and not _LATIN_WORD.search(detail):
+        return detail  # written in Chinese already (e.g. the report periods')
     return GENERAL
 
 

@@ -14,6 +14,7 @@ from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 from . import labels
+from .messages import user_message
 from .render import render
 from .session import web_actor
 
@@ -43,7 +44,7 @@ async def page(request: web.Request) -> web.Response:
     except ValidationError as exc:
         # The form again, with what was typed and why it was refused (the period is kept as chosen).
         typed = {"kind": request.query.get("period", ""), "key": request.query.get("date", "")}
-        return render(request, "reports.html", status=422, error=str(exc), report=None, period=typed,
+        return render(request, "reports.html", status=422, error=user_message(exc), report=None, period=typed,
                       kinds=KINDS)
     data = report.to_json()
     received = data["received"]
