@@ -157,6 +157,7 @@ async def seed(site: Site, shared_dir: Path) -> dict[str, list[str]]:
         "/orders/{number}": [registered, dispatched, handling, replied, closed, returned, extension, carded, drafts[0]],
         "/agent/drafts/{number}": drafts[:1],
         "/knowledge/{ref}": ["new", str(article.id)],
+        "/admin/users/{username}": ["agent"],  # the edit page
     }
 
 

@@ -9,11 +9,13 @@ from callcenter.auth.http import SESSION, actor_of, require_roles, required_stri
 from callcenter.auth.tokens import digest
 from callcenter.db.users import User
 from callcenter.http.json_body import json_object, json_response, query_int
+from callcenter.http.query_params import page
 from callcenter.keys import AUTH, TRUSTED_PROXIES
 from worksheet.model import Role
 
 routes = web.RouteTableDef()
 MAX_PAGE = 500
+MAX_OFFSET = 10**9
 
 
 def user_view(user: User) -> dict[str, object]:
@@ -25,7 +27,7 @@ def user_view(user: User) -> dict[str, object]:
 async def list_users(request: web.Request) -> web.Response:
     """A page of users (by role, then username): limit 1–500 (default 50), offset ≥ 0."""
     require_roles(request, Role.ADMIN)
-    limit, offset = query_int(request, "limit", 50, 1, MAX_PAGE), query_int(request, "offset", 0, 0, 10**9)
+    limit, offset = query_int(request, "limit", 50, 1, MAX_PAGE), query_int(request, "offset", 0, 0, MAX_OFFSET)
     users, total = await request.app[AUTH].accounts.page(limit=limit, offset=offset)
     return json_response({"items": [user_view(u) for u in users], "total": total, "limit": limit, "offset": offset})
 
@@ -89,8 +91,7 @@ OPENAPI_SCHEMAS = {
 OPENAPI_PATHS = {
     "/api/v1/users": {
         "get": {"summary": "Users, by role then username, a page at a time (admin)", "parameters": [
-            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 50}},
-            {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}],
+            p.to_openapi() for p in page(limit=50, max_limit=MAX_PAGE, max_offset=MAX_OFFSET)],
             "responses": {"200": {"description": "users", "content": _json({"$ref": "#/components/schemas/UserList"})},
                           **_ERRORS}},
         "post": {"summary": "Add a user (admin; audited by the caller's token)", "requestBody": {"required": True, "content": _json({
