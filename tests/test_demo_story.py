@@ -30,7 +30,6 @@ from worksheet.model import Status
 
 SH = ZoneInfo("Asia/Shanghai")
 SUNDAY = datetime(2026, 11, 22, 10, 0, tzinfo=SH)  # outside the calling windows: the demo dials the survey itself
-TRANSCRIPT = "【转写原文】"
 # The first voice message's draft against its clip's reference, on the 8 kHz recording the
 # simulated PBX leaves: 8.3 % in every run so far (设于 heard as 设立与); the bound leaves room for
 # the model's order-dependent decoding. (The second message, "怎么会这样", came out at 0 % or 40 %.)
@@ -116,7 +115,10 @@ async def test_the_story_is_varied_bounded_and_its_voices_are_real(
         if job is None or job["kind"] != "message":
             continue
         assert order.attachments  # the recording
-        text = order.content.split(TRANSCRIPT, 1)[1]
+        # the transcript the draft was filled in from (the content is the tidied text alone when
+        # that says it all)
+        text = next(e.data["suggestion"]["transcript"]["text"] for e in reversed(order.history)
+                    if e.type == "amend-draft" and "suggestion" in e.data)
         messages.append((order, text))
     assert len(messages) == 2
     first, text = messages[0]

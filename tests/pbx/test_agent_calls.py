@@ -11,7 +11,7 @@ import urllib.request
 from typing import Any
 
 from tests.pbx.audio import measure
-from tests.pbx.test_messages import draft_numbers, new_drafts
+from tests.pbx.test_messages import draft_numbers, new_drafts, transcript_of
 from tests.pbx.world import World
 
 CALLER_CLIP = "common_voice_zh-CN_18641876"
@@ -146,7 +146,7 @@ def test_no_agent_logged_in_the_caller_hears_agents_are_busy_and_leaves_a_messag
         record = call_record(world, "13800138104")
         assert record["order_number"], record
         order = world.app.wait_for(f"/api/v1/orders/{record['order_number']}",
-                                   lambda o: "【转写原文】" in o["content"], timeout=120)
+                                   lambda o: transcript_of(o) is not None, timeout=120)
         assert_transcribed(world, order)
         path = record.get("ivr_path") or []
         assert "agent" in path and "agents-busy" in path, path  # told why, then asked for a message
