@@ -69,6 +69,15 @@ def test_every_query_parameter_is_typed_or_says_why_it_is_free_text() -> None:
     assert limits and all(s["type"] == "integer" and "minimum" in s and "maximum" in s for s in limits)
 
 
+def test_every_list_that_takes_a_limit_declares_its_offset() -> None:
+    names: dict[str, set[str]] = {}
+    for path, _, p in query_params():
+        names.setdefault(path, set()).add(p["name"])
+    paged = {path for path, n in names.items() if "limit" in n}
+    assert {"/api/v1/kb", "/api/v1/faxes", "/api/v1/users", "/api/v1/orders"} <= paged
+    assert [path for path in paged if "offset" not in names[path]] == []
+
+
 def test_every_enum_is_the_domains() -> None:
     enums = {(path, p["name"]): enum_of(p) for path, _, p in query_params() if enum_of(p)}
     assert enums == DOMAIN

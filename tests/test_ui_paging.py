@@ -1,5 +1,6 @@
 """Paged lists in Chromium: the draft queue, the unit's inbox, the supervisor's board, order search,
-knowledge and users — longer than one page, hostile page numbers, live updates beside paging."""
+knowledge, users and the board's SMS/fax/callback problem lists — longer than one page, hostile page
+numbers, live updates beside paging."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Page
+from sqlalchemy import insert
 
-from callcenter.keys import AUTH
+from callcenter.db.tables import callback_jobs, sms_inbound, sms_outbox
+from callcenter.keys import AUTH, FAXES
 from callcenter.orders.services import SYSTEM
 from tests.api_helpers import PASSWORD
 from tests.browser import Site, screenshot, start_site
@@ -150,3 +153,55 @@ async def test_users_and_knowledge_lists_page(site: Site) -> None:
     await page.goto(site.url("/knowledge?page=2"))
     assert await page.locator(".kb-hits > li").count() == 3
     assert await page.get_attribute(".kb-hits", "start") == "21"
+
+
+async def board_problems(site: Site) -> None:
+    """13 unanswered callback surveys, 12 inbound SMS the system gave up on, 11 undelivered SMS, 3 failed faxes."""
+    now, engine = site.clock(), site.app[FAXES].receipts.engine
+    async with engine.begin() as conn:
+        await conn.execute(insert(callback_jobs), [
+            {"order_number": f"20261123-{i:04d}", "cycle": 1, "phone": f"1390013{i:04d}", "status": "unreachable",
+             "attempts": 3, "due_at": now, "last_outcome": "sms_unanswered", "created_at": now, "updated_at": now}
+            for i in range(13)])
+        await conn.execute(insert(sms_inbound), [
+            {"message_sid": f"SM{i:03d}", "sender": f"1370013{i:04d}", "recipient": "12345", "body": f"第{i}条短信",
+             "received_at": now, "outcome": "dead_letter", "attempts": 5, "last_error": "OrderNotFound: gone"}
+            for i in range(12)])
+        await conn.execute(insert(sms_outbox), [
+            {"idempotency_key": f"k{i}", "template": "received", "params": {}, "to_phone": f"1360013{i:04d}",
+             "body": f"您的诉求已受理{i}", "status": "undelivered", "attempts": 1, "next_attempt_at": now,
+             "created_at": now, "updated_at": now} for i in range(11)])
+    for i in range(3):
+        await site.app[FAXES].receipts.record(linkedid=f"fax-{i}", caller="13500135000", status="failed", pages=0,
+                                              fax_status="FAILED", file=None, error="fax not received", now=now)
+
+
+async def test_the_boards_problem_lists_page_with_true_totals(site: Site) -> None:
+    await board_problems(site)
+    page = await site.login("boss")
+    counts = {key: await page.inner_text(f"#{key} h2 .count")
+              for key in ("unreachable", "dead-sms", "sms-problems", "fax-problems")}
+    assert counts == {"unreachable": "13", "dead-sms": "12", "sms-problems": "11", "fax-problems": "3"}
+    assert await page.inner_text("#unreachable .page-of") == "第 1 / 2 页，共 13 条"
+    assert await page.locator("#unreachable tr[data-row]").count() == 10
+    assert await page.locator("#fax-problems .pager").count() == 0  # one page: no pager
+    text = await page.inner_text("main")
+    assert "短信未回复" in text and "未送达" in text and "接收失败" in text and "关联的工单不存在" in text
+    assert "sms_unanswered" not in text and "undelivered" not in text and "13900130000" not in text
+    assert "13500135000" not in text and "13600130000" not in text  # numbers masked
+    await page.click("#unreachable a[rel=next]")
+    await page.wait_for_url("**/supervisor?unreachable_page=2#unreachable")
+    assert await page.locator("#unreachable tr[data-row]").count() == 3
+    await page.click("#dead-sms a[rel=next]")
+    assert "unreachable_page=2" in page.url and "dead_sms_page=2" in page.url  # paging one keeps the other
+    assert await page.locator("#unreachable tr[data-row]").count() == 3
+    assert await page.locator("#dead-sms tr[data-row]").count() == 2
+    await page.click("#sms-problems a[rel=next]")
+    assert await page.locator("#sms-problems tr[data-row]").count() == 1
+    assert await page.locator("#dead-sms tr[data-row]").count() == 2
+    await page.set_viewport_size({"width": 1024, "height": 900})
+    await screenshot(page, "paging-board-problems-1024")
+    response = await page.goto(site.url("/supervisor?unreachable_page=abc"))
+    assert response is not None and response.status == 400 and "页码必须是数字" in await page.inner_text("main")
+    await page.goto(site.url("/supervisor?fax_problems_page=99&dead_sms_page=2"))
+    assert page.url.endswith("/supervisor?dead_sms_page=2#fax-problems")  # past the end: the last page

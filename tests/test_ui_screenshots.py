@@ -8,6 +8,7 @@ one role. On each rendered page:
 - buttons, badges and short table cells (numbers, phones, states, times, actions) stay on one line,
   and no button is hidden in a table's scroll area (the actions of a row are in view);
 - the parts of a one-line form (button, result message, hint) do not touch or overlap.
+- the page header (brand, menu, user box with 修改密码/退出) is a single line, nothing cut off.
 Screenshots: test-artifacts/screenshots/layout-<role>-<page>-<width>.png.
 """
 
@@ -83,6 +84,17 @@ LAYOUT_CHECKS = r"""() => {
     const blocky = [...td.children].filter(visible)
       .some((k) => ["block", "grid", "flex", "list-item", "table"].includes(getComputedStyle(k).display));
     if (!blocky && rows(td) > 1) problems.push(`cell wraps: ${name(td)}`);
+  }
+  const header = document.querySelector("header.top");
+  const parts = header ? [...header.querySelectorAll(".brand, nav a, .who > *")].filter(visible) : [];
+  for (const el of parts) {
+    const box = el.getBoundingClientRect(), edge = header.getBoundingClientRect();
+    if (rows(el) > 1) problems.push(`header item wraps: ${name(el)}`);
+    if (box.right > edge.right + 1) problems.push(`header item cut off: ${name(el)}`);
+  }
+  const boxes = parts.map((el) => el.getBoundingClientRect());
+  if (boxes.length && Math.max(...boxes.map((b) => b.top)) >= Math.min(...boxes.map((b) => b.bottom))) {
+    problems.push(`header on more than one line: ${parts.map(name).join(" / ")}`);
   }
   for (const form of document.querySelectorAll(".inline-form")) {
     const parts = [...form.children].filter(visible).filter((k) => k.tagName !== "INPUT" || k.type !== "hidden");

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.db.claims import claim
+from callcenter.db.counting import count_rows, one_of
 from callcenter.db.engine import write_transaction
 from callcenter.sms.privacy import mask_phone
 from worksheet.callbacks import CallingWindows, Outcome, Retry, RetryPolicy, SmsSurvey, Unreachable
@@ -111,17 +112,16 @@ class CallbackJobRepository:
                                       .order_by(t.c.due_at, t.c.id))
             return [CallbackJob.from_row(r) for r in rows]
 
-    async def list(self, status: str | None = None, *, limit: int | None = None) -> list[CallbackJob]:
+    async def list(self, status: str | None = None, *, limit: int | None = None, offset: int = 0) -> list[CallbackJob]:
         t = callback_jobs
-        query = select(t).order_by(t.c.due_at, t.c.id)
-        if status is not None:
-            if status not in STATUSES:
-                raise ValidationError(f"unknown callback job status '{status}' (expected one of {', '.join(STATUSES)})")
-            query = query.where(t.c.status == status)
+        query = select(t).where(*_with_status(status)).order_by(t.c.due_at, t.c.id).offset(offset)
         if limit is not None:
             query = query.limit(limit)
         async with self.engine.connect() as conn:
             return [CallbackJob.from_row(r) for r in await conn.execute(query)]
+
+    async def count(self, status: str | None = None) -> int:
+        return await count_rows(self.engine, callback_jobs, *_with_status(status))
 
     async def _one(self, where: Any) -> CallbackJob | None:
         async with self.engine.connect() as conn:
@@ -232,3 +232,9 @@ class CallbackJobRepository:
                 return None
             row = (await conn.execute(select(t).where(t.c.id == job.id))).one()
         return CallbackJob.from_row(row)
+
+
+def _with_status(status: str | None) -> list[Any]:
+    if status is not None and status not in STATUSES:
+        raise ValidationError(f"unknown callback job status '{status}' (expected one of {', '.join(STATUSES)})")
+    return one_of(callback_jobs.c.status, status)

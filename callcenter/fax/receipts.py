@@ -6,6 +6,7 @@ same fax, and a node that died mid-OCR leaves a row that `requeue_processing` pu
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.db.claims import claim
+from callcenter.db.counting import count_rows, one_of
 from callcenter.db.engine import write_transaction
 from callcenter.db.tables import fax_receipts
 from callcenter.sms.privacy import mask_phone
@@ -96,10 +98,13 @@ class FaxReceiptRepository:
             row = (await conn.execute(select(fax_receipts).where(fax_receipts.c.id == receipt_id))).first()
         return None if row is None else FaxReceipt.from_row(row)
 
-    async def list(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> list[FaxReceipt]:
+    async def list(self, *, status: str | Collection[str] | None = None, limit: int = 100,
+                   offset: int = 0) -> list[FaxReceipt]:
+        """Newest first; ``status`` one state or any of several."""
         t = fax_receipts
-        query = select(t).order_by(t.c.id.desc()).limit(limit).offset(offset)
-        if status:
-            query = query.where(t.c.status == status)
+        query = select(t).where(*one_of(t.c.status, status)).order_by(t.c.id.desc()).limit(limit).offset(offset)
         async with self.engine.connect() as conn:
             return [FaxReceipt.from_row(r) for r in await conn.execute(query)]
+
+    async def count(self, *, status: str | Collection[str] | None = None) -> int:
+        return await count_rows(self.engine, fax_receipts, *one_of(fax_receipts.c.status, status))

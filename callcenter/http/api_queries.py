@@ -64,5 +64,4 @@ REPORTS = (
             "containing its first day (quarter + 2026-12 = 2026-Q4). Default: today", "2026-Q4"),
 )
 SUPERVISION = (pattern("month", r"^\d{4}-(0[1-9]|1[0-2])$", "the month (default this month, Asia/Shanghai)", "2026-11"),)
-FAXES = (choice("status", FAX_STATUSES, "faxes in this state"), integer("limit", default=100, lo=1, hi=500,
-                                                                       description="how many faxes at most"))
+FAXES = (choice("status", FAX_STATUSES, "faxes in this state"), *page(limit=100, max_limit=500))

@@ -110,6 +110,9 @@ class InboundSmsService:
     async def list(self, *, limit: int = 100, offset: int = 0, outcome: str | None = None) -> list[dict[str, Any]]:
         return await self.inbox.list(limit=limit, offset=offset, outcome=outcome)
 
+    async def count(self, *, outcome: str | None = None) -> int:
+        return await self.inbox.count(outcome=outcome)
+
     async def get(self, row_id: int) -> dict[str, Any] | None:
         return await self.inbox.get(row_id)
 

@@ -16,6 +16,7 @@ from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from callcenter.db.counting import count_rows
 from callcenter.db.engine import write_transaction
 from callcenter.db.errors import OrderNotFound
 from callcenter.db.tables import sms_inbound as t
@@ -124,18 +125,23 @@ class Inbox:
 
     async def list(self, *, limit: int = 100, offset: int = 0, outcome: str | None = None) -> list[dict[str, Any]]:
         """Newest first; ``outcome`` filters ("pending": not settled yet)."""
-        query = select(t).order_by(t.c.id.desc()).limit(limit).offset(offset)
-        if outcome == "pending":
-            query = query.where(or_(t.c.outcome.is_(None), t.c.outcome == PROCESSING))
-        elif outcome is not None:
-            query = query.where(t.c.outcome == outcome)
+        query = select(t).where(*_with_outcome(outcome)).order_by(t.c.id.desc()).limit(limit).offset(offset)
         async with self.engine.connect() as conn:
             return [_view(r) for r in await conn.execute(query)]
+
+    async def count(self, *, outcome: str | None = None) -> int:
+        return await count_rows(self.engine, t, *_with_outcome(outcome))
 
     async def get(self, row_id: int) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(t).where(t.c.id == row_id))).first()
         return None if row is None else _view(row)
+
+
+def _with_outcome(outcome: str | None) -> list[Any]:
+    if outcome == "pending":
+        return [or_(t.c.outcome.is_(None), t.c.outcome == PROCESSING)]
+    return [] if outcome is None else [t.c.outcome == outcome]
 
 
 def _view(row: Row[Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ at most one message per event matters more to a citizen than at least one.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.db.claims import claim
+from callcenter.db.counting import count_rows, one_of
 from callcenter.db.engine import write_transaction
 from callcenter.db.tables import sms_outbox, sms_status_events
 
@@ -179,16 +181,16 @@ class SmsOutbox:
             row = (await conn.execute(select(sms_outbox).where(sms_outbox.c.id == message_id))).first()
         return None if row is None else OutboxMessage.from_row(row)
 
-    async def list(self, *, order_number: str | None = None, status: str | None = None,
+    async def list(self, *, order_number: str | None = None, status: str | Collection[str] | None = None,
                    limit: int = 100, offset: int = 0) -> list[OutboxMessage]:
-        t = sms_outbox
-        query = select(t).order_by(t.c.id.desc()).limit(limit).offset(offset)
-        if order_number:
-            query = query.where(t.c.order_number == order_number)
-        if status:
-            query = query.where(t.c.status == status)
+        """Newest first; ``status`` one state or any of several."""
+        query = select(sms_outbox).where(*_where(order_number, status))
+        query = query.order_by(sms_outbox.c.id.desc()).limit(limit).offset(offset)
         async with self.engine.connect() as conn:
             return [OutboxMessage.from_row(r) for r in await conn.execute(query)]
+
+    async def count(self, *, order_number: str | None = None, status: str | Collection[str] | None = None) -> int:
+        return await count_rows(self.engine, sms_outbox, *_where(order_number, status))
 
     async def _transition(self, msg: OutboxMessage, expected: str, **values: Any) -> OutboxMessage | None:
         t = sms_outbox
@@ -198,3 +200,7 @@ class SmsOutbox:
             if not result.rowcount:
                 return None
             return OutboxMessage.from_row((await conn.execute(select(t).where(t.c.id == msg.id))).one())
+
+
+def _where(order_number: str | None, status: str | Collection[str] | None) -> list[Any]:
+    return [*([sms_outbox.c.order_number == order_number] if order_number else []), *one_of(sms_outbox.c.status, status)]

@@ -74,6 +74,17 @@ CALL_END: Mapping[str, str] = {
 }
 
 
+# The board's problem lists: an outgoing SMS's delivery state, a fax's receipt state, and the last
+# attempt of a callback survey nobody answered (worksheet.callbacks.Outcome).
+SMS_DELIVERY: Mapping[str, str] = {"failed": "发送失败", "rejected": "被拒收", "undelivered": "未送达",
+                                   "unknown": "结果不明"}
+FAX_RECEIPT: Mapping[str, str] = {"failed": "接收失败", "error": "处理出错"}
+CALLBACK_OUTCOME: Mapping[str, str] = {
+    "busy": "忙线", "no_answer": "无人接听", "congestion": "线路拥塞", "failed": "未接通", "timeout": "呼叫超时",
+    "answered_no_input": "接通未按键", "sms_unanswered": "短信未回复", "answered": "已接通",
+}
+
+
 # Why an inbound SMS could not be processed, by the error's class (the API keeps the English detail).
 SMS_FAILURE: Mapping[str, str] = {"ValidationError": "内容不符合工单要求", "InvalidTransition": "工单当前状态不允许",
                                   "OrderNotFound": "关联的工单不存在", "NotPermitted": "无权执行此操作"}

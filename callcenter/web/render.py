@@ -86,6 +86,9 @@ _ENV.filters.update(when=when, mask=lambda v: mask_phone(v) if v else "", status
                     percent=lambda v: "—" if v is None else f"{v:.1%}", filesize=filesize,
                     disposition=lambda v: labels.label(labels.CALL_DISPOSITION, v),
                     call_end=lambda v: labels.label(labels.CALL_END, v),
+                    sms_delivery=lambda v: labels.label(labels.SMS_DELIVERY, v),
+                    fax_receipt=lambda v: labels.label(labels.FAX_RECEIPT, v),
+                    callback_outcome=lambda v: labels.label(labels.CALLBACK_OUTCOME, v),
                     kind=lambda v: labels.label(labels.HANDLING_KIND, v), agent=labels.agent)
 _ENV.globals.update(highlight=highlight, deadline_state=deadline_state)
 

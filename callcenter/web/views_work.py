@@ -9,21 +9,19 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.http.json_body import path_int
-from callcenter.keys import AUDIT, CALLBACKS, CLOCK, FAXES, ORDERS, POLICY, SMS, SMS_INBOUND, SUPERVISION
+from callcenter.keys import AUDIT, CLOCK, ORDERS, POLICY, SMS, SMS_INBOUND, SUPERVISION
 from callcenter.orders import schemas
 from callcenter.orders.services import SearchQuery
-from callcenter.sms.inbox import DEAD_LETTER
 from worksheet.model import Role, Status, WorkOrder
 from worksheet.supervision import SHANGHAI
 
-from . import labels
+from .board_lists import board_page, problem_lists
 from .paging import Pager, paged
 from .render import render
 from .session import web_actor
 from .views_orders import unit_names
 
 routes = web.RouteTableDef()
-BOARD_PAGE = 10  # the board shows many lists at once: short pages
 INBOX = [Status.DISPATCHED, Status.HANDLING, Status.EXTENSION_REQUESTED]
 BOARD = {  # section → (title, statuses)
     "returned": ("待重新派单（已退回）", [Status.RETURNED]),
@@ -72,7 +70,7 @@ async def _section(request: web.Request, key: str, query: SearchQuery) -> tuple[
     def fetch(limit: int, offset: int) -> Awaitable[tuple[list[WorkOrder], int]]:
         return request.app[ORDERS].search(replace(query, limit=limit, offset=offset), actor)
 
-    orders, pager = await paged(request, fetch, size=BOARD_PAGE, param=f"{key}_page", path="/supervisor", anchor=key)
+    orders, pager = await board_page(request, key, fetch)
     return _views(request, orders), pager
 
 
@@ -86,23 +84,16 @@ async def board(request: web.Request) -> web.Response:
     overdue, overdue_pager = await _section(request, "overdue", SearchQuery(overdue=True))
     red, red_pager = await _section(request, "red", SearchQuery(card="red"))
     yellow, yellow_pager = await _section(request, "yellow", SearchQuery(card="yellow"))
-    unreachable = await request.app[CALLBACKS].repo.list("unreachable", limit=100)
     month = request.app[CLOCK]().astimezone(SHANGHAI).strftime("%Y-%m")
     cards, flags = await request.app[SUPERVISION].month(month)
     per_unit: dict[str, dict[str, int]] = {}
     for card in cards:
         per_unit.setdefault(card.unit, {"yellow": 0, "red": 0})[card.color.value] += 1
-    sms = [m for status in ("failed", "rejected", "undelivered", "unknown")
-           for m in await request.app[SMS].outbox.list(status=status, limit=20)]
-    faxes = [f for status in ("failed", "error")
-             for f in await request.app[FAXES].receipts.list(status=status, limit=20)]
-    dead_sms = [{**m, "reason": labels.SMS_FAILURE.get(str(m["last_error"] or "").split(":")[0], "系统处理出错（已记录日志）")}
-                for m in await request.app[SMS_INBOUND].list(outcome=DEAD_LETTER, limit=50)]
-    return render(request, "supervisor.html", sections=sections, sms_problems=sms, fax_problems=faxes,
-                  dead_sms=dead_sms, requeued=request.query.get("requeued"),
+    return render(request, "supervisor.html", sections=sections, **await problem_lists(request),
+                  requeued=request.query.get("requeued"),
                   overdue=overdue, overdue_total=overdue_pager.total, overdue_pager=overdue_pager,
                   red=red, red_total=red_pager.total, red_pager=red_pager,
-                  yellow=yellow, yellow_total=yellow_pager.total, yellow_pager=yellow_pager, unreachable=unreachable,
+                  yellow=yellow, yellow_total=yellow_pager.total, yellow_pager=yellow_pager,
                   month=month, per_unit=sorted(per_unit.items()), flags=flags,
                   unit_names=await unit_names(request),
                   swept=request.query.get("swept"))
