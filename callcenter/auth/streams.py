@@ -93,6 +93,12 @@ class StreamRegistry:
         current = await generation()
         if current != seen or self._new:
             self._new = False
-            valid = await still_valid({s.digest for s in self._streams})
-            self.end_where(lambda s: s.digest not in valid, "revoked")
+            # Only the streams the query was asked about: one opened while it ran (a page the user
+            # just navigated to) is not in `valid` yet, and ending it signed the user out at random.
+            # It set `_new` again, so the next round checks it.
+            asked = list(self._streams)
+            valid = await still_valid({s.digest for s in asked})
+            for stream in asked:
+                if stream.ended is None and stream.digest not in valid:
+                    stream.end("revoked")
         return current
