@@ -110,6 +110,13 @@ LAYOUT_CHECKS = r"""() => {
 
 
 @pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    # The layout does not depend on the database: the tour (several minutes) runs once, on
+    # SQLite; the other browser tests run on both databases.
+    return f"sqlite+aiosqlite:///{tmp_path}/test.sqlite3"
+
+
+@pytest.fixture
 async def site(db_url: str) -> AsyncIterator[Site]:
     async for site in start_site(db_url):
         yield site
