@@ -24,7 +24,9 @@ BY_ID: Mapping[str, str] = {
     "order-not-found": "没有找到该工单，或您无权查看",
     "call-not-found": "没有找到该通话",
     "kb-article-not-found": "没有找到该知识库条目",
-    "duplicate-user": "用户名已存在",
+    "duplicate-user": "用户名已存在，请换一个",
+    "user-not-found": "没有这个用户",
+    "last-admin": "这是最后一位启用中的管理员，不能停用或改为其他角色；请先让另一位用户成为管理员。",
     "unsupported-file-type": f"不支持的文件类型：只接受{ACCEPTED}",
     "file-too-large": "附件过大或过多，请压缩或分次上传",
     "upload-quota-exceeded": "今天上传但尚未登记的附件过多，请先登记工单",
@@ -103,6 +105,8 @@ def explain(detail: str) -> str:
 def user_message(exc: BaseException) -> str:
     """The Chinese message for a typed error (never its English detail)."""
     error_id = str(getattr(exc, "error_id", ""))
+    if isinstance(zh := getattr(exc, "zh", None), str):
+        return zh  # the error carries its own Chinese explanation (an account rule)
     if error_id in BY_ID:
         return BY_ID[error_id]
     if error_id in PREFIX:

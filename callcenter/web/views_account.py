@@ -9,6 +9,7 @@ from callcenter.auth.errors import AccountInvalid, LoginRefused
 from callcenter.auth.tokens import digest
 from callcenter.keys import AUTH, TRUSTED_PROXIES
 
+from .messages import user_message
 from .render import render
 from .session import WEB_TOKEN, web_actor
 
@@ -34,7 +35,7 @@ async def change_password(request: web.Request) -> web.Response:
                 actor, current, new, token_digest=digest(request[WEB_TOKEN]),
                 address=request.app[TRUSTED_PROXIES].client_address(request))
         except AccountInvalid as exc:
-            error = exc.zh
+            error = user_message(exc)
         except LoginRefused as exc:
             error, status = f"尝试次数过多，请在 {exc.retry_after} 秒后重试", 429
     if error:

@@ -12,6 +12,7 @@ from callcenter.db.errors import DuplicateUser, NoAdminLeft, UserNotFound
 from callcenter.keys import AUTH, UNITS
 from worksheet.model import Role
 
+from .messages import user_message
 from .paging import paged
 from .render import render
 from .session import web_actor
@@ -19,17 +20,6 @@ from .session import web_actor
 routes = web.RouteTableDef()
 ROLES = (Role.AGENT, Role.UNIT_HANDLER, Role.SUPERVISOR, Role.ADMIN)
 NEW_USER_FIELDS = ("username", "display_name", "role", "unit")
-
-
-def account_error(exc: Exception) -> str:
-    """An account change refused, in Chinese (the API's English detail is never shown)."""
-    if isinstance(exc, AccountInvalid):
-        return exc.zh
-    if isinstance(exc, NoAdminLeft):
-        return "这是最后一位启用中的管理员，不能停用或改为其他角色；请先让另一位用户成为管理员。"
-    if isinstance(exc, DuplicateUser):
-        return "用户名已存在，请换一个"
-    raise exc
 
 
 async def _page(request: web.Request, *, status: int = 200, flash: str = "", flash_kind: str = "ok",
@@ -66,7 +56,7 @@ async def add(request: web.Request) -> web.Response:
                                          typed["unit"] or None, typed["display_name"], by=web_actor(request))
     except (AccountInvalid, DuplicateUser) as exc:
         return await _page(request, status=409 if isinstance(exc, DuplicateUser) else 422,
-                           flash=f"未能添加用户：{account_error(exc)}", flash_kind="error", form=typed)
+                           flash=f"未能添加用户：{user_message(exc)}", flash_kind="error", form=typed)
     return await _page(request, flash=f"已添加用户 {typed['username']}")
 
 
@@ -81,7 +71,7 @@ async def set_active(request: web.Request) -> web.Response:
     except UserNotFound:
         raise web.HTTPNotFound(text=f"没有用户 {name}") from None
     except NoAdminLeft as exc:
-        return await _page(request, status=409, flash=account_error(exc), flash_kind="error")
+        return await _page(request, status=409, flash=user_message(exc), flash_kind="error")
     return await _page(request, flash=f"已{'启用' if active else '停用'}用户 {name}" + ("" if active else "（其登录已失效）"))
 
 

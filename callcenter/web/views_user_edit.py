@@ -13,9 +13,10 @@ from callcenter.db.errors import NoAdminLeft, UserNotFound
 from callcenter.db.users import User
 from callcenter.keys import AUTH, UNITS
 
+from .messages import user_message
 from .render import render
 from .session import web_actor
-from .views_admin import ROLES, account_error, admin_only
+from .views_admin import ROLES, admin_only
 
 routes = web.RouteTableDef()
 
@@ -57,7 +58,7 @@ async def save(request: web.Request) -> web.Response:
         saved = await request.app[AUTH].accounts.edit(user.username, changes, web_actor(request))
     except (AccountInvalid, NoAdminLeft) as exc:
         return await _edit_page(request, user, status=409 if isinstance(exc, NoAdminLeft) else 422,
-                                flash=f"未能保存：{account_error(exc)}", flash_kind="error", form=typed)
+                                flash=f"未能保存：{user_message(exc)}", flash_kind="error", form=typed)
     signed_out = saved.role != user.role or saved.unit_code != user.unit_code or (user.active and not saved.active)
     return await _edit_page(request, saved, flash="已保存" + ("（该用户需重新登录）" if signed_out else ""))
 
@@ -72,5 +73,5 @@ async def set_password(request: web.Request) -> web.Response:
     try:
         await request.app[AUTH].accounts.set_password(user.username, password, web_actor(request))
     except AccountInvalid as exc:
-        return await _edit_page(request, user, status=422, flash=f"未能重置密码：{exc.zh}", flash_kind="error")
+        return await _edit_page(request, user, status=422, flash=f"未能重置密码：{user_message(exc)}", flash_kind="error")
     return await _edit_page(request, user, flash=f"已为 {user.username} 设置新密码，其原有登录已全部失效")
