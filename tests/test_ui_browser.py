@@ -236,8 +236,8 @@ async def test_a_supervisor_adds_a_day_off_and_deadlines_move(site: Site) -> Non
 
 async def test_live_transcripts_reach_the_agent_and_not_a_unit(site: Site) -> None:
     agent, unit = await site.login("agent"), await site.login("jtj")
-    await agent.wait_for_function("document.body.dataset.live === 'on'")
-    await unit.wait_for_function("document.body.dataset.live === 'on'")
+    await agent.wait_for_selector("body[data-live='on']", state="attached")
+    await unit.wait_for_selector("body[data-live='on']", state="attached")
     site.app[LIVE].publish({"call": "c1", "kind": "partial", "text": "华翔路施工"})
     site.app[LIVE].publish({"call": "c1", "kind": "final", "text": "华翔路施工<b>货车</b>出不去"})
     await agent.wait_for_selector("#transcript p.final")

@@ -53,7 +53,7 @@ async def test_the_draft_queue_pages_and_later_pages_say_there_is_news(site: Sit
     for width in (1024, 1366):
         await page.set_viewport_size({"width": width, "height": 900})
         await screenshot(page, f"paging-drafts-page2-{width}")
-    await page.wait_for_function("document.body.dataset.live === 'on'")
+    await page.wait_for_selector("body[data-live='on']", state="attached")
     newest = await create(site, 99, draft=True)
     await page.wait_for_selector("#drafts [data-stale-notice]:not([hidden])", timeout=5_000)
     assert newest not in await rows(page, "#drafts")
