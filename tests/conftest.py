@@ -8,17 +8,44 @@ is mandatory: without the variable its parameter fails instead of vanishing.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-PG_URL = os.environ.get("ZHITONG_TEST_DATABASE_URL", "").strip()
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def worker_database_url(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker resets the `public` schema of its own database
+    (`<name>_<worker>`), made beside the given one on first use: two workers resetting one
+    database would wipe each other's tables mid-test."""
+    if not url.startswith("postgresql") or not worker:
+        return url
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+
+    async def create() -> None:
+        engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                found = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database})
+                if not found:
+                    await conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(create())
+    return own.render_as_string(hide_password=False)
+
+
+PG_URL = worker_database_url(os.environ.get("ZHITONG_TEST_DATABASE_URL", "").strip(),
+                             os.environ.get("PYTEST_XDIST_WORKER", ""))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL or IN_CI else [])
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -141,7 +141,7 @@ def test_the_test_command_adds_chromium_asterisk_and_the_test_extras(
     assert installs(calls) == ["apt-get install -y -q --no-install-recommends chromium"]
     assert f"build.sh {tmp_path}/.cache/zhitong/asterisk-22.10.1" in calls
     assert "venv-python -m pip install -q -e .[test]" in calls
-    assert calls[-1] == "venv-python -m pytest -x tests/test_cli.py"
+    assert calls[-1] == "venv-python -m pytest -n 2 --dist loadfile -x tests/test_cli.py"
     setup_only = run_script("test", env, "--setup-only")
     assert not any("-m pip install" in c or "-m pytest" in c for c in setup_only)
     assert run_script("serve", env)[-1] == "zhitong serve --demo"  # a test install serves too
@@ -157,5 +157,5 @@ def test_ci_prepares_lints_then_runs_the_test_command_on_its_database(
     assert done.returncode == 0, done.stdout + done.stderr
     steps = [c.strip() for c in log.read_text().splitlines() if c.startswith(("venv-python -m", "ruff", "lint-imports"))]
     assert steps == ["venv-python -m pip install -q -e .[test] (db)", "ruff check .", "lint-imports",
-                     "venv-python -m pytest -ra (db)"]
+                     "venv-python -m pytest -n 2 --dist loadfile -ra (db)"]
     assert ".ci/run: all checks passed" in done.stdout
