@@ -3,8 +3,9 @@ files is the caller's job; see tests/data/README.md for the sets).
 
 A record is `{"id", "text", "caller_id", "channel"?, "expected": {field: value or null}}`; a field is
 right when the extracted value equals the expected one (null expected means nothing should be
-found; strings compare with whitespace removed, as ASR text spaces words). The six SCORED_FIELDS are
-scored on every record (a missing key means null); OPTIONAL_FIELDS only where the record states them.
+found; strings compare without whitespace, as ASR text spaces words, and phones without dashes).
+The six SCORED_FIELDS are scored on every record (a missing key means null); OPTIONAL_FIELDS only
+where the record states them.
 
 Reliability: every scored field of every draft is one observation (confidence, right or wrong).
 The confidence is `draft.confidence[field]` when the draft carries such a mapping, else the field's
@@ -85,9 +86,12 @@ def expected_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def same(expected: Any, got: Any) -> bool:
+def same(name: str, expected: Any, got: Any) -> bool:
+    """Equal as an agent would judge: ASR spaces do not count, nor a phone's grouping
+    ("0816-2236610" is "08162236610")."""
     if isinstance(expected, str) and isinstance(got, str):
-        return "".join(expected.split()) == "".join(got.split())
+        drop = " \t\n-" if name == "contact_phone" else " \t\n"
+        return "".join(c for c in expected if c not in drop) == "".join(c for c in got if c not in drop)
     return bool(expected == got)
 
 
@@ -121,7 +125,7 @@ def score(record: Mapping[str, Any], draft: Any, result: Evaluation,
     result.total += 1
     for name, expected in expected_fields(record).items():
         got = (as_json.get(name) or {}).get("value")
-        right = same(expected, got)
+        right = same(name, expected, got)
         result.scored[name] = result.scored.get(name, 0) + 1
         result.correct[name] = result.correct.get(name, 0) + right
         if not right:
