@@ -1,6 +1,6 @@
 """Per-field accuracy over the dev set stays at or above floors a bit under the measured values.
 
-Measured with `python bench/extract_bench.py` (56 transcripts): 1.0 for every field but
+Measured with `python bench/extract_bench.py` (56 transcripts, part of the tuning split): 1.0 for every field but
 suggested_unit (0.982). The dev set was written alongside the rules, so these numbers are
 optimistic for real calls; the floors catch regressions, they do not promise accuracy.
 """
