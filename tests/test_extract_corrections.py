@@ -24,6 +24,7 @@ def test_the_corrected_order_number_is_kept(text: str, expected: str) -> None:
     ("电话 幺三八 零零幺三 八零零零 不对 幺三九 零零幺三 八零零零", "13900138000"),
     ("电话 幺三九 幺两三四 五六七八 错 了 最后 是 五六七九", "13912345679"),
     ("手机 幺八六 洞洞幺两 三四五六 更正 一下 三四五七", "18600123457"),
+    ("电话 幺八八 幺两三四 四三两幺 不是 四三两幺 是 四三两两", "18812344322"),  # the tail said again
 ])
 def test_the_corrected_phone_is_kept(text: str, expected: str) -> None:
     assert extract_draft(text).contact_phone.value == expected

@@ -67,8 +67,16 @@ def test_the_caller_id_name_is_never_the_enterprise(caller_id: str) -> None:
     ("我 是 他们 厂 的 会计 免贵 姓 赵", "赵"),
     ("你好 我 是 德 润 贸易 的 小 李", "小李"),
     ("我 姓 欧阳 是 蓝天 水泥 的", "欧阳"),
+    ("你好 我 是 采购 曹 经理 想 问 工单", "曹经理"),  # a role, then the titled name
+    ("喂 我 是 负责人 老 杨", "老杨"),
+    ("联系人 写 马 经理 就 行", "马经理"),
 ])
 def test_the_contact_person_in_a_vosk_transcript(text: str, name: str) -> None:
     d = extract_draft(text, directory=DIRECTORY)
     assert d.contact_person.value == name and d.contact_person.span is not None
     assert d.enterprise_name.value != name
+
+
+@pytest.mark.parametrize("text", ["我是想问王经理的事", "我是说找张总", "我是华翔物流的员工", "我是小区的业主"])
+def test_no_contact_from_other_people_or_roles(text: str) -> None:
+    assert extract_draft(text).contact_person.value is None

@@ -25,10 +25,13 @@ _NOT_PLACE = re.compile(r"[区市县省镇村乡局厂店司街路]$")
 # (cue, confidence, kind): a labelled contact is surer than a self-introduction; "titled" cues
 # name a person only with a title ("我是华翔物流的王经理"), "surname" ones by the surname alone ("我姓李").
 CUES: tuple[tuple[re.Pattern[str], float, str], ...] = (
-    (re.compile(r"联系人(?:是|为|[：:])?"), 0.8, "name"),
+    (re.compile(r"联系人(?:是|为|写|填|[：:])?"), 0.8, "name"),
     (re.compile(r"(?:我叫|我的名字是|我名字叫|叫我)"), 0.6, "name"),
     (re.compile(r"(?:我是|我这边是|这边是)"), 0.5, "name"),
-    (re.compile(r"(?:我是|我这边是|这边是|我们是)[^，。,.!?！？；;\s]{2,16}?的"), 0.5, "titled"),
+    # "我是华翔物流的王经理" / "…的张伟"; "我是采购曹经理" (a role, then a titled name).
+    (re.compile(r"(?:我是|我这边是|这边是|我们是)[^，。,.!?！？；;\s]{2,16}?的"), 0.5, "name"),
+    (re.compile(r"(?:我是|我这边是|这边是)(?:(?![想问找说要请让给和跟])[\u4e00-\u9fff]){1,4}?(?=[小老]?[" + SURNAMES + "])"),
+     0.45, "titled"),
     (re.compile(r"我姓|免贵姓|(?<![贵您])姓(?![名氏])"), 0.5, "surname"),
 )
 _TAKES_BACK = re.compile(CORRECTION.pattern + "|不是")

@@ -116,6 +116,8 @@ def spoken_numbers(text: str) -> list[DigitRun]:
     for run in digit_runs(text):
         if numbers and _takes_back(text, numbers[-1], run, ORDER_CUES + PHONE_CUES):
             prev = numbers.pop()
+            if numbers and len(prev.digits) < len(numbers[-1].digits) and numbers[-1].digits.endswith(prev.digits):
+                prev = numbers.pop()  # "…四三两幺 不是 四三两幺 是 四三两两": the tail of the number before
             keep = prev.digits[:max(0, len(prev.digits) - len(run.digits))]
             run = DigitRun(keep + run.digits, prev.start, run.end)
         numbers.append(run)
