@@ -80,3 +80,13 @@ def test_the_contact_person_in_a_vosk_transcript(text: str, name: str) -> None:
 @pytest.mark.parametrize("text", ["我是想问王经理的事", "我是说找张总", "我是华翔物流的员工", "我是小区的业主"])
 def test_no_contact_from_other_people_or_roles(text: str) -> None:
     assert extract_draft(text).contact_person.value is None
+
+
+def test_a_spoken_contact_fills_the_drafts_contact_person() -> None:
+    from callcenter.speech.drafts import draft_changes
+
+    text = "你好 我 是 华 翔 物流 的 我 叫 陈 志强 华翔路 施工 货车 出 不 去 请 帮忙 协调"
+    fields = extract_draft(text, directory=DIRECTORY, catalogue=load_catalogue()).to_json()
+    changes = draft_changes(fields, text, {"name": "来电 138****8000", "contact_person": None, "phone": None})
+    assert changes["enterprise"]["contact_person"] == "陈志强"
+    assert changes["enterprise"]["name"] == "绵阳华翔物流有限公司"
