@@ -22,6 +22,7 @@ def phone(text: str, caller_id: str | None = None) -> object:
     ("座机 零八幺六 杠 两三四五 六七八 转 八零幺", "0816-2345678"),  # the extension is not part of it
     ("电话 零八幺六 两三四五六七八 分机 三零二", "0816-2345678"),
     ("座机 号码 两三四五 六七八九", "23456789"),  # a local number without area code
+    ("电话 幺三八 零零 要 三 八零零零", "13800138000"),  # Vosk's 要 for 幺 between digits
 ])
 def test_spoken_shorthand_numbers(text: str, expected: str) -> None:
     assert phone(text) == expected
@@ -31,6 +32,7 @@ def test_spoken_shorthand_numbers(text: str, expected: str) -> None:
     "我们 有 两个 一样 的 问题 拖 了 三个 月",
     "三个 零件 坏 了 两个 五年 的 合同",
     "我 再 说 一遍 这个 事情",
+    "我 要 三 份 材料 要 八 个 章",  # 要 = want
 ])
 def test_counts_are_not_digits(text: str) -> None:
     assert [r.digits for r in digit_runs(text.replace(" ", "")) if len(r.digits) > 2] == []

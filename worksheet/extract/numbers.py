@@ -26,6 +26,8 @@ _NOT_DIGIT_AFTER = set("个下些样直定起般共天年月日号点次家位�
 _GAP = set("嗯呃额啊杠-—、，,.。 ")  # allowed between digit groups of one number
 # Linking words between the groups of one number: "幺三六零 三幺六五 后面是 三个八".
 _LINK = re.compile(r"(?:[嗯呃额啊杠\-—、，,.。 ]|后面是|后面|然后是|然后|接着是|接着|再是|最后是|那个|就是)+")
+# How the ASR may write 幺 (yāo); taken for 1 only between two digits, since 要 is also "want".
+_YAO_HOMOPHONES = set("要腰妖")
 _REPEAT_COUNT = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}  # "三个八" = 888
 # Said between a number and the digits that replace it.
 CORRECTION = re.compile(r"不对|错了|说错|搞错|应该是|我再说一遍|再说一遍|重新说|更正一下|更正|纠正一下|改成|改一下")
@@ -69,6 +71,10 @@ def _pieces(text: str) -> list[DigitRun]:
             i += 3
         elif _is_digit(text, i):
             pieces.append(DigitRun(DIGITS[text[i]], i, i + 1))
+            i += 1
+        elif text[i] in _YAO_HOMOPHONES and pieces and pieces[-1].end == i and i + 1 < len(text) \
+                and _is_digit(text, i + 1):
+            pieces.append(DigitRun("1", i, i + 1))
             i += 1
         else:
             i += 1
