@@ -14,6 +14,8 @@ from worksheet.extract.contact import find_contact
     ("工单号 二零二六一一二三零零四四 说错 了 应该 是 二零二六一一二四零零零七", "20261124-0007"),  # all of it
     ("单号 不是 二零二六一一二三零零四四 是 二零二六一一二三零零四五", "20261123-0045"),
     ("工单号 二零二六一一二三零零四四 我 再 说 一遍 二零二六一一二三零零三四", "20261123-0034"),
+    ("工单号 二零二六 一一 二三 不对 一一 二四 零零 零七", "20261124-0007"),  # the date corrected mid-way
+    ("单号 二零二六 幺幺 三零 说错 了 是 幺两 零幺 零零 零九", "20261201-0009"),
 ])
 def test_the_corrected_order_number_is_kept(text: str, expected: str) -> None:
     found = extract_draft(text).order_number
@@ -25,6 +27,7 @@ def test_the_corrected_order_number_is_kept(text: str, expected: str) -> None:
     ("电话 幺三九 幺两三四 五六七八 错 了 最后 是 五六七九", "13912345679"),
     ("手机 幺八六 洞洞幺两 三四五六 更正 一下 三四五七", "18600123457"),
     ("电话 幺八八 幺两三四 四三两幺 不是 四三两幺 是 四三两两", "18812344322"),  # the tail said again
+    ("电话 幺三九 幺两三四 不对 幺两三五 五六七八", "13912355678"),  # corrected before it was finished
 ])
 def test_the_corrected_phone_is_kept(text: str, expected: str) -> None:
     assert extract_draft(text).contact_phone.value == expected

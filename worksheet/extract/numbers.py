@@ -115,6 +115,17 @@ def _takes_back(text: str, before: DigitRun, after: DigitRun, cues: tuple[str, .
     return bool(_OTHER_THAN.search(text, max(0, before.start - 3), before.start)) and gap.strip("，, 。") in ("是", "而是")
 
 
+def _corrected(said: str, again: str) -> str:
+    """``said`` with ``again`` put in place of its end: where the caller picked up again is where the
+    result is a whole mobile or dated order number ("二零二六一一二三 不对 一一二四零零零七" corrects
+    the date), else ``again`` replaces as many digits as it has."""
+    for overlap in range(min(len(again), len(said)), 0, -1):
+        result = said[:len(said) - overlap] + again
+        if MOBILE.fullmatch(result) or (len(result) == 12 and is_date(result)):
+            return result
+    return said[:max(0, len(said) - len(again))] + again
+
+
 def spoken_numbers(text: str) -> list[DigitRun]:
     """The numbers a caller gave, self-corrections applied: a run said to replace the one before it
     takes its place (or, with fewer digits, the place of its tail); the span covers both."""
@@ -124,8 +135,7 @@ def spoken_numbers(text: str) -> list[DigitRun]:
             prev = numbers.pop()
             if numbers and len(prev.digits) < len(numbers[-1].digits) and numbers[-1].digits.endswith(prev.digits):
                 prev = numbers.pop()  # "…四三两幺 不是 四三两幺 是 四三两两": the tail of the number before
-            keep = prev.digits[:max(0, len(prev.digits) - len(run.digits))]
-            run = DigitRun(keep + run.digits, prev.start, run.end)
+            run = DigitRun(_corrected(prev.digits, run.digits), prev.start, run.end)
         numbers.append(run)
     return numbers
 
