@@ -1,4 +1,9 @@
-"""The `zhitong` command. Each subcommand prints JSON (or JSON lines) so it can be scripted."""
+"""The `zhitong` command. Each subcommand prints JSON (or JSON lines) so it can be scripted.
+
+`zhitong draft` only reads text and extracts: `main` dispatches it before the service's modules (the
+web app, the PBX adapters, the migrations) are imported, so it answers in well under a second; they
+are imported where the other commands need them.
+"""
 
 from __future__ import annotations
 
@@ -13,24 +18,33 @@ from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from callcenter import admin, log_privacy
-from callcenter.asr.models import add_models_arguments, models_command
-from callcenter.asr.transcribe import add_transcribe_arguments, transcribe_command
-from callcenter.auth.cli import add_user_arguments
-from callcenter.callbacks.cli import add_callbacks_arguments
-from callcenter.calls.replay import CaptureUnreadable, NotAnAmiCapture, replay_files
-from callcenter.cli_args import iso_time
-from callcenter.db.errors import StorageError
-from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
-from callcenter.knowledge.cli import add_kb_arguments
-from callcenter.reports.cli import add_report_arguments
-from callcenter.settings import Settings, SettingsError
-from callcenter.sms.cli import add_faxes_arguments, add_sms_arguments
-from ivr import prompts
-from worksheet.errors import WorksheetError
+from callcenter import log_privacy
+
+
+def _draft_argv(argv: Sequence[str]) -> tuple[str | None, list[str]] | None:
+    """(the --database-url given, the draft's own arguments) when the command is `draft`, else None."""
+    url, rest = None, list(argv)
+    while rest and rest[0].startswith("--database-url"):
+        option = rest.pop(0)
+        if "=" in option:
+            url = option.partition("=")[2]
+        elif rest:
+            url = rest.pop(0)
+    return (url, rest[1:]) if rest and rest[0] == "draft" else None
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from callcenter.asr.models import add_models_arguments
+    from callcenter.asr.transcribe import add_transcribe_arguments
+    from callcenter.auth.cli import add_user_arguments
+    from callcenter.callbacks.cli import add_callbacks_arguments
+    from callcenter.cli_args import iso_time
+    from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
+    from callcenter.knowledge.cli import add_kb_arguments
+    from callcenter.reports.cli import add_report_arguments
+    from callcenter.sms.cli import add_faxes_arguments, add_sms_arguments
+    from ivr import prompts
+
     p = argparse.ArgumentParser(prog="zhitong", description="Zhitong (直通) hotline service")
     p.add_argument("--database-url", help="overrides ZHITONG_DATABASE_URL")
     sub = p.add_subparsers(dest="command", required=True)
@@ -89,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def ami_replay(files: Sequence[str], tz_name: str) -> int:
+    from callcenter import admin
+    from callcenter.calls.replay import CaptureUnreadable, NotAnAmiCapture, replay_files
+
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -125,6 +142,21 @@ def configure_logging() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if (draft := _draft_argv(argv)) is not None:
+        from callcenter.enterprises.cli import draft_main
+        from callcenter.settings import DEFAULT_DATABASE_URL
+
+        url = draft[0] or os.environ.get("ZHITONG_DATABASE_URL") or DEFAULT_DATABASE_URL
+        return draft_main(draft[1], url)
+    from callcenter import admin
+    from callcenter.asr.models import models_command
+    from callcenter.asr.transcribe import transcribe_command
+    from callcenter.db.errors import StorageError
+    from callcenter.settings import Settings, SettingsError
+    from ivr import prompts
+    from worksheet.errors import WorksheetError
+
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()

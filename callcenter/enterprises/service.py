@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING, Any
 
 from callcenter.enterprises.loader import read_directory_csv
-from callcenter.enterprises.repository import EnterpriseRepository
 from worksheet.extract import DispatchCatalogue, EnterpriseDirectory
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CATALOGUE_FILE = DATA / "dispatch_catalogue.json"
@@ -20,6 +20,8 @@ DEMO_DIRECTORY = DATA / "enterprises_demo.csv"
 async def load_enterprises(engine: AsyncEngine, path: str | Path) -> dict[str, Any]:
     """Upsert the CSV's good rows; the report lists the skipped ones with line numbers and reasons.
     Raises `DirectoryFileError` when the file as a whole is unusable."""
+    from callcenter.enterprises.repository import EnterpriseRepository  # the database layer, when used
+
     entries, errors = read_directory_csv(path)
     result = await EnterpriseRepository(engine).upsert_many(entries)
     return {
@@ -33,6 +35,8 @@ async def load_enterprises(engine: AsyncEngine, path: str | Path) -> dict[str, A
 
 
 async def directory_from_db(engine: AsyncEngine) -> EnterpriseDirectory:
+    from callcenter.enterprises.repository import EnterpriseRepository
+
     return EnterpriseDirectory(await EnterpriseRepository(engine).all())
 
 

@@ -1,50 +1,6 @@
-"""The fax machine's own line on each page (TSID, date and time, page number) is not what the sender
-wrote: it is taken off the OCR text before a draft's subject and content are drawn from it.
+"""The fax machine's header line, for the fax intake: the rule itself is pure and lives in
+``worksheet.fax_header``, where the draft extractor uses it too."""
 
-A sending machine prints e.g. ``2026-12-06 10:00 FROM: 0816 2345678 P.1`` along the top edge of every
-page (some along the bottom). A line counts as that header only when it has almost no Chinese and
-carries the header's marks (a date with a time, FROM/TO/FAX/TEL, a page number), so a body line such as
-``电话：13800138000`` or ``2026年11月23日上午，华翔路…`` is never dropped.
-"""
+from worksheet.fax_header import is_machine_header, without_machine_headers
 
-from __future__ import annotations
-
-import re
-
-_HAN = re.compile(r"[\u3400-\u9fff]")
-_DATE_TIME = re.compile(r"\d{2,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*\d{1,2}\s*[:：]\s*\d{2}")
-_TIME = re.compile(r"(?<!\d)\d{1,2}\s*[:：]\s*\d{2}(?!\d)")
-_MACHINE_WORD = re.compile(r"\b(?:FROM|TO|FAX|TEL|PAGE|TSID|ID)\b|发自|来自", re.IGNORECASE)
-_PAGE = re.compile(r"(?<![A-Za-z])(?:P|PAGE|Pg)\s*[.:：]?\s*\d{1,3}(?:\s*/\s*\d{1,3})?(?!\d)|第\s*\d{1,3}\s*页",
-                   re.IGNORECASE)
-MAX_HAN = 4  # "发自", "第1页", a character or two of OCR noise
-EDGE_LINES = 2  # the header is within the first (or last) two lines of a page
-
-
-def is_machine_header(line: str) -> bool:
-    text = line.strip()
-    if not text or len(_HAN.findall(text)) > MAX_HAN:
-        return False
-    when, word, page = bool(_DATE_TIME.search(text) or _TIME.search(text)), bool(_MACHINE_WORD.search(text)), \
-        bool(_PAGE.search(text))
-    if when + word + page >= 2:
-        return True
-    # A lone date-and-time or page number with nothing Chinese (a machine printing only that).
-    return not _HAN.search(text) and len(text) <= 40 and (page or bool(_DATE_TIME.search(text)))
-
-
-def _strip_page(page: str) -> str:
-    lines = page.split("\n")
-    for _ in range(EDGE_LINES):
-        if lines and is_machine_header(lines[0]):
-            lines.pop(0)
-    for _ in range(EDGE_LINES):
-        if lines and is_machine_header(lines[-1]):
-            lines.pop()
-    return "\n".join(lines).strip()
-
-
-def without_machine_headers(text: str) -> str:
-    """The OCR text of a fax (pages separated by a blank line) without the machine's header lines."""
-    pages = (_strip_page(page) for page in text.split("\n\n"))
-    return "\n\n".join(page for page in pages if page)
+__all__ = ["is_machine_header", "without_machine_headers"]

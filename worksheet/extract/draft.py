@@ -6,21 +6,23 @@ import re
 from collections.abc import Sequence
 
 from worksheet.callerid import caller_number
+from worksheet.fax_header import blank_headers
 
 from . import classify
 from .catalogue import DispatchCatalogue
 from .contact import find_contact
 from .directory import EnterpriseDirectory
-from .numbers import as_order_number, as_phone, digit_runs
+from .numbers import as_order_number, as_phone, said_tail, spoken_numbers
 from .text import Compact, clean, is_blank, with_audio
 from .types import NOTHING, DraftFields, FieldValue, Span, TimedWord
 
 CALLER_ON_FILE = 0.65  # confidence of an enterprise known only by the caller's mobile
 
 SUBJECT_MAX = 20
+# A company names itself; a pronoun is never part of its name ("我是张伟我们公司…" names no company).
 _SELF_NAMED = re.compile(
     r"(?:我是|我们是|我这边是|这边是|我们这边是|我们|我在)"
-    r"(?P<name>(?![这那一该])[\u4e00-\u9fff]{2,16}?(?:股份有限公司|有限责任公司|有限公司|公司|厂|集团|合作社|商行|门市部|店))"
+    r"(?P<name>(?![这那一该])(?:(?![我你他她])[\u4e00-\u9fff]){2,16}?(?:股份有限公司|有限责任公司|有限公司|公司|厂|集团|合作社|商行|门市部|店))"
 )
 MASK = "\u25a1"  # stands in for an enterprise name so its words do not pick a unit
 
@@ -43,18 +45,24 @@ def extract_draft(
 ) -> DraftFields:
     """The draft fields found in `text`; each with a confidence in [0, 1] and the span it came from
     (char offsets into `text`, plus audio offsets when the ASR `words` are given). Text with no
-    usable speech gives `empty=True` and null values."""
-    if is_blank(text or ""):
+    usable speech gives `empty=True` and null values. A fax machine's header line is not what the
+    sender wrote: no field, subject or summary comes from it (spans still index `text`)."""
+    # A line break ends a clause (a fax's title line is not the start of its next line's sentence).
+    content = re.sub(r"(?<=[^\s，。！？；：,.!?;:])\n", "。", blank_headers(text or ""))
+    if is_blank(content):
         return DraftFields(empty=True)
-    c = Compact.of(text)
+    c = Compact.of(content)
     ct = c.text
 
     def field(value: object, confidence: float, at: tuple[int, int] | None) -> FieldValue:
         span: Span | None = c.span(*at) if at else None
         return FieldValue(value, round(max(0.0, min(1.0, confidence)), 3), with_audio(span, text, words))
 
-    order_number, contact_phone = NOTHING, NOTHING
-    for run in digit_runs(ct):
+    order_number, contact_phone, tails = NOTHING, NOTHING, []
+    for run in spoken_numbers(ct):
+        if said_tail(run, ct):
+            tails.append(run)
+            continue
         order = as_order_number(run, ct)
         if order and order[1] > order_number.confidence:
             order_number = field(order[0], order[1], (run.start, run.end))
@@ -80,7 +88,9 @@ def extract_draft(
 
     if contact_phone is NOTHING:
         if phone_id := caller_number(caller_id):
-            contact_phone = FieldValue(phone_id, 0.5, None)
+            # "尾号 八八八": the caller confirms the number they call from.
+            tail = next((r for r in tails if phone_id.endswith(r.digits)), None)
+            contact_phone = field(phone_id, 0.85, (tail.start, tail.end)) if tail else FieldValue(phone_id, 0.5, None)
         elif entry and entry.mobile:
             contact_phone = FieldValue(entry.mobile, 0.35, None)
 
@@ -104,7 +114,7 @@ def extract_draft(
     if (at := classify.subject_clause(masked, cue_words)) and (value := clean(ct[at[0]:at[1]])):
         subject = field(value[:SUBJECT_MAX], 0.5 if keywords else 0.35, at)
 
-    summary = clean(_with_digits(text, (contact_phone, order_number)))
+    summary = clean(_with_digits(content, (contact_phone, order_number)))
     return DraftFields(
         category=field(cat, cat_conf, cat_at),
         urgency=field(urg, urg_conf, urg_at),
