@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 
@@ -14,6 +14,8 @@ class LiveHub:
     def __init__(self, queue_size: int = 200) -> None:
         self.queue_size = queue_size
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        # In-process listeners that must see every event (no queue to overflow), e.g. live drafts.
+        self.taps: list[Callable[[dict[str, Any]], None]] = []
 
     @property
     def subscribers(self) -> int:
@@ -21,6 +23,8 @@ class LiveHub:
         return len(self._subscribers)
 
     def publish(self, event: dict[str, Any]) -> None:
+        for tap in self.taps:
+            tap(event)
         for queue in self._subscribers:
             if queue.full():
                 queue.get_nowait()
