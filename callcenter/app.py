@@ -217,6 +217,7 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
     live_drafts = LiveDrafts(live, speech.extract, lambda uuid: calls.tracker.linkedid_for_audiosocket(uuid),
                              lambda linkedid: caller_number((calls.tracker.record(linkedid) or {}).get("caller")))
     live.taps.append(live_drafts.observe)
+    calls.ended_hooks.append(lambda record: _call_ended(live_drafts, record))
     return Services(
         engine=engine,
         orders=order_service,
@@ -321,6 +322,10 @@ async def _warn_if_no_ocr(settings: Settings) -> None:
 
 async def _publish(hub: LiveHub, event: dict[str, Any]) -> None:
     hub.publish(event)
+
+
+async def _call_ended(live_drafts: LiveDrafts, record: dict[str, Any]) -> None:
+    live_drafts.on_call_ended(record)
 
 
 async def _health(request: web.Request) -> web.Response:

@@ -151,6 +151,24 @@ async def test_a_released_call_gets_no_more_drafts() -> None:
     assert events == [] and extract.texts == []
 
 
+async def test_a_hung_up_calls_hold_is_let_go_after_the_after_call_window() -> None:
+    hub, extract = LiveHub(), Extractor()
+    drafts = LiveDrafts(hub, extract, {"uuid-1": "1.1"}.get, lambda linkedid: None, after_call_s=0.0)
+    drafts.claim("1.1", "agent", reveal_phone=True)
+    drafts.claim("2.1", "agent", reveal_phone=True)
+    drafts.on_call_ended({"linkedid": "1.1"})
+    await until(lambda: "1.1" not in drafts.claims)
+    assert set(drafts.claims) == {"2.1"}
+
+
+async def test_a_failing_listener_does_not_stop_the_events() -> None:
+    hub = LiveHub()
+    hub.taps.append(lambda event: 1 / 0)  # type: ignore[func-returns-value]
+    async with hub.subscribe() as queue:
+        hub.publish({"kind": "final", "call": "u", "text": "你好"})
+        assert queue.get_nowait()["text"] == "你好"
+
+
 def test_a_live_draft_reaches_only_the_agent_holding_the_call() -> None:
     event = {"kind": "draft", "call": "1.1", "agent": "agent", "fields": [], "text": ""}
     assert visible(event, Actor("agent", Role.AGENT))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 class LiveHub:
@@ -24,7 +27,10 @@ class LiveHub:
 
     def publish(self, event: dict[str, Any]) -> None:
         for tap in self.taps:
-            tap(event)
+            try:
+                tap(event)
+            except Exception:  # a listener's bug must not break the call that published
+                logger.exception("live event listener failed")
         for queue in self._subscribers:
             if queue.full():
                 queue.get_nowait()

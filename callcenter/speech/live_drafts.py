@@ -25,6 +25,7 @@ from callcenter.speech.services import Extractor
 logger = logging.getLogger(__name__)
 
 MAX_STREAMS = 200  # transcripts kept at once (the AudioSocket server runs at most 100 streams)
+AFTER_CALL_S = 1800.0  # a hung-up call's form stays the agent's this long (after-call work), then is let go
 
 # A stream's UUID -> its call's linkedid, once the PBX has announced it; a linkedid -> the caller's number.
 LinkedidOf = Callable[[str], str | None]
@@ -54,8 +55,8 @@ class _Stream:
 
 class LiveDrafts:
     def __init__(self, hub: LiveHub, extract: Extractor, linkedid_of: LinkedidOf, caller_of: CallerOf, *,
-                 interval: float = 1.0) -> None:
-        self.hub, self.extract, self.interval = hub, extract, interval
+                 interval: float = 1.0, after_call_s: float = AFTER_CALL_S) -> None:
+        self.hub, self.extract, self.interval, self.after_call_s = hub, extract, interval, after_call_s
         self.linkedid_of, self.caller_of = linkedid_of, caller_of
         self.claims: dict[str, Claim] = {}  # by linkedid
         self.runs = 0
@@ -75,6 +76,13 @@ class LiveDrafts:
     def release(self, linkedid: str, agent: str) -> None:
         if (held := self.claims.get(linkedid)) is not None and held.agent == agent:
             del self.claims[linkedid]
+
+    def on_call_ended(self, record: dict[str, Any]) -> None:
+        """A call hung up: its hold ends after the after-call window (the settling run and the
+        agent's registering come first), so calls never streamed do not pile up."""
+        linkedid = str(record.get("linkedid") or "")
+        if (held := self.claims.get(linkedid)) is not None:
+            asyncio.get_running_loop().call_later(self.after_call_s, self.release, linkedid, held.agent)
 
     def observe(self, event: dict[str, Any]) -> None:
         """A hub event (called in ``LiveHub.publish``): stream results update that stream's text."""
