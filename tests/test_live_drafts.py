@@ -9,10 +9,16 @@ from typing import Any
 
 import pytest
 
+from callcenter.app import build_services
+from callcenter.db.migrate import upgrade
+from callcenter.orders.services import SYSTEM, SearchQuery
+from callcenter.settings import Settings
 from callcenter.speech.hub import LiveHub
 from callcenter.speech.live_draft import Debounce, form_fields
 from callcenter.speech.live_drafts import LiveDrafts
 from callcenter.web.events import visible
+from tests.test_speech_service import NOW, FakeEngine, speech
+from tests.test_speech_service import TEXT as SPOKEN
 from worksheet.model import Actor, Role
 
 
@@ -175,3 +181,23 @@ def test_a_live_draft_reaches_only_the_agent_holding_the_call() -> None:
     assert not visible(event, Actor("agent2", Role.AGENT))
     assert not visible(event, Actor("boss", Role.SUPERVISOR))
     assert not visible(event, Actor("jtj", Role.UNIT_HANDLER, "jtj"))
+
+
+async def test_a_call_registered_from_its_live_form_makes_no_second_draft_from_its_recording(
+        db_url: str) -> None:
+    await upgrade(db_url)
+    services = build_services(Settings(database_url=db_url, recordings_dir="/rec"), clock=lambda: NOW)
+    try:
+        svc = speech(services, FakeEngine({"/rec/call-9.wav": SPOKEN, "/rec/call-8.wav": SPOKEN}))
+        record = {"linkedid": "9.1", "caller": "13900139000", "order_number": None,
+                  "queue": {"name": "hotline-q", "agent": "Agent 1001"}, "recordings": ["/rec/call-9.wav"]}
+        await services.calls.repo.upsert([record], NOW)  # hung up: the record is stored
+        await svc.on_call_ended(record)
+        await svc.on_call_ended({**record, "linkedid": "8.1", "recordings": ["/rec/call-8.wav"]})  # not registered
+        # The agent registers 9.1 from its live form after the hang-up, before the recording's turn.
+        assert await services.calls.link_order("9.1", "20261123-0001")
+        assert await svc.run_once() and await svc.run_once() and not await svc.run_once()
+        orders, total = await services.orders.search(SearchQuery(status=["draft"]), SYSTEM)
+        assert total == 1 and orders[0].history[0].data["extra"]["call"]["linkedid"] == "8.1"
+    finally:
+        await services.engine.dispose()
