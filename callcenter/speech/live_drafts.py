@@ -41,6 +41,7 @@ class Claim:
 @dataclass
 class _Stream:
     debounce: Debounce
+    linkedid: str | None = None  # known once the PBX has announced the stream
     finals: list[str] = field(default_factory=list)
     partial: str = ""
     words: Sequence[Any] = ()
@@ -69,7 +70,7 @@ class LiveDrafts:
             return False
         self.claims[linkedid] = Claim(agent, reveal_phone)
         for uuid, stream in self._streams.items():  # what was said before the form opened
-            if stream.text and self.linkedid_of(uuid) == linkedid:
+            if stream.text and self._linkedid(uuid, stream) == linkedid:
                 self._changed(uuid, stream, final=True)
         return True
 
@@ -110,8 +111,13 @@ class LiveDrafts:
         for uuid in list(self._streams):
             self._forget(uuid)
 
+    def _linkedid(self, uuid: str, stream: _Stream) -> str | None:
+        if stream.linkedid is None:
+            stream.linkedid = self.linkedid_of(uuid)
+        return stream.linkedid
+
     def _changed(self, uuid: str, stream: _Stream, *, final: bool) -> None:
-        linkedid = self.linkedid_of(uuid)
+        linkedid = self._linkedid(uuid, stream)
         if linkedid not in self.claims:
             if stream.ended:
                 self._forget(uuid)
@@ -134,7 +140,7 @@ class LiveDrafts:
     async def _run(self, uuid: str, stream: _Stream) -> None:
         text, ended = stream.text, stream.ended
         try:
-            linkedid = self.linkedid_of(uuid)
+            linkedid = self._linkedid(uuid, stream)
             claim = self.claims.get(linkedid or "")
             if linkedid is not None and claim is not None and text.strip():
                 fields = await self.extract(text, self.caller_of(linkedid), stream.words if ended else ())

@@ -62,6 +62,10 @@
     var box = document.getElementById("live-draft-text");
     var status = document.getElementById("live-draft-status");
     function touched(e) { if (e.target.name) { e.target.dataset.touched = "1"; } }
+    // Shown again after a refused submit: what the form already holds is the agent's to keep.
+    form.querySelectorAll("input[type=text], input:not([type]), textarea").forEach(function (el) {
+      if (el.value) { el.dataset.touched = "1"; }
+    });
     form.addEventListener("input", touched);  // typed or picked by the agent (a script's value sets fire neither)
     form.addEventListener("change", touched);
     document.addEventListener("zhitong:draft", function (e) {
