@@ -92,6 +92,9 @@ async def test_the_agents_form_fills_in_as_the_caller_speaks(site: Site, audioso
     a_call_is_ringing(site, linkedid, stream)
     await site.app[AUTH].add_user("agent2", PASSWORD, "agent", None)
     page = await site.login("agent")
+    problems: list[str] = []  # script errors and CSP refusals (no eval, no inline script)
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
     await page.click("#live a[href^='/orders/new?call=']")  # the live call's 登记工单 link
     await page.wait_for_selector("#live-draft[data-call='1795435508.36']")
     await page.wait_for_selector("body[data-live='on']", state="attached")
@@ -124,6 +127,7 @@ async def test_the_agents_form_fills_in_as_the_caller_speaks(site: Site, audioso
     assert "通话已结束" in await page.inner_text("#live-draft-status")
     assert [e["action"] for e in await site.app[AUDIT].list(subject=linkedid)] == ["view-phone"]
     await screenshot(page, "live-draft-filled")
+    assert problems == []
 
     await page.click("form.draft-form button[type=submit]")
     await page.wait_for_url("**/orders/*?done=create")
