@@ -63,6 +63,7 @@ from callcenter.keys import (
     DEMO,
     FAXES,
     LIVE,
+    LIVE_DRAFTS,
     ORDERS,
     POLICY,
     SECURE_COOKIES,
@@ -94,6 +95,7 @@ from callcenter.sms.worker import sms_loop
 from callcenter.speech.extraction import DraftExtractor
 from callcenter.speech.hub import LiveHub
 from callcenter.speech.jobs import JobRepository, TranscriptRepository
+from callcenter.speech.live_drafts import LiveDrafts
 from callcenter.speech.services import SpeechService
 from callcenter.supervision import http as supervision_http
 from callcenter.supervision.services import SupervisionService
@@ -115,6 +117,7 @@ from callcenter.web.errors import page_errors_middleware
 from callcenter.web.events import order_event
 from callcenter.web.session import session_middleware
 from worksheet.callbacks import DEFAULT_WINDOWS, CallingWindows, RetryPolicy
+from worksheet.callerid import caller_number
 from worksheet.deadlines import Policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -148,6 +151,7 @@ class Services:
     calls: CallService
     speech: SpeechService
     live: LiveHub
+    live_drafts: LiveDrafts
     callbacks: CallbackService
     sms: SmsService
     sms_triggers: SmsTriggers
@@ -209,13 +213,18 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
     order_service.observers.append(lambda order: _publish(live, order_event(order)))
     calls.ended_hooks.append(lambda record: _publish(live, {"kind": "call", "linkedid": record.get("linkedid")}))
     calls.started_hooks.append(lambda linkedid: _publish(live, {"kind": "call", "linkedid": linkedid}))
+    # Agents' calls fill the agent's open form as the caller speaks (from the live transcript).
+    live_drafts = LiveDrafts(live, speech.extract, lambda uuid: calls.tracker.linkedid_for_audiosocket(uuid),
+                             lambda linkedid: caller_number((calls.tracker.record(linkedid) or {}).get("caller")))
+    live.taps.append(live_drafts.observe)
+    calls.ended_hooks.append(lambda record: _call_ended(live_drafts, record))
     return Services(
         engine=engine,
         orders=order_service,
         supervision=SupervisionService(orders, policy, clock),
         auth=build_auth(settings, engine, units, audit),
         units=units, policy=policy, clock=clock,
-        calls=calls, speech=speech, live=live, callbacks=callbacks, sms=sms, sms_triggers=triggers,
+        calls=calls, speech=speech, live=live, live_drafts=live_drafts, callbacks=callbacks, sms=sms, sms_triggers=triggers,
         sms_inbound=sms_inbound, faxes=faxes, knowledge=KnowledgeService(engine, clock),
         calendar=CalendarOverrides(engine, policy.calendar, clock), blobs=blobs, audit=audit,
     )
@@ -263,6 +272,7 @@ def build_app(
                 await tel.stop()
             if (close := getattr(services.sms.provider, "close", None)) is not None:
                 await close()  # the Aliyun adapter's HTTP session
+            await services.live_drafts.close()
             await services.calls.close()
             await services.auth.close()
             await services.engine.dispose()
@@ -295,6 +305,7 @@ def attach_services(app: web.Application, services: Services, settings: Settings
     app[ORDERS], app[SUPERVISION], app[AUTH] = services.orders, services.supervision, services.auth
     app[UNITS], app[POLICY], app[CLOCK] = services.units, services.policy, services.clock
     app[CALLS], app[SPEECH], app[LIVE] = services.calls, services.speech, services.live
+    app[LIVE_DRAFTS] = services.live_drafts
     app[SMS], app[SMS_INBOUND], app[FAXES] = services.sms, services.sms_inbound, services.faxes
     app[SMS_WEBHOOK] = WebhookConfig(settings.twilio_auth_token, settings.public_url, settings.aliyun_report_token)
     app[AUDIT], app[CALLBACKS] = services.audit, services.callbacks
@@ -311,6 +322,10 @@ async def _warn_if_no_ocr(settings: Settings) -> None:
 
 async def _publish(hub: LiveHub, event: dict[str, Any]) -> None:
     hub.publish(event)
+
+
+async def _call_ended(live_drafts: LiveDrafts, record: dict[str, Any]) -> None:
+    live_drafts.on_call_ended(record)
 
 
 async def _health(request: web.Request) -> web.Response:

@@ -21,6 +21,7 @@ from callcenter.sms.inbound import InboundSmsService
 from callcenter.sms.services import SmsService
 from callcenter.sms.webhooks import WebhookConfig
 from callcenter.speech.hub import LiveHub
+from callcenter.speech.live_drafts import LiveDrafts
 from callcenter.speech.services import SpeechService
 from callcenter.supervision.services import SupervisionService
 from worksheet.deadlines import Policy
@@ -34,6 +35,7 @@ CLOCK = web.AppKey("clock", Callable[[], datetime])
 CALLS = web.AppKey("calls", CallService)
 SPEECH = web.AppKey("speech", SpeechService)
 LIVE = web.AppKey("live", LiveHub)
+LIVE_DRAFTS = web.AppKey("live_drafts", LiveDrafts)
 SMS = web.AppKey("sms", SmsService)
 SMS_INBOUND = web.AppKey("sms_inbound", InboundSmsService)
 SMS_WEBHOOK = web.AppKey("sms_webhook", WebhookConfig)

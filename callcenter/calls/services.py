@@ -152,6 +152,11 @@ class CallService:
             # guess, or by the node that saw the real end): the link goes onto the stored row.
         return await self.repo.link_order(linkedid, order_number, self.clock())
 
+    async def order_of(self, linkedid: str) -> str | None:
+        """The order a call is linked to: in memory while the call is tracked, else as stored."""
+        record = self.tracker.record(linkedid) or await self.repo.get(linkedid) or {}
+        return str(record["order_number"]) if record.get("order_number") else None
+
     async def flush(self, linkedids: list[str] | None = None) -> None:
         async with self._flush_lock:
             ids = set(self._dirty) if linkedids is None else set(linkedids) & self._dirty

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 class LiveHub:
@@ -14,6 +17,8 @@ class LiveHub:
     def __init__(self, queue_size: int = 200) -> None:
         self.queue_size = queue_size
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        # In-process listeners that must see every event (no queue to overflow), e.g. live drafts.
+        self.taps: list[Callable[[dict[str, Any]], None]] = []
 
     @property
     def subscribers(self) -> int:
@@ -21,6 +26,11 @@ class LiveHub:
         return len(self._subscribers)
 
     def publish(self, event: dict[str, Any]) -> None:
+        for tap in self.taps:
+            try:
+                tap(event)
+            except Exception:  # a listener's bug must not break the call that published
+                logger.exception("live event listener failed")
         for queue in self._subscribers:
             if queue.full():
                 queue.get_nowait()

@@ -105,6 +105,12 @@ class SpeechService:
         if transcript.status == "invalid-audio" and not Path(job.path).exists():
             return f"recording not found: {_name(job)}"  # Asterisk may still be writing it: retry
         await self.transcripts.save(source=job.path, linkedid=job.linkedid, transcript=result, now=self.clock())
+        if job.order_number is None and (registered := await self._registered(job)) is not None:
+            # The agent registered the call during it (the form that filled itself live): a second
+            # draft from the recording would only be a duplicate to discard.
+            logger.info("agent call %s was registered as %s while on the line; no draft from its recording",
+                        job.linkedid, registered)
+            return None
         fields = await self.extract(transcript.text, job.caller, transcript.words)
         number = job.order_number or await self._new_draft(job)
         order = await self.orders.get(number, SYSTEM)
@@ -117,6 +123,9 @@ class SpeechService:
         changes = draft_changes(fields, transcript.text, enterprise)
         await self.orders.act(number, c.AmendDraft(actor=SYSTEM, changes=changes, suggestion=suggestion))
         return None
+
+    async def _registered(self, job: Job) -> str | None:
+        return await self.calls.order_of(job.linkedid) if self.calls is not None and job.linkedid else None
 
     async def _new_draft(self, job: Job) -> str:
         """An agent call's recording: a draft of its own, linked to the call, the recording attached."""

@@ -1,7 +1,8 @@
 """Live updates for the pages (server-sent events): order changes, calls ending, live transcripts.
 
 Everything goes through the one LiveHub; each stream only passes on what its person may see
-(a unit handler learns nothing about other units' orders, nor hears live calls).
+(a unit handler learns nothing about other units' orders, nor hears live calls; a call's live
+draft reaches only the agent who opened its form).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def order_event(order: WorkOrder) -> dict[str, Any]:
 
 
 def visible(event: dict[str, Any], actor: Actor) -> bool:
+    if event.get("kind") == "draft":  # a live draft is for the agent whose form is open for that call
+        return event.get("agent") == actor.id
     if actor.role in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN):
         return True
     return event.get("kind") == "order" and actor.unit in event.get("units", ())

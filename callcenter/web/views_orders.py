@@ -23,6 +23,7 @@ from worksheet.model import Category, Channel, Role, Urgency, WorkOrder
 from . import labels
 from .forms import command_body, expected_version
 from .labels import STATUS as STATUS_LABELS
+from .live_call import claim_call, link_call
 from .messages import user_message
 from .paging import paged
 from .render import render
@@ -137,8 +138,11 @@ async def search(request: web.Request) -> web.Response:
 
 @routes.get("/orders/new")
 async def new_page(request: web.Request) -> web.Response:
-    web_actor(request, Role.AGENT, Role.SUPERVISOR)
-    return _new_page(request, form={})
+    """``?call=<linkedid>``: the form for a live call, which fills itself as the caller speaks."""
+    actor = web_actor(request, Role.AGENT, Role.SUPERVISOR)
+    call = request.query.get("call")
+    form = {"call": await claim_call(request, actor, call)} if call is not None else {}
+    return _new_page(request, form=form)
 
 
 @routes.post("/orders/new")
@@ -160,6 +164,8 @@ async def create(request: web.Request) -> web.Response:
         order = await request.app[ORDERS].create(schemas.new_order(body, request.app[CLOCK]()), actor)
     except WorksheetError as exc:
         return _new_page(request, status=422, error=user_message(exc), form=form)
+    if call := form.get("call", "").strip():
+        await link_call(request, actor, call, order.number)
     raise web.HTTPSeeOther(f"/orders/{order.number}?done=create")
 
 

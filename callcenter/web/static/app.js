@@ -49,6 +49,10 @@
       document.querySelectorAll("[data-stale-notice]").forEach(function (n) { n.hidden = false; });
     });
     source.addEventListener("call", function () { refreshSoon(panels); });
+    // A live call's draft, for the form opened for that call (live_draft.js fills it).
+    source.addEventListener("draft", function (e) {
+      document.dispatchEvent(new CustomEvent("zhitong:draft", {detail: JSON.parse(e.data)}));
+    });
     source.addEventListener("end", function (e) {  // the session ended (logout, disabled, expired)
       if (JSON.parse(e.data).reason === "shutdown") { return; }  // a restart: EventSource reconnects
       source.close();
