@@ -110,35 +110,48 @@ class AudioSocketServer:
         last_rx = [loop.time()]
         deadline = last_rx[0] + self.max_call_s
         keepalive = asyncio.create_task(_keepalive(writer, last_rx))
+        inbox: asyncio.Queue[list[Any] | None] = asyncio.Queue()
+        receiver = asyncio.create_task(self._receive(call, reader, decoder, inbox, last_rx, deadline))
         try:
             await session.handle(frames[1:])
-            while not session.ended:
-                if (left := deadline - loop.time()) <= 0:
-                    logger.warning("AudioSocket %s open for %.0f s; ending the stream", call, self.max_call_s)
-                    break
+            while not session.ended and (batch := await inbox.get()) is not None:
+                await session.handle(batch)
+        finally:
+            keepalive.cancel()
+            receiver.cancel()
+            transcript = await session.finish()
+            if transcript is not None:
+                await self.on_final(call, transcript)
+
+    async def _receive(self, call: str, reader: asyncio.StreamReader, decoder: AudioSocketDecoder,
+                       inbox: asyncio.Queue[list[Any] | None], last_rx: list[float], deadline: float) -> None:
+        """Read the socket as fast as audio comes, whatever the decoder's pace. Reading only between
+        two decodes left a slow decoder's backlog in the kernel: the keepalive then judged the line
+        quiet, wrote, and the peer's close reset the connection, dropping audio already sent."""
+        loop = asyncio.get_running_loop()
+        try:
+            while (left := deadline - loop.time()) > 0:
                 try:
                     data = await asyncio.wait_for(reader.read(4096), min(self.idle_timeout, left))
                 except TimeoutError:
                     if loop.time() < deadline:
-                        raise
+                        logger.info("AudioSocket %s silent for %.0f s; ending the stream", call, self.idle_timeout)
+                        return
                     continue
                 if not data:
-                    break  # Asterisk's way to hang up: a plain TCP close
+                    return  # Asterisk's way to hang up: a plain TCP close
                 last_rx[0] = loop.time()
                 try:
-                    frames = decoder.feed(data)
+                    inbox.put_nowait(decoder.feed(data))
                 except AudioSocketError as exc:
-                    await session.handle(exc.frames)  # the audio that came before the broken frame
+                    inbox.put_nowait(exc.frames)  # the audio that came before the broken frame
                     logger.warning("AudioSocket %s: %s; ending the stream", call, exc)
-                    break
-                await session.handle(frames)
-        except TimeoutError:
-            logger.info("AudioSocket %s silent for %.0f s; ending the stream", call, self.idle_timeout)
+                    return
+            logger.warning("AudioSocket %s open for %.0f s; ending the stream", call, self.max_call_s)
+        except (ConnectionError, OSError) as exc:
+            logger.debug("AudioSocket peer dropped: %s", exc)
         finally:
-            keepalive.cancel()
-            transcript = await session.finish()
-            if transcript is not None:
-                await self.on_final(call, transcript)
+            inbox.put_nowait(None)
 
     async def _first_frames(self, reader: asyncio.StreamReader, decoder: AudioSocketDecoder) -> list[Any]:
         async def read() -> list[Any]:
