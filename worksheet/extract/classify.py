@@ -99,7 +99,7 @@ def category(text: str) -> tuple[Category, float, tuple[int, int] | None]:
     return cat, round(min(0.95, 0.35 + 0.15 * best) * (0.6 + 0.4 * share), 3), span
 
 
-def urgency(text: str, cat: Category) -> tuple[Urgency, float, tuple[int, int] | None]:
+def urgency(text: str, cat: Category, cat_confidence: float = 1.0) -> tuple[Urgency, float, tuple[int, int] | None]:
     total, first = _total(text, URGENT_CUES)
     for subjects, amplifiers in URGENT_PAIRS:
         hits = [(text.find(s), s) for s in subjects if s in text]
@@ -111,7 +111,14 @@ def urgency(text: str, cat: Category) -> tuple[Urgency, float, tuple[int, int] |
         return Urgency.URGENT, min(0.95, 0.6 + 0.1 * total), first
     if cat is Category.REPORT:  # 举报: major hazards, handled as urgent (RULES section 2)
         return Urgency.URGENT, 0.6, None
-    return Urgency.NORMAL, 0.7 if total == 0 else 0.5, None
+    if total:
+        return Urgency.NORMAL, 0.5, None
+    # A question or a suggestion with no urgent word is rarely urgent; help requests and complaints
+    # more often carry an urgency the words do not show, and a call whose category no cue named
+    # (a hazard described in plain words) is the least certain.
+    if cat_confidence < 0.5:
+        return Urgency.NORMAL, 0.55, None
+    return Urgency.NORMAL, 0.8 if cat in (Category.CONSULTATION, Category.SUGGESTION) else 0.7, None
 
 
 _SPLIT = re.compile(r"[，。！？；,.!?;]|(?=你好|您好|我是|我们是|我叫|电话|手机|工单号|请问|想问|谢谢|麻烦)")
