@@ -85,13 +85,29 @@ async def calls_fragment(request: web.Request) -> web.Response:
     return render(request, "calls_panel.html", calls=await live_calls(request))
 
 
+# The draft form's inputs that extracted fields fill.
+FORM_INPUTS = {"category": "category", "urgency": "urgency", "enterprise_name": "enterprise_name",
+               "contact_person": "enterprise_contact_person", "contact_phone": "enterprise_phone", "subject": "subject"}
+
+
+def _unsure_inputs(fields: dict[str, Any]) -> frozenset[str]:
+    """The form inputs whose extracted value is only a suggestion (not calibrated confident): the
+    agent checks these; a confident one carries no mark. Older suggestions, stored before
+    confidence was calibrated, say nothing: every value is a suggestion."""
+    return frozenset(FORM_INPUTS[name] for name, found in fields.items()
+                     if name in FORM_INPUTS and isinstance(found, dict) and found.get("value") not in (None, "")
+                     and found.get("confident") is not True)
+
+
 def _evidence(order: WorkOrder, files: list[Blob]) -> dict[str, Any]:
     """The newest suggestion's source text and fields, and the recording if there is one."""
     suggestion = latest_suggestion(order)
     transcript = suggestion.get("transcript") or {}
     text = transcript.get("text") if isinstance(transcript, dict) else None
     audio = [f.id for f in files if f.kind == "recording" and f.area != "rejected"]
-    return {"text": text if text is not None else suggestion.get("text") or "", "fields": suggestion.get("fields") or {},
+    fields = suggestion.get("fields") or {}
+    return {"text": text if text is not None else suggestion.get("text") or "", "fields": fields,
+            "unsure": _unsure_inputs(fields) if isinstance(fields, dict) else frozenset(),
             "label": suggestion.get("label") or ("转写原文" if text is not None else "来源文本"),
             "source": suggestion.get("source") or "", "audio": audio[0] if audio else None,
             "empty": bool(suggestion.get("empty"))}
