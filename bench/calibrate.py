@@ -4,7 +4,11 @@
     python bench/calibrate.py --write    # also regenerate worksheet/extract/calibration_table.py
 
 Fitted on tests/data/drafts_dev.jsonl and tests/data/drafts_tuning*.jsonl — never on the
-validation split, which measures whether the calibration holds. Re-run with --write whenever an
+validation split, which measures whether the calibration holds. The rules were written against
+most of the tuning data, so on it they are nearly always right and a calibration fitted there
+alone would call everything confident; drafts_tuning_calibration.jsonl was written before the
+rules' output on it was seen and no rule is fitted on it: keep it so (its misses are what tell
+the fit where the rules stop being reliable), and add new rule-writing examples to another file. Re-run with --write whenever an
 extractor rule changes its raw scores (tests/test_extract_confidence.py fails when the confident
 fields fall below 95 % right on the tuning data).
 """

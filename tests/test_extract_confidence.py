@@ -87,3 +87,13 @@ def test_confident_fields_are_right_95_percent_on_the_tuning_data(tuning: dict[s
 
 def test_every_labelled_field_with_enough_data_is_calibrated(tuning: dict[str, list[tuple[float, bool]]]) -> None:
     assert {name for name, pairs in tuning.items() if len(pairs) >= 30} <= set(TABLE)
+
+
+def test_the_draft_command_says_confident_or_suggestion() -> None:
+    from callcenter.enterprises.cli import _human
+
+    out = _human(extract_draft("我 要 投诉 政务 大厅 窗口 的 工作人员 态度 很 差", caller_id="13912345678"))
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert lines["category"].endswith(", confident)")
+    assert lines["contact_phone"].endswith(", suggestion)")  # the caller ID: inferred
+    assert lines["order_number"].endswith("(0.00)")  # nothing found: neither
