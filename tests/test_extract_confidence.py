@@ -97,3 +97,10 @@ def test_the_draft_command_says_confident_or_suggestion() -> None:
     assert lines["category"].endswith(", confident)")
     assert lines["contact_phone"].endswith(", suggestion)")  # the caller ID: inferred
     assert lines["order_number"].endswith("(0.00)")  # nothing found: neither
+
+
+def test_without_a_directory_the_enterprise_keeps_the_rules_score() -> None:
+    # Calibrated with a directory, a name it does not know is rarely a company; without one, the
+    # measurement does not apply: the rule's guess stays, unmarked confident.
+    d = extract_draft("你好我是绵阳长城机械有限公司的，想咨询一下政策")
+    assert d.enterprise_name.confidence == 0.6 and "enterprise_name" not in d.confident

@@ -125,4 +125,8 @@ def extract_draft(
         summary=field(summary, 0.9, (0, len(ct))) if summary else NOTHING,
         empty=not summary,
     )
-    return calibrate(draft, calibration) if calibration is not None else draft
+    if calibration is None:
+        return draft
+    if directory is None:  # the enterprise steps were measured with a directory to match against
+        calibration = {name: steps for name, steps in calibration.items() if name != "enterprise_name"}
+    return calibrate(draft, calibration)
