@@ -73,7 +73,7 @@ def test_words_give_audio_offsets() -> None:
 def test_nothing_usable_is_an_empty_draft(text: str) -> None:
     d = draft(text, caller_id="13912345678")
     assert d.empty
-    assert d.to_json() == {**{n: {"value": None, "confidence": 0.0, "span": None} for n in FIELDS}, "empty": True}
+    assert d.to_json() == {**{n: {"value": None, "confidence": 0.0, "span": None, "confident": False} for n in FIELDS}, "empty": True}
 
 
 def test_caller_id_is_the_fallback_contact_phone() -> None:

@@ -92,7 +92,8 @@ def _human(draft: DraftFields) -> str:
     for name in FIELDS:
         value: Any = getattr(draft, name)
         shown = "-" if value.value is None else str(getattr(value.value, "value", value.value))
-        lines.append(f"{name:16} {shown}  ({value.confidence:.2f})")
+        sure = "" if value.value is None else ", confident" if name in draft.confident else ", suggestion"
+        lines.append(f"{name:16} {shown}  ({value.confidence:.2f}{sure})")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CATALOGUE_FILE = DATA / "dispatch_catalogue.json"
+DUTIES_FILE = DATA / "unit_duties.json"
 DEMO_DIRECTORY = DATA / "enterprises_demo.csv"
 
 
@@ -41,6 +42,12 @@ async def directory_from_db(engine: AsyncEngine) -> EnterpriseDirectory:
 
 
 def load_catalogue(path: str | Path | None = None) -> DispatchCatalogue:
-    """The dispatch catalogue (default: the packaged Fucheng one)."""
-    with open(path or CATALOGUE_FILE, encoding="utf-8") as f:
-        return DispatchCatalogue.from_json(json.load(f))
+    """The dispatch catalogue (default: the packaged Fucheng one joined with its departments' duties)."""
+    if path is not None:
+        return DispatchCatalogue.from_json(_read_json(path))
+    return DispatchCatalogue.merged(*(DispatchCatalogue.from_json(_read_json(p)) for p in (CATALOGUE_FILE, DUTIES_FILE)))
+
+
+def _read_json(path: str | Path) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)

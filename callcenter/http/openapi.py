@@ -84,7 +84,15 @@ DOCUMENT: dict[str, Any] = {
                 "deadlines": {"type": "object", "additionalProperties": {"type": "object", "properties": {
                     "due": {"type": "string", "format": "date-time"}, "provisional": {"type": "boolean"},
                     "overdue": {"type": "boolean"}}}},
-                "cards": {"type": "array"}, "history": {"type": "array"}}},
+                "cards": {"type": "array"}, "history": {"type": "array"},
+                "suggestion": {"type": "object", "nullable": True, "description": "a draft's newest extraction: "
+                               "its source and, per field, the value, the calibrated confidence (the measured "
+                               "chance it is right), whether it is confident (right at least 95 % of the time; "
+                               "otherwise a suggestion to check) and the span of the text it came from",
+                               "properties": {"fields": {"type": "object", "additionalProperties": {
+                                   "type": "object", "properties": {
+                                       "value": {}, "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                                       "confident": {"type": "boolean"}, "span": {"type": "object", "nullable": True}}}}}}}},
             "OrderList": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}},
                                                            "total": {"type": "integer"}}},
             "Supervision": {"type": "object"}, "Units": {"type": "object"}, "Token": {"type": "object"},

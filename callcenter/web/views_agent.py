@@ -85,13 +85,37 @@ async def calls_fragment(request: web.Request) -> web.Response:
     return render(request, "calls_panel.html", calls=await live_calls(request))
 
 
-def _evidence(order: WorkOrder, files: list[Blob]) -> dict[str, Any]:
+# The draft form's inputs that extracted fields fill.
+FORM_INPUTS = {"category": "category", "urgency": "urgency", "enterprise_name": "enterprise_name",
+               "contact_person": "enterprise_contact_person", "contact_phone": "enterprise_phone", "subject": "subject"}
+
+
+def _unsure_inputs(fields: dict[str, Any], shown: dict[str, Any]) -> frozenset[str]:
+    """The form inputs showing an extracted value that is only a suggestion (not calibrated
+    confident): the agent checks these; a confident one carries no mark, nor does an input showing
+    something else (a value the agent typed, or one the extractor was too unsure to fill in).
+    Suggestions stored before confidence was calibrated say nothing: every value is a suggestion."""
+    return frozenset(FORM_INPUTS[name] for name, found in fields.items()
+                     if name in FORM_INPUTS and isinstance(found, dict) and found.get("value") not in (None, "")
+                     and found.get("confident") is not True and str(found["value"]) == str(shown.get(FORM_INPUTS[name])))
+
+
+def _form_values(view: dict[str, Any]) -> dict[str, Any]:
+    enterprise = view.get("enterprise") or {}
+    return {"category": view.get("category"), "urgency": view.get("urgency"), "subject": view.get("subject"),
+            "enterprise_name": enterprise.get("name"), "enterprise_contact_person": enterprise.get("contact_person"),
+            "enterprise_phone": enterprise.get("phone")}
+
+
+def _evidence(order: WorkOrder, files: list[Blob], shown: dict[str, Any]) -> dict[str, Any]:
     """The newest suggestion's source text and fields, and the recording if there is one."""
     suggestion = latest_suggestion(order)
     transcript = suggestion.get("transcript") or {}
     text = transcript.get("text") if isinstance(transcript, dict) else None
     audio = [f.id for f in files if f.kind == "recording" and f.area != "rejected"]
-    return {"text": text if text is not None else suggestion.get("text") or "", "fields": suggestion.get("fields") or {},
+    fields = suggestion.get("fields") or {}
+    return {"text": text if text is not None else suggestion.get("text") or "", "fields": fields,
+            "unsure": _unsure_inputs(fields, shown) if isinstance(fields, dict) else frozenset(),
             "label": suggestion.get("label") or ("转写原文" if text is not None else "来源文本"),
             "source": suggestion.get("source") or "", "audio": audio[0] if audio else None,
             "empty": bool(suggestion.get("empty"))}
@@ -109,7 +133,7 @@ async def draft_page(request: web.Request, order: WorkOrder, *, status: int = 20
         await request.app[AUDIT].record(actor, "view-phone", order.number, request.app[CLOCK](), "draft form")
     names = {str(u["code"]): str(u["name"]) for u in await request.app[UNITS].list()}
     files = await request.app[BLOBS].for_order(order)
-    return render(request, "draft.html", status=status, order=view, evidence=_evidence(order, files), files=files,
+    return render(request, "draft.html", status=status, order=view, evidence=_evidence(order, files, _form_values(view)), files=files,
                   unit_names=names,
                   categories=list(Category), urgencies=list(Urgency), flash=flash, flash_kind=flash_kind)
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from worksheet.callerid import caller_number
 from worksheet.fax_header import blank_headers
+from worksheet.model import Category
 
 from . import classify
+from .calibration_table import TABLE
 from .catalogue import DispatchCatalogue
+from .confidence import Steps, calibrate
 from .contact import find_contact
 from .directory import EnterpriseDirectory
 from .numbers import as_order_number, as_phone, said_tail, spoken_numbers
@@ -42,11 +45,14 @@ def extract_draft(
     catalogue: DispatchCatalogue | None = None,
     caller_id: str | None = None,
     words: Sequence[TimedWord] | None = None,
+    calibration: Mapping[str, Steps] | None = TABLE,
 ) -> DraftFields:
     """The draft fields found in `text`; each with a confidence in [0, 1] and the span it came from
     (char offsets into `text`, plus audio offsets when the ASR `words` are given). Text with no
     usable speech gives `empty=True` and null values. A fax machine's header line is not what the
-    sender wrote: no field, subject or summary comes from it (spans still index `text`)."""
+    sender wrote: no field, subject or summary comes from it (spans still index `text`). The
+    confidences are calibrated by `calibration` (the measured chance of being right, see
+    confidence.py); None gives the rules' raw scores, which is what calibration is fitted on."""
     # A line break ends a clause (a fax's title line is not the start of its next line's sentence).
     content = re.sub(r"(?<=[^\s，。！？；：,.!?;:])\n", "。", blank_headers(text or ""))
     if is_blank(content):
@@ -101,10 +107,12 @@ def extract_draft(
         contact_person = field(found[0], found[1], found[2])
 
     cat, cat_conf, cat_at = classify.category(masked)
-    urg, urg_conf, urg_at = classify.urgency(masked, cat)
+    urg, urg_conf, urg_at = classify.urgency(masked, cat, cat_conf)
 
     suggested_unit, keywords = NOTHING, ()
     suggestion = catalogue.suggest(masked) if catalogue else None
+    if order_number is not NOTHING and cat is Category.CONSULTATION:
+        suggestion = None  # asking about an existing order: it has its unit already
     if suggestion:
         suggested_unit = field(suggestion.unit, suggestion.confidence, (suggestion.start, suggestion.end))
         keywords = suggestion.keywords
@@ -115,7 +123,7 @@ def extract_draft(
         subject = field(value[:SUBJECT_MAX], 0.5 if keywords else 0.35, at)
 
     summary = clean(_with_digits(content, (contact_phone, order_number)))
-    return DraftFields(
+    draft = DraftFields(
         category=field(cat, cat_conf, cat_at),
         urgency=field(urg, urg_conf, urg_at),
         enterprise_name=enterprise,
@@ -127,3 +135,8 @@ def extract_draft(
         summary=field(summary, 0.9, (0, len(ct))) if summary else NOTHING,
         empty=not summary,
     )
+    if calibration is None:
+        return draft
+    if directory is None:  # the enterprise steps were measured with a directory to match against
+        calibration = {name: steps for name, steps in calibration.items() if name != "enterprise_name"}
+    return calibrate(draft, calibration)

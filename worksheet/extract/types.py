@@ -10,6 +10,9 @@ FIELDS = (
     "category", "urgency", "enterprise_name", "contact_phone", "contact_person",
     "order_number", "suggested_unit", "subject", "summary",
 )
+# A field is confident (shown without the 「建议」 mark) when its calibrated confidence says it is
+# right at least this often; see confidence.py.
+CONFIDENT = 0.95
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class FieldValue:
     value: object
     confidence: float
     span: Span | None = None
+    calibrated: bool = False  # confidence is a measured chance of being right (confidence.py)
 
     def to_json(self) -> dict[str, Any]:
         value = self.value.value if isinstance(self.value, Enum) else self.value
@@ -67,7 +71,20 @@ class DraftFields:
     summary: FieldValue = NOTHING
     empty: bool = False
 
+    @property
+    def confidence(self) -> dict[str, float]:
+        """Each field's confidence (calibrated: the chance it is right; 0 when nothing was found)."""
+        return {name: getattr(self, name).confidence for name in FIELDS}
+
+    @property
+    def confident(self) -> frozenset[str]:
+        """The fields found and calibrated to be right at least `CONFIDENT` of the time."""
+        return frozenset(name for name in FIELDS if (f := getattr(self, name)).value is not None
+                         and f.calibrated and f.confidence >= CONFIDENT)
+
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {name: getattr(self, name).to_json() for name in FIELDS}
+        confident = self.confident
+        out: dict[str, Any] = {name: {**getattr(self, name).to_json(), "confident": name in confident}
+                               for name in FIELDS}
         out["empty"] = self.empty
         return out
