@@ -81,3 +81,24 @@ async def test_editing_the_phone_finds_the_open_order_and_the_agent_merges_into_
     assert (await page.inner_text("dd.merged-into")).strip() == f"已合并至 {agent}"
     merged = await site.orders.get(draft, SYSTEM)
     assert merged.status == Status.MERGED and merged.merged_into == agent
+
+
+async def test_a_duplicate_found_while_the_agent_fills_the_form_is_shown_before_confirming(site: Site) -> None:
+    first = await fax_draft(site.app, site.clock())
+    page = await site.login("agent")
+    await page.goto(site.url(f"/agent/drafts/{first}"))
+    assert await page.locator("section.duplicates").count() == 0
+    await page.fill("input[name=enterprise_contact_person]", "王经理（调度）")
+    again = await fax_draft(site.app, site.clock())  # the same fax arrives meanwhile and is flagged on this one
+    await page.click("form.draft-form button[type=submit]")  # confirm, on the form loaded before
+    await page.wait_for_url(f"**/agent/drafts/{first}/confirm")
+    main = await page.inner_text("main")
+    assert "在您填写期间，系统发现了新的疑似重复工单" in main
+    assert await page.locator(f"section.duplicates li[data-duplicate='{again}'] a").count() == 1
+    assert await page.input_value("input[name=enterprise_contact_person]") == "王经理（调度）"  # kept as typed
+    await screenshot(page, "duplicates-found-meanwhile")
+    await page.click("form.draft-form button[type=submit]")  # the agent looked, and confirms
+    await page.wait_for_url(f"**/orders/{first}?done=confirm")
+    assert await page.locator(f"section.duplicates li[data-duplicate='{again}']").count() == 1
+    order = await site.orders.get(first, SYSTEM)
+    assert order.status == Status.REGISTERED and order.enterprise.contact_person == "王经理（调度）"

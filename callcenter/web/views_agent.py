@@ -30,6 +30,7 @@ from .views_orders import duplicate_summaries, latest_suggestion, load
 routes = web.RouteTableDef()
 # Decisions after which the order is still a draft, and what the page then says.
 STAYS_A_DRAFT = {"amend": "已保存修改，并已重新检查疑似重复", "dismiss": "已排除该疑似重复，今后不再提示"}
+NEW_DUPLICATES = "在您填写期间，系统发现了新的疑似重复工单（见左侧列表），请核对后再提交；您填写的内容已保留。"
 AGENTS = (Role.AGENT, Role.SUPERVISOR)
 ALL_STATUSES = [s.value for s in Status]
 
@@ -148,12 +149,21 @@ async def decide(request: web.Request) -> web.StreamResponse:
         order = await request.app[ORDERS].act(number, commands[decision](), expected_version(form))
     except (WorksheetError, VersionConflict) as exc:
         current = await load(request, number)
+        flash = user_message(exc)
+        if isinstance(exc, VersionConflict) and _only_flagged_since(current, exc.expected):
+            flash = NEW_DUPLICATES  # what changed is shown beside the form, with what the agent typed
         return await draft_page(request, current, status=409 if isinstance(exc, VersionConflict) else 422,
-                                flash=user_message(exc), flash_kind="error",
+                                flash=flash, flash_kind="error",
                                 typed=draft_changes(form) if decision in ("confirm", "amend") else None)
     if decision in STAYS_A_DRAFT:  # back to the draft, where the agent goes on
         raise web.HTTPSeeOther(f"/agent/drafts/{order.number}?done={decision}")
     raise web.HTTPSeeOther(f"/orders/{order.number}?done={decision}")
+
+
+def _only_flagged_since(order: WorkOrder, version: int | None) -> bool:
+    """True when all that happened since the agent's form was loaded is new possible duplicates."""
+    since = order.history[version:] if version is not None else ()
+    return bool(since) and all(e.type == "flag-duplicates" for e in since)
 
 
 @routes.get("/orders/{number}/attachments/{blob_id}")
