@@ -18,6 +18,7 @@ from callcenter.app import Services, build_services
 from callcenter.db.migrate import upgrade
 from callcenter.enterprises.service import DEMO_DIRECTORY, load_enterprises
 from callcenter.fax.sample import render_fax_tiff
+from callcenter.intake.text_drafts import TextSource, draft_from_text
 from callcenter.orders.services import SYSTEM
 from callcenter.settings import Settings
 from tests.api_helpers import ORDER, Api, FakeClock, start_api
@@ -47,10 +48,10 @@ async def services(db_url: str, tmp_path: Path) -> AsyncIterator[Services]:
 
 
 async def order(services: Services, *, name: str, phone: str | None, subject: str, content: str,
-                draft: bool = True) -> WorkOrder:
+                draft: bool = True, by: Actor | None = None) -> WorkOrder:
     spec = NewOrder(channel=Channel.PHONE, category=Category.HELP, enterprise=Enterprise(name, phone=phone),
                     subject=subject, content=content, received_at=NOW, draft=draft)
-    return await services.orders.create(spec, SYSTEM if draft else AGENT)
+    return await services.orders.create(spec, by or (SYSTEM if draft else AGENT))
 
 
 async def get(services: Services, number: str) -> WorkOrder:
@@ -133,7 +134,8 @@ async def test_confirmation_rechecks_even_without_edits(services: Services, monk
 
 async def test_a_dismissed_duplicate_is_never_flagged_again(services: Services) -> None:
     first = await order(services, name=HUAXIANG, phone="13800138000", subject="道路施工影响货运", content="道路施工，货运不出去")
-    second = await order(services, name=HUAXIANG, phone="13800138000", subject="道路施工影响货运", content="道路施工，货运不出去")
+    second = await order(services, name=HUAXIANG, phone="13800138000", subject="道路施工影响货运",
+                         content="道路施工，货运不出去", by=AGENT)  # an agent's draft is checked at once
     assert second.possible_duplicates == (first.number,)
     with pytest.raises(ValidationError, match="not flagged"):
         await services.orders.act(second.number, c.DismissDuplicates(actor=AGENT, numbers=("20991231-0001",)))
@@ -205,3 +207,16 @@ async def test_the_api_links_candidates_and_dismisses_them(api: Api) -> None:
     await api.act("agent", first["number"], "dispatch", {"lead_unit": api.units["区住建局"]})
     status, seen = await api.call("zjj", "GET", f"/api/v1/orders/{first['number']}")
     assert status == 200 and seen["possible_duplicates"] == [] and seen["duplicate_candidates"] == []
+
+
+async def test_placeholder_drafts_are_not_matched_on_their_placeholders(services: Services) -> None:
+    # Two messages from one caller, not yet transcribed: the same placeholder text, not the same matter.
+    messages = [await order(services, name="来电 138****8000", phone="13800138000", subject="电话留言（待转写）",
+                            content="来电 138****8000 的语音留言（录音见附件）。请收听录音后补全诉求内容。") for _ in range(2)]
+    assert [m.possible_duplicates for m in messages] == [(), ()]
+    # Unreadable faxes from machines without caller ID share a sender name and text, and nothing else.
+    faxes = [await draft_from_text(services.orders, None, TextSource(
+        channel=Channel.FAX, sender=None, text="", received_at=NOW, subject="传真来件（待确认）", label="传真识别文本",
+        empty="（传真未能识别文字，请查看传真页面）")) for _ in range(2)]
+    confirmed = await services.orders.act(faxes[1].number, c.Confirm(actor=AGENT))
+    assert faxes[0].enterprise.name == "传真 未知号码" and confirmed.possible_duplicates == ()

@@ -11,6 +11,7 @@ flagged again. Only drafts' commands re-check: other commands add no query.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -33,12 +34,28 @@ def matched_on(order: WorkOrder) -> tuple[str, str | None, str, str]:
     return order.enterprise.name, order.enterprise.phone, order.subject, order.content
 
 
+def checked_at_creation(draft: bool, actor: Actor) -> bool:
+    """A draft the system makes (a voice message, a call, a fax, an SMS) holds placeholder text
+    ("来电 138****8000 的语音留言…") until its transcript or OCR fills it: matched then, two messages
+    from one caller would stay flagged whatever they turn out to say. It is checked when filled."""
+    return not (draft and actor.role == Role.SYSTEM)
+
+
 def needs_recheck(command: c.Command, before: WorkOrder, after: WorkOrder) -> bool:
-    """A confirmation always re-checks (the agent registers what they saw); a draft's edit when it
-    changed what duplicates are matched on."""
+    """A confirmation always re-checks (the agent registers what they saw); a draft's fill by the
+    pipeline always (its first check); an edit when it changed what duplicates are matched on."""
     if isinstance(command, c.Confirm):
         return True
-    return isinstance(command, c.AmendDraft) and matched_on(before) != matched_on(after)
+    if not isinstance(command, c.AmendDraft):
+        return False
+    filled = command.actor.role == Role.SYSTEM and bool(command.changes)
+    return filled or matched_on(before) != matched_on(after)
+
+
+# The name a draft is given until someone knows the enterprise ("来电 138****8000", "传真 未知号码",
+# see callcenter.hotline.desk and callcenter.intake.text_drafts): senders, not an enterprise, and
+# all anonymous senders share one, so only the phone is matched for it.
+SENDER_PLACEHOLDER = re.compile(r"^(来电|传真|短信|来件) (未知号码|[0-9*+\- ]+)$")
 
 
 class DuplicateCheck:
@@ -49,8 +66,10 @@ class DuplicateCheck:
 
     async def find(self, order: WorkOrder) -> tuple[str, ...]:
         """Open orders and drafts this one may duplicate, most similar first."""
+        name = order.enterprise.name.strip()
         candidates = await self.orders.find_recent(
-            since=order.received_at - self.window, enterprise_name=order.enterprise.name or None,
+            since=order.received_at - self.window,
+            enterprise_name=None if not name or SENDER_PLACEHOLDER.match(name) else name,
             phone=order.enterprise.phone, statuses=CANDIDATE_STATUSES,
         )
         return tuple(possible_duplicates(order, candidates, window=self.window))

@@ -24,7 +24,7 @@ from worksheet.lifecycle import create_order, handle
 from worksheet.model import Actor, Event, Role, Status, WorkOrder
 from worksheet.supervision import SUPERVISED
 
-from .duplicate_check import DuplicateCheck, needs_recheck
+from .duplicate_check import DuplicateCheck, checked_at_creation, needs_recheck
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class OrderService:
         now = self.clock()
         # Validate and look for duplicates before taking a number, so bad input burns none.
         probe, _ = create_order(spec, "pending", actor, now, self.policy)
-        duplicates = await self.duplicates.find(probe)
+        duplicates = await self.duplicates.find(probe) if checked_at_creation(spec.draft, actor) else ()
         await self._check_attachments(probe.attachments, actor)
 
         def build(number: str) -> tuple[WorkOrder, list[Event]]:
