@@ -48,6 +48,7 @@ def order_to_dict(o: WorkOrder) -> dict[str, Any]:
         "closure": {"reason": o.closure.reason.value, "at": o.closure.at.isoformat(),
                     "explanation": o.closure.explanation} if o.closure else None,
         "merged_into": o.merged_into, "possible_duplicates": list(o.possible_duplicates),
+        "dismissed_duplicates": list(o.dismissed_duplicates),
     }
 
 
@@ -68,7 +69,9 @@ def order_from_dict(d: dict[str, Any], history: tuple[Event, ...] | list[Event] 
         direct_answer=d["direct_answer"], return_reason=d["return_reason"], review_decision=d["review_decision"],
         closure=Closure(ClosureReason(closure["reason"]), datetime.fromisoformat(closure["at"]), closure["explanation"])
         if closure else None,
-        merged_into=d["merged_into"], possible_duplicates=tuple(d["possible_duplicates"]), history=tuple(history),
+        merged_into=d["merged_into"], possible_duplicates=tuple(d["possible_duplicates"]),
+        dismissed_duplicates=tuple(d.get("dismissed_duplicates", ())),  # absent from snapshots stored before it
+        history=tuple(history),
     )
 
 

@@ -154,6 +154,15 @@ class FlagDuplicates(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DismissDuplicates(Command):
+    """A person decides orders flagged as possible duplicates are not: they leave the list and
+    are never flagged against this order again (the re-checks after a draft fills would)."""
+
+    name: ClassVar[str] = "dismiss-duplicates"
+    numbers: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Discard(Command):
     """An agent throws a draft away (an empty message, a misdial, spam), saying why; it stays on record."""
 
@@ -176,6 +185,6 @@ PERSON_COMMANDS: dict[str, type[Command]] = {
     for c in (
         Confirm, AmendDraft, AnswerDirectly, Dispatch, Accept, Return, Redispatch, RequestExtension,
         DecideExtension, Reply, Check, RecordCallback, Review, ClosePolicyLimited, Merge, AddSupplement,
-        Discard,
+        Discard, DismissDuplicates,
     )
 }

@@ -123,6 +123,13 @@ def _flag(o: WorkOrder, e: Event) -> WorkOrder:
     return replace(o, possible_duplicates=o.possible_duplicates + tuple(n for n in e.data["numbers"] if n not in known))
 
 
+def _dismiss(o: WorkOrder, e: Event) -> WorkOrder:
+    gone = set(e.data["numbers"])
+    return replace(o, possible_duplicates=tuple(n for n in o.possible_duplicates if n not in gone),
+                   dismissed_duplicates=o.dismissed_duplicates + tuple(n for n in e.data["numbers"]
+                                                                       if n not in o.dismissed_duplicates))
+
+
 def _nothing(o: WorkOrder, e: Event) -> WorkOrder:
     return o
 
@@ -133,7 +140,7 @@ _APPLY: dict[str, Callable[[Any, Event], WorkOrder]] = {
     "decide-extension": _decide_extension, "reply": _reply, "check": _nothing, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,
     "issue-card": _card, "flag-duplicates": _flag, "supplement": _nothing,
-    "discard": _nothing,
+    "discard": _nothing, "dismiss-duplicates": _dismiss,
 }
 
 

@@ -240,7 +240,19 @@ def _issue_card(cmd: c.IssueCard, order: WorkOrder, now: datetime, policy: Polic
 
 
 def _flag(cmd: c.FlagDuplicates, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
-    return order.status, {"numbers": [n for n in cmd.numbers if n != order.number]}
+    # A number a person dismissed stays dismissed: a later re-check must not bring it back.
+    ruled_out = {order.number, *order.dismissed_duplicates}
+    return order.status, {"numbers": [n for n in cmd.numbers if n not in ruled_out]}
+
+
+def _dismiss(cmd: c.DismissDuplicates, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    numbers = list(dict.fromkeys(n.strip() for n in cmd.numbers))
+    if not numbers:
+        raise ValidationError("numbers: at least one order number is required")
+    for n in numbers:
+        if n not in order.possible_duplicates:
+            raise ValidationError(f"order {n} is not flagged as a possible duplicate of this order")
+    return order.status, {"numbers": numbers}
 
 
 _DECIDE: dict[str, Callable[[Any, WorkOrder, datetime, Policy], Decision]] = {
@@ -249,6 +261,6 @@ _DECIDE: dict[str, Callable[[Any, WorkOrder, datetime, Policy], Decision]] = {
     "decide-extension": _decide_extension, "reply": _reply, "check": _check, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,
     "issue-card": _issue_card, "flag-duplicates": _flag, "supplement": _supplement,
-    "discard": _discard,
+    "discard": _discard, "dismiss-duplicates": _dismiss,
 }
 

@@ -178,6 +178,7 @@ class WorkOrder:
     closure: Closure | None = None
     merged_into: str | None = None
     possible_duplicates: tuple[str, ...] = ()
+    dismissed_duplicates: tuple[str, ...] = ()  # ruled out by a person: never flagged again
     history: tuple[Event, ...] = ()
 
     @property

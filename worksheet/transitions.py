@@ -41,6 +41,7 @@ TRANSITIONS: dict[str, dict[Status, tuple[Status, ...]]] = {
     "merge": {s: (S.MERGED,) for s in (S.DRAFT, S.REGISTERED, S.DISPATCHED, S.RETURNED)},
     "issue-card": {s: (s,) for s in _SUPERVISED},
     "flag-duplicates": {s: (s,) for s in (S.DRAFT, *_CLOSABLE)},
+    "dismiss-duplicates": {s: (s,) for s in (S.DRAFT, *_CLOSABLE)},
     # Follow-ups from the caller: any order that is still someone's work.
     "supplement": {s: (s,) for s in (S.DRAFT, *_CLOSABLE)},
     "discard": {S.DRAFT: (S.DISCARDED,)},
@@ -69,6 +70,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "merge": _PLATFORM,
     "issue-card": frozenset({Role.SYSTEM}),
     "flag-duplicates": frozenset({Role.SYSTEM}),
+    "dismiss-duplicates": _PLATFORM,
     "supplement": _PLATFORM | {Role.SYSTEM},
     "discard": _PLATFORM,
 }

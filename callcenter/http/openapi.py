@@ -50,7 +50,7 @@ _ACTION = {
     "return {reason, basis}; request-extension {reason}; decide-extension {approve}; reply {content}; "
     "check {passed, note}; callback-result {rating}; review {decision: close|redo, explanation}; "
     "close-policy-limited {explanation}; merge {into}; answer-directly {answer}; confirm {changes}; "
-    "supplement {text, source}; discard {reason}. "
+    "supplement {text, source}; discard {reason}; dismiss-duplicates {numbers} (flagged orders that are not duplicates). "
     "Optional `version` (or an If-Match header) for optimistic concurrency.",
     "properties": {"note": {"type": "string"}, "version": {"type": "integer"}, "rating": _enum(Rating)},
 }
@@ -84,6 +84,13 @@ DOCUMENT: dict[str, Any] = {
                 "deadlines": {"type": "object", "additionalProperties": {"type": "object", "properties": {
                     "due": {"type": "string", "format": "date-time"}, "provisional": {"type": "boolean"},
                     "overdue": {"type": "boolean"}}}},
+                "possible_duplicates": {"type": "array", "items": {"type": "string"}},
+                "dismissed_duplicates": {"type": "array", "items": {"type": "string"}},
+                "duplicate_candidates": {"type": "array", "description": "possible duplicates (疑似重复), re-checked "
+                                         "whenever a draft is filled or edited and at confirmation; merge or "
+                                         "dismiss-duplicates", "items": {"type": "object", "properties": {
+                                             "number": {"type": "string"}, "href": {"type": "string"},
+                                             "page": {"type": "string"}}}},
                 "cards": {"type": "array"}, "history": {"type": "array"},
                 "suggestion": {"type": "object", "nullable": True, "description": "a draft's newest extraction: "
                                "its source and, per field, the value, the calibrated confidence (the measured "

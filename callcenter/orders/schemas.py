@@ -11,7 +11,18 @@ from worksheet.codec import event_to_dict, order_to_dict
 from worksheet.deadlines import Policy, pending_reply
 from worksheet.errors import ValidationError
 from worksheet.intake import NewOrder, aware, parse_enum
-from worksheet.model import Actor, CardColor, Category, Channel, Enterprise, Event, Rating, Urgency, WorkOrder
+from worksheet.model import (
+    Actor,
+    CardColor,
+    Category,
+    Channel,
+    Enterprise,
+    Event,
+    Rating,
+    Role,
+    Urgency,
+    WorkOrder,
+)
 from worksheet.transitions import allowed_commands
 
 
@@ -108,6 +119,8 @@ def command(action: str, body: dict[str, Any], actor: Actor) -> c.Command:
             return c.Merge(**common, into=_get(body, "into", str))
         case "discard":
             return c.Discard(**common, reason=_get(body, "reason", str))
+        case "dismiss-duplicates":
+            return c.DismissDuplicates(**common, numbers=_strings(body, "numbers"))
         case "supplement":
             return c.AddSupplement(**common, text=_get(body, "text", str), source=_get(body, "source", str, ""))
     return c.Accept(**common)
@@ -118,6 +131,11 @@ def event_view(e: Event) -> dict[str, Any]:
     view = event_to_dict(e)
     view["from"], view["to"] = view.pop("from_status"), view.pop("to_status")
     return view
+
+
+def duplicate_links(order: WorkOrder) -> list[dict[str, str]]:
+    """The orders this one may duplicate, each with where to read it (a person merges or dismisses)."""
+    return [{"number": n, "href": f"/api/v1/orders/{n}", "page": f"/orders/{n}"} for n in order.possible_duplicates]
 
 
 def order_view(order: WorkOrder, policy: Policy, now: datetime, actor: Actor, *, full: bool = True) -> dict[str, Any]:
@@ -138,6 +156,9 @@ def order_view(order: WorkOrder, policy: Policy, now: datetime, actor: Actor, *,
     # the transcript span (and audio offsets) it came from: the agent checks it at a glance.
     view["suggestion"] = next((e.data["suggestion"] for e in reversed(order.history)
                                if e.type == "amend-draft" and "suggestion" in e.data), None)
+    view["duplicate_candidates"] = duplicate_links(order)
+    if actor.role == Role.UNIT_HANDLER:  # other orders' numbers, which a unit may not see: not theirs to learn
+        view["possible_duplicates"], view["dismissed_duplicates"], view["duplicate_candidates"] = [], [], []
     if full:
         view["history"] = [event_view(e) for e in order.history]
     return view

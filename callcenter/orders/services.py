@@ -17,12 +17,14 @@ from callcenter.db.orders import OrderRepository
 from callcenter.db.units import UnitRepository
 from worksheet import commands as c
 from worksheet.deadlines import Policy
-from worksheet.duplicates import DEFAULT_WINDOW, possible_duplicates
+from worksheet.duplicates import DEFAULT_WINDOW
 from worksheet.errors import ValidationError
 from worksheet.intake import NewOrder
 from worksheet.lifecycle import create_order, handle
-from worksheet.model import OPEN_STATUSES, Actor, Event, Role, Status, WorkOrder
+from worksheet.model import Actor, Event, Role, Status, WorkOrder
 from worksheet.supervision import SUPERVISED
+
+from .duplicate_check import DuplicateCheck, checked_at_creation, needs_recheck
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 logger = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class OrderService:
         self.policy = policy
         self.clock = clock
         self.duplicate_window = duplicate_window
+        self.duplicates = DuplicateCheck(orders, policy, duplicate_window)
         # Called after a command is stored (e.g. scheduling the satisfaction callback). Best
         # effort: the order is already saved, and the consumers reconcile on their own schedule.
         self.observers: list[Callable[[WorkOrder], Awaitable[None]]] = []
@@ -74,11 +77,7 @@ class OrderService:
         now = self.clock()
         # Validate and look for duplicates before taking a number, so bad input burns none.
         probe, _ = create_order(spec, "pending", actor, now, self.policy)
-        candidates = await self.orders.find_recent(
-            since=probe.received_at - self.duplicate_window, enterprise_name=probe.enterprise.name or None,
-            phone=probe.enterprise.phone, statuses=[s.value for s in OPEN_STATUSES | {Status.DRAFT}],
-        )
-        duplicates = tuple(possible_duplicates(probe, candidates, window=self.duplicate_window))
+        duplicates = await self.duplicates.find(probe) if checked_at_creation(spec.draft, actor) else ()
         await self._check_attachments(probe.attachments, actor)
 
         def build(number: str) -> tuple[WorkOrder, list[Event]]:
@@ -93,6 +92,7 @@ class OrderService:
         if order.attachments and self.attachments is not None:
             await self.attachments.attach(order.attachments, order.number)
         await self._notify(order, "create")
+        await self._flag_back(order.number, duplicates)
         return order
 
     async def get(self, number: str, actor: Actor) -> WorkOrder:
@@ -110,14 +110,25 @@ class OrderService:
         if expected_version is not None and expected_version != order.version:
             raise VersionConflict(number, expected_version)
         await self._check_references(command, order)
-        new, events = handle(command, order, self.clock(), self.policy)
+        now = self.clock()
+        new, events = handle(command, order, now, self.policy)
         added = [a for a in new.attachments if a not in order.attachments]
         await self._check_attachments(added, command.actor)
+        found: tuple[str, ...] = ()
+        if needs_recheck(command, order, new):  # a draft filled or edited, or confirmed
+            new, events, found = await self.duplicates.flag(new, events, now)
         await self.orders.save(new, events, expected_version=order.version)
         if added and self.attachments is not None:
             await self.attachments.attach(added, new.number)
         await self._notify(new, command.name)
+        await self._flag_back(new.number, found)
         return new
+
+    async def _flag_back(self, number: str, duplicated: tuple[str, ...]) -> None:
+        """The orders ``number`` was found to duplicate show it too (whichever is opened first)."""
+        if duplicated:
+            for other in await self.duplicates.flag_back(number, duplicated, self.clock):
+                await self._notify(other, "flag-duplicates")
 
     async def _check_attachments(self, ids: Sequence[str], actor: Actor) -> None:
         """Only files this person may see can be attached (never a path: ids of stored files)."""

@@ -13,7 +13,7 @@ from callcenter.http.json_body import parse_int
 from worksheet.errors import ValidationError
 
 _BOOLS = frozenset({"approve", "passed"})
-_LISTS = frozenset({"co_units"})
+_LISTS = frozenset({"co_units", "numbers"})
 _INTS = frozenset({"amount"})
 _DRAFT_FIELDS = ("category", "urgency", "subject", "content")
 _ENTERPRISE_FIELDS = ("name", "credit_code", "contact_person", "phone")

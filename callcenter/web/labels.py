@@ -32,6 +32,7 @@ ACTION: Mapping[str, str] = {
     "decide-extension": "审批延期", "reply": "答复", "check": "审核答复", "callback-result": "回访结果",
     "review": "复核", "close-policy-limited": "政策限制办结", "merge": "合并", "issue-card": "亮灯督办",
     "flag-duplicates": "疑似重复", "supplement": "补充信息", "discard": "作废",
+    "dismiss-duplicates": "排除重复",
 }
 CLOCK: Mapping[str, str] = {"handling": "办理时限", "return": "退回时限", "redispatch": "重派时限",
                             "contact": "联系时限", "answer": "答复时限", "redo": "重办时限"}

@@ -25,9 +25,12 @@ from .messages import user_message
 from .paging import Pager, paged
 from .render import render
 from .session import web_actor
-from .views_orders import latest_suggestion, load
+from .views_orders import duplicate_summaries, latest_suggestion, load
 
 routes = web.RouteTableDef()
+# Decisions after which the order is still a draft, and what the page then says.
+STAYS_A_DRAFT = {"amend": "已保存修改，并已重新检查疑似重复", "dismiss": "已排除该疑似重复，今后不再提示"}
+NEW_DUPLICATES = "在您填写期间，系统发现了新的疑似重复工单（见左侧列表），请核对后再提交；您填写的内容已保留。"
 AGENTS = (Role.AGENT, Role.SUPERVISOR)
 ALL_STATUSES = [s.value for s in Status]
 
@@ -133,8 +136,10 @@ async def draft_page(request: web.Request, order: WorkOrder, *, status: int = 20
         await request.app[AUDIT].record(actor, "view-phone", order.number, request.app[CLOCK](), "draft form")
     names = {str(u["code"]): str(u["name"]) for u in await request.app[UNITS].list()}
     files = await request.app[BLOBS].for_order(order)
+    base = f"/agent/drafts/{order.number}"
     return render(request, "draft.html", status=status, order=view, evidence=_evidence(order, files, _form_values(view)), files=files,
-                  unit_names=names,
+                  unit_names=names, duplicates=await duplicate_summaries(request, view),
+                  merge_action=f"{base}/merge", dismiss_action=f"{base}/dismiss",
                   categories=list(Category), urgencies=list(Urgency), flash=flash, flash_kind=flash_kind)
 
 
@@ -144,18 +149,22 @@ async def draft(request: web.Request) -> web.Response:
     order = await load(request, request.match_info["number"])
     if order.status != Status.DRAFT:
         raise web.HTTPSeeOther(f"/orders/{order.number}")
-    return await draft_page(request, order)
+    done = STAYS_A_DRAFT.get(request.query.get("done", ""), "")
+    return await draft_page(request, order, flash=done)
 
 
 @routes.post("/agent/drafts/{number}/{decision}")
 async def decide(request: web.Request) -> web.StreamResponse:
-    """confirm (with the agent's edits), merge into an existing order, or discard."""
+    """confirm (with the agent's edits), save the edits (amend), merge into an existing order,
+    dismiss a possible duplicate, or discard."""
     actor = web_actor(request, *AGENTS)
     number, decision = request.match_info["number"], request.match_info["decision"]
     form = await request.post()
     commands: dict[str, Any] = {
         "confirm": lambda: c.Confirm(actor=actor, changes=draft_changes(form), note=str(form.get("note", ""))),
+        "amend": lambda: c.AmendDraft(actor=actor, changes=draft_changes(form), note=str(form.get("note", ""))),
         "merge": lambda: c.Merge(actor=actor, into=str(form.get("into", "")).strip()),
+        "dismiss": lambda: c.DismissDuplicates(actor=actor, numbers=tuple(str(n) for n in form.getall("numbers", []))),
         "discard": lambda: c.Discard(actor=actor, reason=str(form.get("reason", ""))),
     }
     if decision not in commands:
@@ -164,10 +173,21 @@ async def decide(request: web.Request) -> web.StreamResponse:
         order = await request.app[ORDERS].act(number, commands[decision](), expected_version(form))
     except (WorksheetError, VersionConflict) as exc:
         current = await load(request, number)
+        flash = user_message(exc)
+        if isinstance(exc, VersionConflict) and _only_flagged_since(current, exc.expected):
+            flash = NEW_DUPLICATES  # what changed is shown beside the form, with what the agent typed
         return await draft_page(request, current, status=409 if isinstance(exc, VersionConflict) else 422,
-                                flash=user_message(exc), flash_kind="error",
-                                typed=draft_changes(form) if decision == "confirm" else None)
+                                flash=flash, flash_kind="error",
+                                typed=draft_changes(form) if decision in ("confirm", "amend") else None)
+    if decision in STAYS_A_DRAFT:  # back to the draft, where the agent goes on
+        raise web.HTTPSeeOther(f"/agent/drafts/{order.number}?done={decision}")
     raise web.HTTPSeeOther(f"/orders/{order.number}?done={decision}")
+
+
+def _only_flagged_since(order: WorkOrder, version: int | None) -> bool:
+    """True when all that happened since the agent's form was loaded is new possible duplicates."""
+    since = order.history[version:] if version is not None else ()
+    return bool(since) and all(e.type == "flag-duplicates" for e in since)
 
 
 @routes.get("/orders/{number}/attachments/{blob_id}")

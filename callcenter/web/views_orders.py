@@ -52,8 +52,21 @@ async def order_page(request: web.Request, order: WorkOrder, *, status: int = 20
     return render(request, "order.html", status=status, order=view, units=units, calls=related, flash=flash, files=files,
                   flash_kind=flash_kind, reveal=reveal, preset=request.app[POLICY].preset(order.preset),
                   kb_hits=kb_hits, names={u["code"]: u["name"] for u in units}, audit=audit, merged=merged,
-                  entered=entered or {},
+                  entered=entered or {}, duplicates=await duplicate_summaries(request, view),
+                  merge_action=f"/orders/{order.number}/act/merge" if "merge" in view["allowed_actions"] else "",
+                  dismiss_action=f"/orders/{order.number}/act/dismiss-duplicates"
+                  if "dismiss-duplicates" in view["allowed_actions"] else "",
                   suggested_unit=suggested_unit(order, {str(u["code"]) for u in units}))
+
+
+async def duplicate_summaries(request: web.Request, view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order's possible duplicates as the pages list them (no phone numbers): from the view, so
+    a role that may not learn other orders' numbers gets none."""
+    numbers = [d["number"] for d in view.get("duplicate_candidates", [])]
+    found = {o.number: o for o in await request.app[ORDERS].orders.get_many(numbers)}
+    return [{"number": n, "status": found[n].status.value, "enterprise": found[n].enterprise.name,
+             "subject": found[n].subject, "received_at": found[n].received_at} if n in found
+            else {"number": n, "status": "", "enterprise": "", "subject": "", "received_at": None} for n in numbers]
 
 
 def latest_suggestion(order: WorkOrder) -> dict[str, Any]:

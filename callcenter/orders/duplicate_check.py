@@ -1,0 +1,115 @@
+"""When orders are checked for possible duplicates (疑似重复), and how a finding is stored.
+
+A draft is created before its transcript or OCR text fills it (a voice message is "来电 138****",
+a fax is "传真 未知号码" until then), so a check at creation alone misses nearly every duplicate.
+The check runs again whenever what it matches on changes — a draft filled by the speech or fax
+pipeline, an agent's edit — and at confirmation. A finding is stored on both orders (each links
+to the other), so whichever an agent opens first shows it. Numbers a person dismissed are never
+flagged again. Only drafts' commands re-check: other commands add no query.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from callcenter.db.errors import OrderNotFound, VersionConflict
+from callcenter.db.orders import OrderRepository
+from worksheet import commands as c
+from worksheet.deadlines import Policy
+from worksheet.duplicates import possible_duplicates
+from worksheet.errors import WorksheetError
+from worksheet.lifecycle import handle
+from worksheet.model import OPEN_STATUSES, Actor, Event, Role, Status, WorkOrder
+
+logger = logging.getLogger(__name__)
+SYSTEM = Actor("system", Role.SYSTEM)
+CANDIDATE_STATUSES = [s.value for s in OPEN_STATUSES | {Status.DRAFT}]
+
+
+def matched_on(order: WorkOrder) -> tuple[str, str | None, str, str]:
+    """What duplicates are matched on: the enterprise's name or phone, then the text."""
+    return order.enterprise.name, order.enterprise.phone, order.subject, order.content
+
+
+def checked_at_creation(draft: bool, actor: Actor) -> bool:
+    """A draft the system makes (a voice message, a call, a fax, an SMS) holds placeholder text
+    ("来电 138****8000 的语音留言…") until its transcript or OCR fills it: matched then, two messages
+    from one caller would stay flagged whatever they turn out to say. It is checked when filled."""
+    return not (draft and actor.role == Role.SYSTEM)
+
+
+def needs_recheck(command: c.Command, before: WorkOrder, after: WorkOrder) -> bool:
+    """A confirmation always re-checks (the agent registers what they saw); a draft's fill by the
+    pipeline always (its first check); an edit when it changed what duplicates are matched on."""
+    if isinstance(command, c.Confirm):
+        return True
+    if not isinstance(command, c.AmendDraft):
+        return False
+    filled = command.actor.role == Role.SYSTEM and bool(command.changes)
+    return filled or matched_on(before) != matched_on(after)
+
+
+# The name a draft is given until someone knows the enterprise ("来电 138****8000", "传真 未知号码",
+# see callcenter.hotline.desk and callcenter.intake.text_drafts): senders, not an enterprise, and
+# all anonymous senders share one, so only the phone is matched for it.
+SENDER_PLACEHOLDER = re.compile(r"^(来电|传真|短信|来件) (未知号码|[0-9*+\- ]+)$")
+
+
+class DuplicateCheck:
+    def __init__(self, orders: OrderRepository, policy: Policy, window: timedelta) -> None:
+        self.orders = orders
+        self.policy = policy
+        self.window = window
+
+    async def find(self, order: WorkOrder) -> tuple[str, ...]:
+        """Open orders and drafts this one may duplicate, most similar first."""
+        name = order.enterprise.name.strip()
+        candidates = await self.orders.find_recent(
+            since=order.received_at - self.window,
+            enterprise_name=None if not name or SENDER_PLACEHOLDER.match(name) else name,
+            phone=order.enterprise.phone, statuses=CANDIDATE_STATUSES,
+        )
+        return tuple(possible_duplicates(order, candidates, window=self.window))
+
+    async def flag(self, order: WorkOrder, events: list[Event], now: datetime) -> tuple[WorkOrder, list[Event], tuple[str, ...]]:
+        """``order`` (not yet saved, ``events`` pending) with the duplicates newly found flagged in a
+        further event stored with them; and those numbers, to flag back."""
+        known = {order.number, *order.possible_duplicates, *order.dismissed_duplicates}
+        found = tuple(n for n in await self.find(order) if n not in known)
+        if not found:
+            return order, events, ()
+        order, more = handle(c.FlagDuplicates(actor=SYSTEM, numbers=found), order, now, self.policy)
+        return order, [*events, *more], found
+
+    async def flag_back(self, number: str, others: tuple[str, ...], clock: Callable[[], datetime]) -> list[WorkOrder]:
+        """Flag ``number`` on each of ``others`` (the orders it was found to duplicate); the ones changed.
+
+        Best effort, after ``number`` is saved: an order that left the open statuses meanwhile is
+        skipped, a concurrent write retried once, and a failure logged, never raised."""
+        changed = []
+        for other in others:
+            try:
+                if (order := await self._flag_one(other, number, clock)) is not None:
+                    changed.append(order)
+            except Exception:
+                logger.exception("flagging %s as a possible duplicate on %s failed", number, other)
+        return changed
+
+    async def _flag_one(self, number: str, duplicate: str, clock: Callable[[], datetime]) -> WorkOrder | None:
+        for attempt in (1, 2):
+            try:
+                order = await self.orders.get(number)
+                if duplicate in order.possible_duplicates or duplicate in order.dismissed_duplicates:
+                    return None
+                new, events = handle(c.FlagDuplicates(actor=SYSTEM, numbers=(duplicate,)), order, clock(), self.policy)
+                await self.orders.save(new, events, expected_version=order.version)
+                return new
+            except (OrderNotFound, WorksheetError):  # gone or no longer open: nothing to flag
+                return None
+            except VersionConflict:
+                if attempt == 2:
+                    raise
+        return None
