@@ -27,6 +27,7 @@ from worksheet.codec import order_from_dict
 from worksheet.duplicates import Candidate
 from worksheet.model import Event, Status, WorkOrder
 
+Build = Callable[[str], tuple[WorkOrder, Sequence[Event]]]
 _NEWEST_FIRST = (orders.c.received_at.desc(), orders.c.number.desc())
 _RECENT = (
     select(orders.c.number, orders.c.status, orders.c.enterprise_name, orders.c.enterprise_phone,
@@ -51,8 +52,8 @@ class OrderRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         # SQLite: batch new orders into shared commits; PostgreSQL writes in parallel.
-        self._group = (
-            GroupCommit(engine, self._reserve, self._insert_many) if engine.dialect.name == "sqlite" else None
+        self._group: GroupCommit[tuple[date, Build], WorkOrder] | None = (
+            GroupCommit(engine, self._add_batch) if engine.dialect.name == "sqlite" else None
         )
 
     # -- writes ---------------------------------------------------------------
@@ -72,16 +73,25 @@ class OrderRepository:
         last = (await conn.execute(stmt.returning(order_counters.c.last))).scalar_one()
         return [f"{key}-{n:04d}" for n in range(last - count + 1, last + 1)]
 
-    async def add_numbered(self, day: date, build: Callable[[str], tuple[WorkOrder, Sequence[Event]]]) -> WorkOrder:
+    async def add_numbered(self, day: date, build: Build) -> WorkOrder:
         """Allocate the day's next number and insert the order `build(number)` returns, durably.
         On SQLite concurrent calls share one commit (see group_commit.py)."""
         if self._group is not None:
-            return await self._group.add(day, build)
+            return await self._group.add((day, build))
         async with write_transaction(self.engine) as conn:
-            (number,) = await self._reserve(conn, day, 1)
-            order, events = build(number)
-            await self._insert_many(conn, [(order, events)])
+            (order,) = await self._add_batch(conn, [(day, build)])
             return order
+
+    async def _add_batch(self, conn: AsyncConnection, items: Sequence[tuple[date, Build]]) -> list[WorkOrder]:
+        """Number and insert orders in one transaction: one counter upsert a day, one insert a table."""
+        built: dict[int, tuple[WorkOrder, Sequence[Event]]] = {}
+        for day in dict.fromkeys(day for day, _ in items):  # a batch rarely spans midnight
+            same_day = [i for i, (d, _) in enumerate(items) if d == day]
+            numbers = await self._reserve(conn, day, len(same_day))
+            built.update((i, items[i][1](number)) for i, number in zip(same_day, numbers, strict=True))
+        ordered = [built[i] for i in range(len(items))]
+        await self._insert_many(conn, ordered)
+        return [order for order, _ in ordered]
 
     async def add(self, order: WorkOrder, events: Sequence[Event]) -> None:
         """Insert a new order with its events; committed (durable) when this returns."""
