@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -29,13 +29,23 @@ from worksheet.model import Event, Status, WorkOrder
 
 Build = Callable[[str], tuple[WorkOrder, Sequence[Event]]]
 _NEWEST_FIRST = (orders.c.received_at.desc(), orders.c.number.desc())
-_RECENT = (
-    select(orders.c.number, orders.c.status, orders.c.enterprise_name, orders.c.enterprise_phone,
-           orders.c.subject, orders.c.content, orders.c.received_at)
-    .where(orders.c.received_at >= bindparam("since"), orders.c.status.in_(bindparam("statuses", expanding=True)),
-           or_(orders.c.enterprise_name == bindparam("name"), orders.c.enterprise_phone == bindparam("phone")))
-    .order_by(*_NEWEST_FIRST).limit(100)
-)
+RECENT_CAP = 100  # duplicate candidates read per new order, however long the caller's history
+
+
+def _recent_by(column: Any, param: str) -> Select[Any]:
+    """One party's newest orders since `since`: a backward walk of (column, received_at, number)."""
+    return (select(orders.c.number, orders.c.status, orders.c.enterprise_name, orders.c.enterprise_phone,
+                   orders.c.subject, orders.c.content, orders.c.received_at)
+            .where(column == bindparam(param), orders.c.received_at >= bindparam("since"),
+                   orders.c.status.in_(bindparam("statuses", expanding=True)))
+            .order_by(column.desc(), *_NEWEST_FIRST).limit(RECENT_CAP))
+
+
+# Same phone, or same enterprise name: each half is a bounded index range scan (an OR of the two
+# would read every earlier order of the caller and sort them), merged and cut to the cap.
+_RECENT_PARTS = union_all(select(_recent_by(orders.c.enterprise_phone, "phone").subquery()),
+                          select(_recent_by(orders.c.enterprise_name, "name").subquery())).subquery()
+_RECENT = select(_RECENT_PARTS).order_by(_RECENT_PARTS.c.received_at.desc(), _RECENT_PARTS.c.number.desc())
 _GET_ORDER = select(orders.c.snapshot, orders.c.version).where(orders.c.number == bindparam("number"))
 _GET_EVENTS = (
     select(order_events)
@@ -239,8 +249,10 @@ class OrderRepository:
                                   "name": enterprise_name or None, "phone": phone or None}
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query, params)).all()
+        seen: set[str] = set()  # an order of the same name and phone comes from both halves
+        unique = [r for r in rows if not (r.number in seen or seen.add(r.number))][:RECENT_CAP]
         return [Candidate(r.number, Status(r.status), r.enterprise_name, r.enterprise_phone,
-                          f"{r.subject} {r.content}", r.received_at) for r in rows]
+                          f"{r.subject} {r.content}", r.received_at) for r in unique]
 
     async def merged_into(self, number: str) -> list[str]:
         """The numbers of the orders merged into ``number`` (few: the status index narrows it first)."""
