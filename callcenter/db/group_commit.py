@@ -1,20 +1,23 @@
-"""Group commit: concurrent writes of one kind share one transaction, a few statements and one fsync.
+"""Group commit: concurrent writes share one transaction, a few statements and one fsync.
 
 SQLite has a single writer and `synchronous=FULL` fsyncs every commit, so one
 transaction per request caps writes at the latency of a locked write. Here the
-caller that finds nobody writing takes everything queued (up to `max_batch`) and
-hands it to `write_many`, which stores all items with a few statements and
-returns one result per item. Every caller is answered only after the commit, so
-a 201 still means durable. If the batch fails, it is retried item by item, so
-one bad item never fails the others.
+caller that finds nobody writing takes everything queued (up to `max_batch`),
+opens one transaction and hands each kind of write its items (`write_many`
+stores them with a few statements and returns one result per item): new orders
+and the confirmations of the orders committed just before share one fsync.
+Every caller is answered only after the commit, so a 201 still means durable.
+If the batch fails, it is retried item by item, so one bad item never fails the
+others. One instance per database (`for_engine`): its writes queue in one line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -22,28 +25,37 @@ from callcenter.db.engine import write_transaction
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-WriteMany = Callable[[AsyncConnection, Sequence[Any]], Awaitable[Sequence[Any]]]
+WriteMany = Callable[[AsyncConnection, Sequence[Item]], Awaitable[Sequence[Result]]]
+_SHARED: weakref.WeakKeyDictionary[Any, GroupCommit] = weakref.WeakKeyDictionary()
 
 
 @dataclass
-class _Pending(Generic[Item, Result]):
-    item: Item
-    future: asyncio.Future[Result] = field(repr=False)
+class _Pending:
+    write_many: WriteMany[Any, Any]
+    item: Any
+    future: asyncio.Future[Any] = field(repr=False)
 
 
-class GroupCommit(Generic[Item, Result]):
-    def __init__(self, engine: AsyncEngine, write_many: Callable[[AsyncConnection, Sequence[Item]],
-                 Awaitable[Sequence[Result]]], max_batch: int = 128) -> None:
+class GroupCommit:
+    def __init__(self, engine: AsyncEngine, max_batch: int = 256) -> None:
         self.engine = engine
-        self.write_many = write_many
         self.max_batch = max_batch
-        self._pending: list[_Pending[Item, Result]] = []
+        self._pending: list[_Pending] = []
         self._draining = False
         self._drainer: asyncio.Task[None] | None = None  # the loop keeps only a weak reference
 
-    async def add(self, item: Item) -> Result:
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine) -> GroupCommit:
+        """The database's one group commit (one per engine, as the write lock is)."""
+        shared = _SHARED.get(engine.sync_engine)
+        if shared is None:
+            shared = _SHARED[engine.sync_engine] = cls(engine)
+        return shared
+
+    async def add(self, write_many: WriteMany[Item, Result], item: Item) -> Result:
+        """Store `item` with `write_many(conn, [..., item, ...])` in the next shared commit."""
         loop = asyncio.get_running_loop()
-        pending: _Pending[Item, Result] = _Pending(item, loop.create_future())
+        pending = _Pending(write_many, item, loop.create_future())
         self._pending.append(pending)
         if not self._draining:
             # No long-lived task to manage: whoever finds nobody draining drains, then stops.
@@ -56,7 +68,7 @@ class GroupCommit(Generic[Item, Result]):
             while self._pending:
                 batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
                 try:
-                    results = await self._commit([p.item for p in batch])
+                    results = await self._commit(batch)
                 except Exception:
                     for pending in batch:
                         await self._commit_one(pending)
@@ -67,13 +79,22 @@ class GroupCommit(Generic[Item, Result]):
         finally:
             self._draining = False
 
-    async def _commit(self, items: list[Item]) -> Sequence[Result]:
+    async def _commit(self, batch: list[_Pending]) -> list[Any]:
+        """One transaction; each kind of write gets its items in the order they came."""
+        kinds: dict[WriteMany[Any, Any], list[int]] = {}
+        for i, pending in enumerate(batch):
+            kinds.setdefault(pending.write_many, []).append(i)
+        results: list[Any] = [None] * len(batch)
         async with write_transaction(self.engine) as conn:
-            return await self.write_many(conn, items)
+            for write_many, positions in kinds.items():
+                stored = await write_many(conn, [batch[i].item for i in positions])
+                for i, result in zip(positions, stored, strict=True):
+                    results[i] = result
+        return results
 
-    async def _commit_one(self, pending: _Pending[Item, Result]) -> None:
+    async def _commit_one(self, pending: _Pending) -> None:
         try:
-            (result,) = await self._commit([pending.item])
+            (result,) = await self._commit([pending])
         except Exception as exc:  # handed to the caller, who raises it
             if not pending.future.done():
                 pending.future.set_exception(exc)

@@ -62,9 +62,7 @@ class OrderRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         # SQLite: batch new orders into shared commits; PostgreSQL writes in parallel.
-        self._group: GroupCommit[tuple[date, Build], WorkOrder] | None = (
-            GroupCommit(engine, self._add_batch) if engine.dialect.name == "sqlite" else None
-        )
+        self._group = GroupCommit.for_engine(engine) if engine.dialect.name == "sqlite" else None
 
     # -- writes ---------------------------------------------------------------
 
@@ -87,7 +85,7 @@ class OrderRepository:
         """Allocate the day's next number and insert the order `build(number)` returns, durably.
         On SQLite concurrent calls share one commit (see group_commit.py)."""
         if self._group is not None:
-            return await self._group.add((day, build))
+            return await self._group.add(self._add_batch, (day, build))
         async with write_transaction(self.engine) as conn:
             (order,) = await self._add_batch(conn, [(day, build)])
             return order

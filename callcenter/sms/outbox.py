@@ -90,9 +90,8 @@ class _Enqueue:
 class SmsOutbox:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        # Every new order queues its confirmation: on SQLite those share commits with each other.
-        self._group: GroupCommit[_Enqueue, tuple[OutboxMessage, bool]] | None = (
-            GroupCommit(engine, self._enqueue_many) if engine.dialect.name == "sqlite" else None)
+        # Every new order queues its confirmation: on SQLite those share commits with the orders'.
+        self._group = GroupCommit.for_engine(engine) if engine.dialect.name == "sqlite" else None
 
     @property
     def _pg(self) -> bool:
@@ -104,7 +103,7 @@ class SmsOutbox:
         On SQLite concurrent calls (one per new order) share one commit (see group_commit.py)."""
         item = _Enqueue(sms, now, order_number, not_before)
         if self._group is not None:
-            return await self._group.add(item)
+            return await self._group.add(self._enqueue_many, item)
         async with write_transaction(self.engine) as conn:
             (result,) = await self._enqueue_many(conn, [item])
             return result
