@@ -115,9 +115,12 @@ class SmsOutbox:
             params=dict(i.sms.params), to_phone=i.sms.to, body=i.sms.text, status="pending", attempts=0,
             next_attempt_at=i.not_before or i.now, created_at=i.now, updated_at=i.now,
         ) for i in items]).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        created = set((await conn.execute(stmt.returning(sms_outbox.c.idempotency_key))).scalars())
-        keys = list(dict.fromkeys(i.sms.idempotency_key for i in items))
-        rows = {r.idempotency_key: OutboxMessage.from_row(r) for part in chunks(keys) for r in (
+        # The rows this call created come back from the insert; only keys stored before are read.
+        rows = {r.idempotency_key: OutboxMessage.from_row(r)
+                for r in await conn.execute(stmt.returning(*sms_outbox.c))}
+        created = set(rows)
+        earlier = [k for k in dict.fromkeys(i.sms.idempotency_key for i in items) if k not in rows]
+        rows |= {r.idempotency_key: OutboxMessage.from_row(r) for part in chunks(earlier) for r in (
             await conn.execute(select(sms_outbox).where(sms_outbox.c.idempotency_key.in_(part))))}
         results = []
         for item in items:  # the same key twice in a batch: the first call created it
