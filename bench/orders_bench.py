@@ -180,7 +180,7 @@ def measure(kind: str, src: Path, tmp: str, args: argparse.Namespace) -> Figures
 def checkout(rev: str) -> Iterator[Path]:
     """REV's source in a temporary git worktree (removed afterwards)."""
     path = Path(tempfile.mkdtemp(prefix="zhitong-compare-"))
-    subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=ROOT, check=True,
+    subprocess.run(["git", "worktree", "add", "--quiet", "--detach", str(path), rev], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     try:
         yield path
