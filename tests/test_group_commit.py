@@ -11,6 +11,8 @@ import pytest
 from callcenter.db.engine import create_engine
 from callcenter.db.migrate import upgrade
 from callcenter.db.orders import OrderRepository
+from callcenter.sms.outbox import SmsOutbox
+from callcenter.sms.port import OutboundSms
 from tests.domain_helpers import AGENT, at, policy
 from worksheet.intake import NewOrder
 from worksheet.lifecycle import create_order
@@ -54,3 +56,21 @@ async def test_concurrent_creates_are_all_stored_with_consecutive_numbers(repo: 
         assert stored == order
     _, total = await repo.search(limit=1)
     assert total == 59
+
+
+async def test_orders_and_confirmations_share_commits_and_a_bad_order_fails_alone(repo: OrderRepository) -> None:
+    """Both kinds of write queue in the database's one group commit; a broken order in the batch
+    fails only its own caller, the confirmations and the other orders are stored."""
+    outbox = SmsOutbox(repo.engine)
+    day = date(2026, 11, 23)
+    sms = [OutboundSms(to="+8613800138000", template="order_accepted", params={"order_no": str(i)}, text=f"第{i}条",
+                       idempotency_key=f"k{i}") for i in range(20)]
+    results = await asyncio.gather(
+        *(repo.add_numbered(day, builder(i, fail=(i == 3))) for i in range(20)),
+        *(outbox.enqueue(s, T) for s in sms), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert len(failed) == 1 and "broken" in str(failed[0])
+    assert [created for _, created in results[20:]] == [True] * 20  # type: ignore[misc]
+    _, total = await repo.search(limit=1)
+    assert total == 19
+    assert len(await outbox.list()) == 20

@@ -263,3 +263,16 @@ async def test_a_message_that_could_not_go_out_for_days_is_cancelled_not_sent_la
     assert report.sent == 0 and report.failed[0]["error_id"] == "sms-expired"
     [message] = await stack.queued()
     assert message.status == "cancelled" and stack.fake.requests == 0
+
+
+async def test_concurrent_confirmations_are_all_stored_once_each(stack: Stack) -> None:
+    """Many new orders at once (their confirmations share commits on SQLite): every message is stored,
+    a key queued twice in the same moment is created once, and each caller gets its own row."""
+    outbox = stack.sms.outbox
+    sms = [OutboundSms(to=E164, template="order_accepted", params={"order_no": f"n{i % 30}"}, text=f"第{i % 30}条",
+                       idempotency_key=f"k{i % 30}") for i in range(60)]
+    results = await asyncio.gather(*(outbox.enqueue(s, NOW, order_number=f"n{i % 30}") for i, s in enumerate(sms)))
+    assert sum(created for _, created in results) == 30
+    assert all(m.idempotency_key == s.idempotency_key and m.body == s.text for (m, _), s in zip(results, sms, strict=True))
+    assert len({m.id for m, _ in results}) == 30
+    assert len(await stack.queued()) == 30

@@ -295,6 +295,24 @@ async def test_bulk_reads(repo: OrderRepository) -> None:
     assert await repo.find_recent(since=T0, enterprise_name=None, phone=None, statuses=["registered"]) == []
 
 
+async def test_duplicate_candidates_are_the_newest_few_of_phone_or_name_however_long_the_history(
+        repo: OrderRepository) -> None:
+    # 150 orders from one phone (two enterprise names), one more under the name only: the check
+    # reads the newest 100 of either party, each order once, newest first.
+    for i in range(150):
+        await repo.add(*created(f"20261122-{i + 1:04d}", at=T0 - timedelta(hours=150 - i),
+                                name="企业甲" if i % 2 else "企业乙", phone="13800138000"))
+    await repo.add(*created("20261123-0001", at=T0, name="企业甲", phone="02812345"))
+    recent = await repo.find_recent(since=T0 - timedelta(days=30), enterprise_name="企业甲", phone="13800138000",
+                                    statuses=["registered"])
+    numbers = [c.number for c in recent]
+    assert len(numbers) == 100 == len(set(numbers))
+    assert numbers[0] == "20261123-0001" and numbers[1:] == [f"20261122-{i:04d}" for i in range(150, 51, -1)]
+    assert [c.number for c in await repo.find_recent(since=T0 - timedelta(hours=2), enterprise_name=None,
+                                                     phone="13800138000", statuses=["registered"])] == [
+        "20261122-0150", "20261122-0149"]
+
+
 async def test_events_are_append_only_and_times_must_be_aware(repo: OrderRepository, engine: AsyncEngine) -> None:
     order, events = created("20261123-0001")
     await repo.add(order, events)

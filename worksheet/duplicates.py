@@ -23,7 +23,10 @@ def _bigrams(text: str) -> set[str]:
 
 def similarity(a: str, b: str) -> float:
     """Dice coefficient over character bigrams: robust for Chinese without tokenising."""
-    x, y = _bigrams(a), _bigrams(b)
+    return _dice(_bigrams(a), _bigrams(b))
+
+
+def _dice(x: set[str], y: set[str]) -> float:
     if not x or not y:
         return 0.0
     return 2 * len(x & y) / (len(x) + len(y))
@@ -63,6 +66,7 @@ def possible_duplicates(
     me = candidate_of(order)
     name = me.enterprise_name.strip()
     phone = _digits(me.phone)
+    mine = _bigrams(me.text)  # once, not once per candidate: a frequent caller has up to 100 of them
     scored = []
     for item in candidates:
         other = candidate_of(item) if isinstance(item, WorkOrder) else item
@@ -71,7 +75,7 @@ def possible_duplicates(
         if abs(other.received_at - me.received_at) > window:
             continue
         same_party = (name and other.enterprise_name.strip() == name) or (phone and _digits(other.phone) == phone)
-        score = similarity(me.text, other.text) if same_party else 0.0
+        score = _dice(mine, _bigrams(other.text)) if same_party else 0.0
         if score >= threshold:
             scored.append((-score, other.number))
     return [number for _, number in sorted(scored)[:MAX_FLAGGED]]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -27,14 +27,25 @@ from worksheet.codec import order_from_dict
 from worksheet.duplicates import Candidate
 from worksheet.model import Event, Status, WorkOrder
 
+Build = Callable[[str], tuple[WorkOrder, Sequence[Event]]]
 _NEWEST_FIRST = (orders.c.received_at.desc(), orders.c.number.desc())
-_RECENT = (
-    select(orders.c.number, orders.c.status, orders.c.enterprise_name, orders.c.enterprise_phone,
-           orders.c.subject, orders.c.content, orders.c.received_at)
-    .where(orders.c.received_at >= bindparam("since"), orders.c.status.in_(bindparam("statuses", expanding=True)),
-           or_(orders.c.enterprise_name == bindparam("name"), orders.c.enterprise_phone == bindparam("phone")))
-    .order_by(*_NEWEST_FIRST).limit(100)
-)
+RECENT_CAP = 100  # duplicate candidates read per new order, however long the caller's history
+
+
+def _recent_by(column: Any, param: str) -> Select[Any]:
+    """One party's newest orders since `since`: a backward walk of (column, received_at, number)."""
+    return (select(orders.c.number, orders.c.status, orders.c.enterprise_name, orders.c.enterprise_phone,
+                   orders.c.subject, orders.c.content, orders.c.received_at)
+            .where(column == bindparam(param), orders.c.received_at >= bindparam("since"),
+                   orders.c.status.in_(bindparam("statuses", expanding=True)))
+            .order_by(column.desc(), *_NEWEST_FIRST).limit(RECENT_CAP))
+
+
+# Same phone, or same enterprise name: each half is a bounded index range scan (an OR of the two
+# would read every earlier order of the caller and sort them), merged and cut to the cap.
+_RECENT_PARTS = union_all(select(_recent_by(orders.c.enterprise_phone, "phone").subquery()),
+                          select(_recent_by(orders.c.enterprise_name, "name").subquery())).subquery()
+_RECENT = select(_RECENT_PARTS).order_by(_RECENT_PARTS.c.received_at.desc(), _RECENT_PARTS.c.number.desc())
 _GET_ORDER = select(orders.c.snapshot, orders.c.version).where(orders.c.number == bindparam("number"))
 _GET_EVENTS = (
     select(order_events)
@@ -51,9 +62,7 @@ class OrderRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         # SQLite: batch new orders into shared commits; PostgreSQL writes in parallel.
-        self._group = (
-            GroupCommit(engine, self._reserve, self._insert_many) if engine.dialect.name == "sqlite" else None
-        )
+        self._group = GroupCommit.for_engine(engine) if engine.dialect.name == "sqlite" else None
 
     # -- writes ---------------------------------------------------------------
 
@@ -72,16 +81,25 @@ class OrderRepository:
         last = (await conn.execute(stmt.returning(order_counters.c.last))).scalar_one()
         return [f"{key}-{n:04d}" for n in range(last - count + 1, last + 1)]
 
-    async def add_numbered(self, day: date, build: Callable[[str], tuple[WorkOrder, Sequence[Event]]]) -> WorkOrder:
+    async def add_numbered(self, day: date, build: Build) -> WorkOrder:
         """Allocate the day's next number and insert the order `build(number)` returns, durably.
         On SQLite concurrent calls share one commit (see group_commit.py)."""
         if self._group is not None:
-            return await self._group.add(day, build)
+            return await self._group.add(self._add_batch, (day, build))
         async with write_transaction(self.engine) as conn:
-            (number,) = await self._reserve(conn, day, 1)
-            order, events = build(number)
-            await self._insert_many(conn, [(order, events)])
+            (order,) = await self._add_batch(conn, [(day, build)])
             return order
+
+    async def _add_batch(self, conn: AsyncConnection, items: Sequence[tuple[date, Build]]) -> list[WorkOrder]:
+        """Number and insert orders in one transaction: one counter upsert a day, one insert a table."""
+        built: dict[int, tuple[WorkOrder, Sequence[Event]]] = {}
+        for day in dict.fromkeys(day for day, _ in items):  # a batch rarely spans midnight
+            same_day = [i for i, (d, _) in enumerate(items) if d == day]
+            numbers = await self._reserve(conn, day, len(same_day))
+            built.update((i, items[i][1](number)) for i, number in zip(same_day, numbers, strict=True))
+        ordered = [built[i] for i in range(len(items))]
+        await self._insert_many(conn, ordered)
+        return [order for order, _ in ordered]
 
     async def add(self, order: WorkOrder, events: Sequence[Event]) -> None:
         """Insert a new order with its events; committed (durable) when this returns."""
@@ -229,8 +247,10 @@ class OrderRepository:
                                   "name": enterprise_name or None, "phone": phone or None}
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query, params)).all()
+        seen: set[str] = set()  # an order of the same name and phone comes from both halves
+        unique = [r for r in rows if not (r.number in seen or seen.add(r.number))][:RECENT_CAP]
         return [Candidate(r.number, Status(r.status), r.enterprise_name, r.enterprise_phone,
-                          f"{r.subject} {r.content}", r.received_at) for r in rows]
+                          f"{r.subject} {r.content}", r.received_at) for r in unique]
 
     async def merged_into(self, number: str) -> list[str]:
         """The numbers of the orders merged into ``number`` (few: the status index narrows it first)."""

@@ -104,8 +104,8 @@ orders = Table(
     Column("preset", String(64), nullable=False),
     Column("lead_unit", String(100), nullable=True, index=True),
     Column("co_units", Json, nullable=False),  # list of unit codes; order_units is what queries use
-    Column("enterprise_name", String(200), nullable=False, index=True),
-    Column("enterprise_phone", String(32), nullable=True, index=True),
+    Column("enterprise_name", String(200), nullable=False),
+    Column("enterprise_phone", String(32), nullable=True),
     Column("credit_code", String(18), nullable=True),
     Column("subject", String(200), nullable=False),
     Column("content", Text, nullable=False),
@@ -118,6 +118,9 @@ orders = Table(
     Column("snapshot", Json, nullable=False),
     # The paged lists (draft queue, boards) show one status newest first, in exactly this order (0018).
     Index("ix_orders_status_received", "status", "received_at", "number"),
+    # The duplicate check reads a caller's newest orders: a bounded walk back, however long the history (0019).
+    Index("ix_orders_phone_received", "enterprise_phone", "received_at", "number"),
+    Index("ix_orders_name_received", "enterprise_name", "received_at", "number"),
 )
 
 # Lead and co-units, so "orders of unit X" is an indexed lookup (co-units see their orders too).

@@ -9,18 +9,20 @@ at most one message per event matters more to a citizen than at least one.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callcenter.db.claims import claim
 from callcenter.db.counting import count_rows, one_of
 from callcenter.db.engine import write_transaction
+from callcenter.db.group_commit import GroupCommit
+from callcenter.db.order_rows import chunks
 from callcenter.db.tables import sms_outbox, sms_status_events
 
 from .port import OutboundSms
@@ -77,9 +79,19 @@ class OutboxMessage:
         return view
 
 
+@dataclass(frozen=True)
+class _Enqueue:
+    sms: OutboundSms
+    now: datetime
+    order_number: str | None
+    not_before: datetime | None
+
+
 class SmsOutbox:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Every new order queues its confirmation: on SQLite those share commits with the orders'.
+        self._group = GroupCommit.for_engine(engine) if engine.dialect.name == "sqlite" else None
 
     @property
     def _pg(self) -> bool:
@@ -87,18 +99,35 @@ class SmsOutbox:
 
     async def enqueue(self, sms: OutboundSms, now: datetime, *, order_number: str | None = None,
                       not_before: datetime | None = None) -> tuple[OutboxMessage, bool]:
-        """Store the message once per idempotency key; (the row, whether this call created it)."""
-        dialect: Any = postgresql if self._pg else sqlite
-        stmt = dialect.insert(sms_outbox).values(
-            idempotency_key=sms.idempotency_key, order_number=order_number, template=sms.template,
-            params=dict(sms.params), to_phone=sms.to, body=sms.text, status="pending", attempts=0,
-            next_attempt_at=not_before or now, created_at=now, updated_at=now,
-        ).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        """Store the message once per idempotency key; (the row, whether this call created it).
+        On SQLite concurrent calls (one per new order) share one commit (see group_commit.py)."""
+        item = _Enqueue(sms, now, order_number, not_before)
+        if self._group is not None:
+            return await self._group.add(self._enqueue_many, item)
         async with write_transaction(self.engine) as conn:
-            created = (await conn.execute(stmt)).rowcount == 1
-            row = (await conn.execute(select(sms_outbox).where(
-                sms_outbox.c.idempotency_key == sms.idempotency_key))).one()
-        return OutboxMessage.from_row(row), created
+            (result,) = await self._enqueue_many(conn, [item])
+            return result
+
+    async def _enqueue_many(self, conn: AsyncConnection, items: Sequence[_Enqueue]) -> list[tuple[OutboxMessage, bool]]:
+        dialect: Any = postgresql if self._pg else sqlite
+        stmt = dialect.insert(sms_outbox).values([dict(
+            idempotency_key=i.sms.idempotency_key, order_number=i.order_number, template=i.sms.template,
+            params=dict(i.sms.params), to_phone=i.sms.to, body=i.sms.text, status="pending", attempts=0,
+            next_attempt_at=i.not_before or i.now, created_at=i.now, updated_at=i.now,
+        ) for i in items]).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        # The rows this call created come back from the insert; only keys stored before are read.
+        rows = {r.idempotency_key: OutboxMessage.from_row(r)
+                for r in await conn.execute(stmt.returning(*sms_outbox.c))}
+        created = set(rows)
+        earlier = [k for k in dict.fromkeys(i.sms.idempotency_key for i in items) if k not in rows]
+        rows |= {r.idempotency_key: OutboxMessage.from_row(r) for part in chunks(earlier) for r in (
+            await conn.execute(select(sms_outbox).where(sms_outbox.c.idempotency_key.in_(part))))}
+        results = []
+        for item in items:  # the same key twice in a batch: the first call created it
+            key = item.sms.idempotency_key
+            results.append((rows[key], key in created))
+            created.discard(key)
+        return results
 
     async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         t = sms_outbox
