@@ -1,10 +1,10 @@
 """Per-field accuracy, reliability and speed of the draft extractor on the tuning and validation splits.
 
     python bench/extract_bench.py [--verbose] [--json] [--dev tests/data/drafts_dev.jsonl]
-                                  [--tuning tests/data/drafts_tuning.jsonl]
+                                  [--tuning tests/data/drafts_tuning*.jsonl]
                                   [--validation tests/data/drafts_validation.jsonl] [--directory CSV]
 
-tuning = the old dev set plus the tuning file (when it exists): rules and models may be fitted on it.
+tuning = the old dev set plus the tuning files: rules and models may be fitted on it.
 validation = never fitted on (tests/data/README.md). Prints per-field accuracy side by side,
 milliseconds per transcript, the reliability table (confidence bucket -> count, accuracy) and the
 precision of the fields the draft marks confident, per split. A draft that does not say which
@@ -71,15 +71,17 @@ def tables(splits: dict[str, dict[str, Any]]) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dev", default=str(DATA / "drafts_dev.jsonl"), help="old dev set (part of tuning)")
-    p.add_argument("--tuning", default=str(DATA / "drafts_tuning.jsonl"), help="skipped when absent")
+    p.add_argument("--tuning", nargs="*", default=[str(f) for f in sorted(DATA.glob("drafts_tuning*.jsonl"))],
+                   help="tuning files (default: every tests/data/drafts_tuning*.jsonl; absent ones skipped)")
     p.add_argument("--validation", default=str(DATA / "drafts_validation.jsonl"), help="skipped when absent")
     p.add_argument("--directory", default=str(DEMO_DIRECTORY))
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--json", action="store_true", help="one JSON object instead of tables")
     args = p.parse_args()
     tuning = read_jsonl(Path(args.dev))
-    if Path(args.tuning).is_file():
-        tuning += read_jsonl(Path(args.tuning))
+    for extra in args.tuning:
+        if Path(extra).is_file():
+            tuning += read_jsonl(Path(extra))
     sets = {"tuning": tuning}
     if Path(args.validation).is_file():
         sets["validation"] = read_jsonl(Path(args.validation))
