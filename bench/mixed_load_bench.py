@@ -154,8 +154,8 @@ async def client(world: World, index: int, until: float) -> None:
             await one_request(world, session, base, rng)
 
 
-async def prepare(world: World, seed_orders: int) -> None:
-    """Users for every role (as admin) and the seed orders, before anything is measured."""
+async def add_users(world: World) -> None:
+    """Agents, supervisors and one handler per unit (as admin), each logged in once."""
     base = world.bases[0]
     async with aiohttp.ClientSession() as s:
         await login(world, s, base, "admin")
@@ -168,7 +168,11 @@ async def prepare(world: World, seed_orders: int) -> None:
             if status != 201:
                 raise SystemExit(f"cannot add user {name}: {status} {data}")
             await login(world, s, base, name)
-    todo = iter(range(seed_orders))
+
+
+async def seed(world: World, orders: int, clients: int = 32) -> None:
+    """``orders`` creates by ``clients`` concurrent clients; any error ends the bench."""
+    todo = iter(range(orders))
 
     async def seeder(i: int) -> None:
         rng = random.Random(10_000 + i)
@@ -176,9 +180,15 @@ async def prepare(world: World, seed_orders: int) -> None:
             for _ in todo:
                 await create(world, s, world.bases[i % len(world.bases)], rng)
 
-    await asyncio.gather(*(seeder(i) for i in range(32)))
+    await asyncio.gather(*(seeder(i) for i in range(clients)))
     if world.errors:
         raise SystemExit(f"seeding failed: {dict(world.errors)} {world.samples}")
+
+
+async def prepare(world: World, seed_orders: int) -> None:
+    """Users for every role and the seed orders, before anything is measured."""
+    await add_users(world)
+    await seed(world, seed_orders)
     world.requests.clear()
 
 
