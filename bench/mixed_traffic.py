@@ -117,13 +117,14 @@ def is_error(status: int, expected: frozenset[int] = frozenset()) -> bool:
     return not 200 <= status < 300 and status not in expected
 
 
-def overlaps_login(requests: Sequence[Request]) -> tuple[list[float], list[float]]:
-    """Latencies of the non-login requests that ran while a login was in flight, and of the others:
-    if argon2 sat on the event loop, the first group's tail would be a login's length longer."""
+def overlaps_login(requests: Sequence[Request], kinds: Sequence[str] = READS) -> tuple[list[float], list[float]]:
+    """Latencies of the requests of ``kinds`` (the reads: they take no write lock, so a login's
+    own writes cannot delay them) that ran while a login was in flight, and of the others: if
+    argon2 sat on the event loop, the first group's tail would be a login's length longer."""
     logins = sorted((r.start, r.end) for r in requests if r.kind == "login")
     during, apart = [], []
     for r in requests:
-        if r.kind == "login":
+        if r.kind not in kinds:
             continue
         hit = any(s < r.end and r.start < e for s, e in logins)
         (during if hit else apart).append(r.seconds)

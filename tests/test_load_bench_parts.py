@@ -66,9 +66,10 @@ def test_requests_are_split_by_whether_a_login_was_in_flight() -> None:
     reqs = [mt.Request("login", 1.0, 2.0, 201), mt.Request("list", 1.5, 1.6, 200),
             mt.Request("detail", 0.0, 1.1, 200), mt.Request("create", 2.0, 2.5, 201),
             mt.Request("search", 3.0, 3.2, 500)]
-    during, apart = mt.overlaps_login(reqs)
+    during, apart = mt.overlaps_login(reqs, kinds=("list", "detail", "search", "create"))
     assert sorted(during) == pytest.approx([0.1, 1.1])
     assert sorted(apart) == pytest.approx([0.2, 0.5])  # touching the login's end is not overlapping
+    assert mt.overlaps_login(reqs) == ([pytest.approx(0.1), pytest.approx(1.1)], [pytest.approx(0.2)])  # reads
     assert mt.is_error(500) and mt.is_error(409) and not mt.is_error(201)
     assert not mt.is_error(409, frozenset({409}))
     table = {row[0]: row for row in mt.latency_table(reqs)}
