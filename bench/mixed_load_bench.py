@@ -6,7 +6,8 @@
 Setups: `sqlite1`/`sqlite2` = one `zhitong serve --workers 1|2` on a fresh SQLite file; `pg1` = one
 app process on PostgreSQL; `pg2` = two app processes (two `zhitong serve` on two ports, as two app
 nodes would run) sharing the PostgreSQL database, clients spread over them. Every setup starts from
-an empty database (`--pg-url`'s `public` schema is dropped).
+an empty database (`--pg-url`'s database is dropped and created again, or its `public` schema when
+the role may not create databases: never point it at data you keep).
 
 Each setup: migrate, load the demo units, add agents, supervisors and one handler per unit (8 units),
 seed `--seed-orders` orders over 5,000 enterprises/phones, then `--clients` closed-loop clients for

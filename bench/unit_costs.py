@@ -4,8 +4,8 @@ fax page, and database rows/bytes (and PostgreSQL commits and rows written) per 
     python bench/unit_costs.py [--sections http,asr,ami,fax] [--orders 300] [--gets 2000]
         [--db sqlite,pg] [--pg-url postgresql+asyncpg://zhitong:zhitong@127.0.0.1:5432/zhitong_bench_g]
 
-http: one `zhitong serve` (one worker) on a fresh database per backend; server CPU time (utime +
-  stime of the process from /proc) per create, per GET and per lifecycle action while 8 clients
+http: one `zhitong serve` (one worker) on a fresh database per backend (`--pg-url` is dropped and
+  created again); server CPU time (utime + stime of the process from /proc) per create, per GET and per lifecycle action while 8 clients
   create ``--orders`` orders, GET them, then walk each to closed (dispatch, accept, [return,
   redispatch], [extension], reply, check, callback: the mixed-load bench's walk). Then the rows and
   bytes every table gained, per order (tables with indexes; SQLite via dbstat, PostgreSQL via
