@@ -5,11 +5,12 @@ fax page, and database rows/bytes (and PostgreSQL commits and rows written) per 
         [--db sqlite,pg] [--pg-url postgresql+asyncpg://zhitong:zhitong@127.0.0.1:5432/zhitong_bench_g]
 
 http: one `zhitong serve` (one worker) on a fresh database per backend (`--pg-url` is dropped and
-  created again); server CPU time (utime + stime of the process from /proc) per create, per GET and per lifecycle action while 8 clients
-  create ``--orders`` orders, GET them, then walk each to closed (dispatch, accept, [return,
-  redispatch], [extension], reply, check, callback: the mixed-load bench's walk). Then the rows and
-  bytes every table gained, per order (tables with indexes; SQLite via dbstat, PostgreSQL via
-  pg_total_relation_size), and on PostgreSQL the commits and rows written per request.
+  created again); server CPU time (utime + stime of the process from /proc) per create, per GET and
+  per lifecycle action while 8 clients create ``--orders`` orders, GET them, then walk each to
+  closed (dispatch, accept, [return, redispatch], [extension], reply, check, callback: the mixed-
+  load bench's walk). Then the rows and bytes every table gained, per order (tables with indexes;
+  SQLite via dbstat, PostgreSQL via pg_total_relation_size), and on PostgreSQL the commits and rows
+  written per request.
 asr: the shared Mandarin clips downsampled to 8 kHz, decoded after the call (``transcribe_pcm``) and
   live (200 ms feeds into a stream), one thread, as fast as possible: CPU seconds per audio minute.
 ami: the shared AMI captures decoded and fed to the call tracker: CPU microseconds per event.
