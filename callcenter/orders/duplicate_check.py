@@ -10,9 +10,12 @@ flagged again. Only drafts' commands re-check: other commands add no query.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import random
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 from callcenter.db.errors import OrderNotFound, VersionConflict
@@ -26,6 +29,7 @@ from worksheet.model import OPEN_STATUSES, Actor, Event, Role, Status, WorkOrder
 
 logger = logging.getLogger(__name__)
 SYSTEM = Actor("system", Role.SYSTEM)
+FLAG_ATTEMPTS = 8
 CANDIDATE_STATUSES = [s.value for s in OPEN_STATUSES | {Status.DRAFT}]
 
 
@@ -63,6 +67,7 @@ class DuplicateCheck:
         self.orders = orders
         self.policy = policy
         self.window = window
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # an order's lock, and who holds or waits
 
     async def find(self, order: WorkOrder) -> tuple[str, ...]:
         """Open orders and drafts this one may duplicate, most similar first."""
@@ -88,18 +93,40 @@ class DuplicateCheck:
         """Flag ``number`` on each of ``others`` (the orders it was found to duplicate); the ones changed.
 
         Best effort, after ``number`` is saved: an order that left the open statuses meanwhile is
-        skipped, a concurrent write retried once, and a failure logged, never raised."""
+        skipped, and a failure logged, never raised. A flood of messages about one matter flags the
+        same earlier order from many requests at once: flag-backs on one order take turns within
+        this process, and a write from another process in between is retried after a short
+        random wait."""
         changed = []
         for other in others:
             try:
-                if (order := await self._flag_one(other, number, clock)) is not None:
+                async with self._turn(other):
+                    order = await self._flag_one(other, number, clock)
+                if order is not None:
                     changed.append(order)
+            except VersionConflict:
+                logger.warning("%s could not be flagged as a possible duplicate on %s: %d concurrent writes",
+                               number, other, FLAG_ATTEMPTS)
             except Exception:
                 logger.exception("flagging %s as a possible duplicate on %s failed", number, other)
         return changed
 
+    @contextlib.asynccontextmanager
+    async def _turn(self, number: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(number, (asyncio.Lock(), 0))
+        self._locks[number] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[number]
+            if users == 1:
+                del self._locks[number]  # nobody else waits: forget it, numbers never come back
+            else:
+                self._locks[number] = (lock, users - 1)
+
     async def _flag_one(self, number: str, duplicate: str, clock: Callable[[], datetime]) -> WorkOrder | None:
-        for attempt in (1, 2):
+        for attempt in range(1, FLAG_ATTEMPTS + 1):
             try:
                 order = await self.orders.get(number)
                 if duplicate in order.possible_duplicates or duplicate in order.dismissed_duplicates:
@@ -110,6 +137,7 @@ class DuplicateCheck:
             except (OrderNotFound, WorksheetError):  # gone or no longer open: nothing to flag
                 return None
             except VersionConflict:
-                if attempt == 2:
+                if attempt == FLAG_ATTEMPTS:
                     raise
+                await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
         return None
