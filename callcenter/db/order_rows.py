@@ -57,6 +57,23 @@ def event_from_row(row: Row[Any]) -> Event:
     return replace(e, at=m["at"])  # keep the column's Asia/Shanghai zone, not just its offset
 
 
+def link_rows(order: WorkOrder, events: Sequence[Event]) -> list[dict[str, str]]:
+    """The duplicate_links rows for ``events``: each order this one was flagged as possibly
+    duplicating gets this one linked back to it."""
+    return [{"order_number": n, "duplicate_number": order.number}
+            for e in events if e.type == "flag-duplicates" for n in e.data.get("numbers", ())]
+
+
+def with_links(order: WorkOrder, linked: str | None) -> WorkOrder:
+    """``order`` with the later orders linked to it (``linked``: comma-separated numbers) among
+    its possible duplicates; a number someone dismissed on it stays dismissed."""
+    if not linked:
+        return order
+    known = {order.number, *order.possible_duplicates, *order.dismissed_duplicates}
+    added = tuple(n for n in sorted(set(linked.split(","))) if n not in known)
+    return replace(order, possible_duplicates=order.possible_duplicates + added) if added else order
+
+
 def chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:
     """Keep IN (...) lists well below the drivers' bound-parameter limits."""
     return [items[i : i + size] for i in range(0, len(items), size)]

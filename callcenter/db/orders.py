@@ -21,8 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from callcenter.db.engine import write_transaction
 from callcenter.db.errors import OrderNotFound, VersionConflict
 from callcenter.db.group_commit import GroupCommit
-from callcenter.db.order_rows import chunks, event_from_row, event_row, order_row, unit_rows
-from callcenter.db.tables import order_counters, order_events, order_units, orders
+from callcenter.db.order_rows import (
+    chunks,
+    event_from_row,
+    event_row,
+    link_rows,
+    order_row,
+    unit_rows,
+    with_links,
+)
+from callcenter.db.tables import duplicate_links, order_counters, order_events, order_units, orders
 from worksheet.codec import order_from_dict
 from worksheet.duplicates import Candidate
 from worksheet.model import Event, Status, WorkOrder
@@ -46,7 +54,12 @@ def _recent_by(column: Any, param: str) -> Select[Any]:
 _RECENT_PARTS = union_all(select(_recent_by(orders.c.enterprise_phone, "phone").subquery()),
                           select(_recent_by(orders.c.enterprise_name, "name").subquery())).subquery()
 _RECENT = select(_RECENT_PARTS).order_by(_RECENT_PARTS.c.received_at.desc(), _RECENT_PARTS.c.number.desc())
-_GET_ORDER = select(orders.c.snapshot, orders.c.version).where(orders.c.number == bindparam("number"))
+# The later orders linked to an order as possible duplicates (see tables.duplicate_links), read
+# with its row: one correlated index probe, no extra round trip.
+_LINKED = (select(func.aggregate_strings(duplicate_links.c.duplicate_number, ","))
+           .where(duplicate_links.c.order_number == orders.c.number).scalar_subquery().label("linked"))
+_ORDER = (orders.c.snapshot, orders.c.version, _LINKED)
+_GET_ORDER = select(*_ORDER).where(orders.c.number == bindparam("number"))
 _GET_EVENTS = (
     select(order_events)
     .where(order_events.c.order_number == bindparam("number"), order_events.c.seq <= bindparam("version"))
@@ -106,8 +119,8 @@ class OrderRepository:
         async with write_transaction(self.engine) as conn:
             await self._insert_many(conn, [(order, events)])
 
-    @staticmethod
-    async def _insert_many(conn: AsyncConnection, items: Sequence[tuple[WorkOrder, Sequence[Event]]]) -> None:
+    @classmethod
+    async def _insert_many(cls, conn: AsyncConnection, items: Sequence[tuple[WorkOrder, Sequence[Event]]]) -> None:
         for order, events in items:
             if not events or order.version != len(events):
                 raise ValueError(f"order {order.number}: add() needs all {order.version} events of the order")
@@ -116,6 +129,7 @@ class OrderRepository:
         await conn.execute(insert(order_events), [event_row(o.number, e) for o, ev in items for e in ev])
         if units := [u for o, _ in items for u in unit_rows(o)]:
             await conn.execute(insert(order_units), units)
+        await cls._link(conn, [link for o, ev in items for link in link_rows(o, ev)])
 
     async def save(self, order: WorkOrder, new_events: Sequence[Event], expected_version: int) -> None:
         """Store `order` (now at version expected_version + len(new_events)) if nobody else wrote
@@ -141,11 +155,20 @@ class OrderRepository:
             # Another writer appended the same event seq first.
             raise VersionConflict(order.number, expected_version) from None
 
-    @staticmethod
-    async def _write_children(conn: AsyncConnection, order: WorkOrder, events: Sequence[Event]) -> None:
+    @classmethod
+    async def _write_children(cls, conn: AsyncConnection, order: WorkOrder, events: Sequence[Event]) -> None:
         await conn.execute(insert(order_events), [event_row(order.number, e) for e in events])
         if units := unit_rows(order):
             await conn.execute(insert(order_units), units)
+        await cls._link(conn, link_rows(order, events))
+
+    @staticmethod
+    async def _link(conn: AsyncConnection, links: list[dict[str, str]]) -> None:
+        """Link possible duplicates back to the orders they were found to duplicate, in the same
+        transaction as the finding (a pair already linked stays as it is)."""
+        if links:
+            dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+            await conn.execute(dialect.insert(duplicate_links).on_conflict_do_nothing(), links)
 
     # -- reads ----------------------------------------------------------------
 
@@ -159,7 +182,7 @@ class OrderRepository:
             if row is None:
                 raise OrderNotFound(number)
             events = await conn.execute(_GET_EVENTS, {"number": number, "version": row.version})
-            return order_from_dict(row.snapshot, [event_from_row(r) for r in events])
+            return with_links(order_from_dict(row.snapshot, [event_from_row(r) for r in events]), row.linked)
 
     async def events(self, number: str) -> list[Event]:
         async with self.engine.connect() as conn:
@@ -174,7 +197,7 @@ class OrderRepository:
             return []
         found: dict[str, WorkOrder] = {}
         for part in chunks(wanted):
-            for o in await self._load(select(orders.c.snapshot, orders.c.version).where(orders.c.number.in_(part))):
+            for o in await self._load(select(*_ORDER).where(orders.c.number.in_(part))):
                 found[o.number] = o
         return [found[n] for n in wanted if n in found]
 
@@ -209,7 +232,7 @@ class OrderRepository:
             where.append(orders.c.received_at < received_to)
         if numbers_in is not None:
             where.append(orders.c.number.in_(list(numbers_in)))
-        query = select(orders.c.snapshot, orders.c.version).where(*where).order_by(*_NEWEST_FIRST)
+        query = select(*_ORDER).where(*where).order_by(*_NEWEST_FIRST)
         if limit is not None:
             query = query.limit(limit).offset(offset)
         elif offset:
@@ -225,7 +248,7 @@ class OrderRepository:
 
     async def changed_since(self, since: datetime, *, limit: int = 5000) -> list[WorkOrder]:
         """Orders saved since ``since`` (oldest first), with history: for passes that replay recent events."""
-        query = (select(orders.c.snapshot, orders.c.version).where(orders.c.updated_at >= since)
+        query = (select(*_ORDER).where(orders.c.updated_at >= since)
                  .order_by(orders.c.updated_at).limit(limit))
         return await self._load(query)
 
@@ -261,11 +284,12 @@ class OrderRepository:
             return [str(n) for n in (await conn.execute(query)).scalars()]
 
     async def _load(self, query: Select[Any], *, with_history: bool = True) -> list[WorkOrder]:
-        """Run a (snapshot, version) query; attach to each order its events seq <= version."""
+        """Run a (snapshot, version[, linked]) query; attach to each order its events seq <= version
+        (and the possible duplicates linked to it, when the query read them: sweeps do not)."""
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
             if not with_history:
-                return [order_from_dict(r.snapshot) for r in rows]
+                return [with_links(order_from_dict(r.snapshot), r._mapping.get("linked")) for r in rows]
             versions = {r.snapshot["number"]: r.version for r in rows}
             history: dict[str, list[Event]] = {n: [] for n in versions}
             for part in chunks(list(versions)):
@@ -275,4 +299,5 @@ class OrderRepository:
                 for r in events:
                     if r.seq <= versions[r.order_number]:
                         history[r.order_number].append(event_from_row(r))
-        return [order_from_dict(r.snapshot, history[r.snapshot["number"]]) for r in rows]
+        return [with_links(order_from_dict(r.snapshot, history[r.snapshot["number"]]), r._mapping.get("linked"))
+                for r in rows]

@@ -146,6 +146,15 @@ order_events = Table(
     Index("ix_order_events_at", "at"),  # reports find a period's events by time (migration 0011)
 )
 
+# "order_number may duplicate duplicate_number", written in the transaction that found it on the
+# later order (insert-only): the earlier order shows the later one without a write of its own row
+# (a flood of messages about one matter used to rewrite the same earlier orders on every create).
+duplicate_links = Table(
+    "duplicate_links", metadata,
+    Column("order_number", String(32), primary_key=True),
+    Column("duplicate_number", String(32), primary_key=True),
+)
+
 # One row per call (Asterisk Linkedid); `record` is the full call record as JSON, the other
 # columns are what lists and reports filter on.
 call_records = Table(

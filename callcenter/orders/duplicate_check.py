@@ -3,33 +3,26 @@
 A draft is created before its transcript or OCR text fills it (a voice message is "来电 138****",
 a fax is "传真 未知号码" until then), so a check at creation alone misses nearly every duplicate.
 The check runs again whenever what it matches on changes — a draft filled by the speech or fax
-pipeline, an agent's edit — and at confirmation. A finding is stored on both orders (each links
-to the other), so whichever an agent opens first shows it. Numbers a person dismissed are never
-flagged again. Only drafts' commands re-check: other commands add no query.
+pipeline, an agent's edit — and at confirmation. A finding is an event on the order that found
+it, and the store links it back to each order it may duplicate in the same transaction
+(callcenter.db.tables.duplicate_links), so whichever an agent opens first shows it, and a flood of
+messages about one matter does not rewrite the same earlier orders on every create. Numbers a
+person dismissed are never flagged again. Only drafts' commands re-check: other commands add no query.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import random
 import re
-from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
-from callcenter.db.errors import OrderNotFound, VersionConflict
 from callcenter.db.orders import OrderRepository
 from worksheet import commands as c
 from worksheet.deadlines import Policy
 from worksheet.duplicates import possible_duplicates
-from worksheet.errors import WorksheetError
 from worksheet.lifecycle import handle
 from worksheet.model import OPEN_STATUSES, Actor, Event, Role, Status, WorkOrder
 
-logger = logging.getLogger(__name__)
 SYSTEM = Actor("system", Role.SYSTEM)
-FLAG_ATTEMPTS = 8
 CANDIDATE_STATUSES = [s.value for s in OPEN_STATUSES | {Status.DRAFT}]
 
 
@@ -67,7 +60,6 @@ class DuplicateCheck:
         self.orders = orders
         self.policy = policy
         self.window = window
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # an order's lock, and who holds or waits
 
     async def find(self, order: WorkOrder) -> tuple[str, ...]:
         """Open orders and drafts this one may duplicate, most similar first."""
@@ -79,65 +71,12 @@ class DuplicateCheck:
         )
         return tuple(possible_duplicates(order, candidates, window=self.window))
 
-    async def flag(self, order: WorkOrder, events: list[Event], now: datetime) -> tuple[WorkOrder, list[Event], tuple[str, ...]]:
+    async def flag(self, order: WorkOrder, events: list[Event], now: datetime) -> tuple[WorkOrder, list[Event]]:
         """``order`` (not yet saved, ``events`` pending) with the duplicates newly found flagged in a
-        further event stored with them; and those numbers, to flag back."""
+        further event stored with them (the store links each of those back to this one)."""
         known = {order.number, *order.possible_duplicates, *order.dismissed_duplicates}
         found = tuple(n for n in await self.find(order) if n not in known)
         if not found:
-            return order, events, ()
+            return order, events
         order, more = handle(c.FlagDuplicates(actor=SYSTEM, numbers=found), order, now, self.policy)
-        return order, [*events, *more], found
-
-    async def flag_back(self, number: str, others: tuple[str, ...], clock: Callable[[], datetime]) -> list[WorkOrder]:
-        """Flag ``number`` on each of ``others`` (the orders it was found to duplicate); the ones changed.
-
-        Best effort, after ``number`` is saved: an order that left the open statuses meanwhile is
-        skipped, and a failure logged, never raised. A flood of messages about one matter flags the
-        same earlier order from many requests at once: flag-backs on one order take turns within
-        this process, and a write from another process in between is retried after a short
-        random wait."""
-        changed = []
-        for other in others:
-            try:
-                async with self._turn(other):
-                    order = await self._flag_one(other, number, clock)
-                if order is not None:
-                    changed.append(order)
-            except VersionConflict:
-                logger.warning("%s could not be flagged as a possible duplicate on %s: %d concurrent writes",
-                               number, other, FLAG_ATTEMPTS)
-            except Exception:
-                logger.exception("flagging %s as a possible duplicate on %s failed", number, other)
-        return changed
-
-    @contextlib.asynccontextmanager
-    async def _turn(self, number: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(number, (asyncio.Lock(), 0))
-        self._locks[number] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[number]
-            if users == 1:
-                del self._locks[number]  # nobody else waits: forget it, numbers never come back
-            else:
-                self._locks[number] = (lock, users - 1)
-
-    async def _flag_one(self, number: str, duplicate: str, clock: Callable[[], datetime]) -> WorkOrder | None:
-        for attempt in range(1, FLAG_ATTEMPTS + 1):
-            try:
-                order = await self.orders.get(number)
-                if duplicate in order.possible_duplicates or duplicate in order.dismissed_duplicates:
-                    return None
-                new, events = handle(c.FlagDuplicates(actor=SYSTEM, numbers=(duplicate,)), order, clock(), self.policy)
-                await self.orders.save(new, events, expected_version=order.version)
-                return new
-            except (OrderNotFound, WorksheetError):  # gone or no longer open: nothing to flag
-                return None
-            except VersionConflict:
-                if attempt == FLAG_ATTEMPTS:
-                    raise
-                await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
-        return None
+        return order, [*events, *more]

@@ -92,7 +92,6 @@ class OrderService:
         if order.attachments and self.attachments is not None:
             await self.attachments.attach(order.attachments, order.number)
         await self._notify(order, "create")
-        await self._flag_back(order.number, duplicates)
         return order
 
     async def get(self, number: str, actor: Actor) -> WorkOrder:
@@ -114,21 +113,13 @@ class OrderService:
         new, events = handle(command, order, now, self.policy)
         added = [a for a in new.attachments if a not in order.attachments]
         await self._check_attachments(added, command.actor)
-        found: tuple[str, ...] = ()
         if needs_recheck(command, order, new):  # a draft filled or edited, or confirmed
-            new, events, found = await self.duplicates.flag(new, events, now)
+            new, events = await self.duplicates.flag(new, events, now)
         await self.orders.save(new, events, expected_version=order.version)
         if added and self.attachments is not None:
             await self.attachments.attach(added, new.number)
         await self._notify(new, command.name)
-        await self._flag_back(new.number, found)
         return new
-
-    async def _flag_back(self, number: str, duplicated: tuple[str, ...]) -> None:
-        """The orders ``number`` was found to duplicate show it too (whichever is opened first)."""
-        if duplicated:
-            for other in await self.duplicates.flag_back(number, duplicated, self.clock):
-                await self._notify(other, "flag-duplicates")
 
     async def _check_attachments(self, ids: Sequence[str], actor: Actor) -> None:
         """Only files this person may see can be attached (never a path: ids of stored files)."""
