@@ -175,7 +175,7 @@ def build_blobs(settings: Settings, engine: AsyncEngine, clock: Clock) -> BlobSe
 def build_auth(settings: Settings, engine: AsyncEngine, units: UnitRepository, audit: AuditLog) -> AuthService:
     lock_for = timedelta(minutes=settings.login_lock_minutes)
     throttle = LoginThrottle(LoginThrottleRepository(engine), audit, account=Limits(settings.login_lock_after, lock_for),
-                             address=Limits(settings.login_address_lock_after, lock_for), now=utc_now)
+                             address=Limits(settings.login_address_lock_after, lock_for, delay_in_flight=False), now=utc_now)
     return AuthService(UserRepository(engine), units, throttle, token_lifetime=settings.token_lifetime,
                        hashing=PasswordWorkers(settings.login_workers, settings.login_queue))
 

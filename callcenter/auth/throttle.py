@@ -37,6 +37,10 @@ class Limits:
     lock_after: int
     lock_for: timedelta
     max_delay_s: float = 60.0
+    # Do attempts still being verified delay the next one as failures would? For an account, yes:
+    # concurrent logins to one account are guesses. For an address, no: agents behind one NAT
+    # address log in together at the start of a shift. Both count them towards the lock.
+    delay_in_flight: bool = True
 
     def delay_s(self, failures: int) -> float:
         free = max(1, self.lock_after // 2)
@@ -46,11 +50,16 @@ class Limits:
         if bucket.locked_until is not None and bucket.locked_until > now:
             return Admission((bucket.locked_until - now).total_seconds(), locked=True)
         last = bucket.last_failure_at
-        if bucket.locked_until is not None or last is None or now - last >= self.lock_for:
-            return Admission(0.0, forgiven=True)  # a lock that ran out, or quiet long enough
-        if bucket.failures >= self.lock_after:
+        forgiven = bucket.locked_until is not None or last is None or now - last >= self.lock_for
+        failures = 0 if forgiven else bucket.failures  # a lock that ran out, or quiet long enough
+        in_flight = bucket.in_flight(now)
+        if failures + in_flight >= self.lock_after:
             return Admission(1.0)  # the last allowed attempts are being verified right now
-        return Admission(max(self.delay_s(bucket.failures) - (now - last).total_seconds(), 0.0))
+        counted, since = failures, last
+        if self.delay_in_flight and in_flight and bucket.pending_at is not None:
+            counted, since = failures + in_flight, bucket.pending_at
+        wait = self.delay_s(counted) - (now - since).total_seconds() if counted and since is not None else 0.0
+        return Admission(max(wait, 0.0), forgiven=forgiven)
 
     def lock_until(self, bucket: Bucket, now: datetime) -> datetime | None:
         already = bucket.locked_until is not None and bucket.locked_until > now

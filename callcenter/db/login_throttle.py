@@ -1,15 +1,17 @@
 """Failed-login counters per account and per client address (table `login_throttle`).
 
 Every method is one transaction, so workers and nodes sharing the database see one count. An
-attempt is counted *before* its password is verified (`reserve`) and settled afterwards, so a burst
-of concurrent guesses cannot get past the limit while the first ones are still being verified.
+attempt is counted *before* its password is verified (`reserve`, as pending) and settled
+afterwards (a failure, or nothing), so a burst of concurrent guesses cannot get past the lock while
+the first ones are still being verified; but only verified failures delay the next attempt, so
+agents sharing one NAT address who log in together wait for nobody.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -20,6 +22,9 @@ from callcenter.db.engine import write_transaction
 from callcenter.db.tables import login_throttle as t
 
 Key = tuple[str, str]  # ("account", username) or ("address", the address bucket)
+# A reservation lasts one verification (well under a second; the hashing pool refuses more than it
+# can queue). Older pending counts are from a process that died mid-verification.
+PENDING_FOR = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -29,10 +34,16 @@ class Bucket:
     failures: int
     last_failure_at: datetime | None
     locked_until: datetime | None
+    pending: int = 0
+    pending_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Bucket:
-        return cls(row.kind, row.key, row.failures, row.last_failure_at, row.locked_until)
+        return cls(row.kind, row.key, row.failures, row.last_failure_at, row.locked_until, row.pending, row.pending_at)
+
+    def in_flight(self, now: datetime) -> int:
+        """Attempts reserved and still being verified."""
+        return self.pending if self.pending_at is not None and now - self.pending_at < PENDING_FOR else 0
 
 
 class Admission(NamedTuple):
@@ -80,35 +91,38 @@ class LoginThrottleRepository:
             if refusal := _longest_wait(verdicts):  # another attempt came first
                 return refusal
             for bucket, verdict in zip(buckets, verdicts, strict=True):
-                failures = 1 if verdict.forgiven else bucket.failures + 1
-                locked_until = None if verdict.forgiven else bucket.locked_until
-                await conn.execute(update(t).where(_where([(bucket.kind, bucket.key)])).values(
-                    failures=failures, last_failure_at=now, locked_until=locked_until))
+                values: dict[str, Any] = {"pending": bucket.in_flight(now) + 1, "pending_at": now}
+                if verdict.forgiven:
+                    values.update(failures=0, locked_until=None)
+                await conn.execute(update(t).where(_where([(bucket.kind, bucket.key)])).values(**values))
         return Admission(0.0)
 
     async def failed(self, keys: Sequence[Key], now: datetime,
                      lock_until: Callable[[Bucket, datetime], datetime | None]) -> list[Bucket]:
-        """The verified attempt was wrong: lock the buckets ``lock_until`` says; return the newly locked."""
+        """The verified attempt was wrong: count it, lock the buckets ``lock_until`` says; return the
+        newly locked."""
         locked = []
         async with write_transaction(self.engine) as conn:
             for bucket in await self._locked_rows(conn, sorted(set(keys))):
-                until = lock_until(bucket, now)
-                values: dict[str, Any] = {"last_failure_at": now, "failures": max(bucket.failures, 1)}
-                if until is not None:
+                counted = Bucket(bucket.kind, bucket.key, bucket.failures + 1, now, bucket.locked_until,
+                                 max(bucket.pending - 1, 0), bucket.pending_at)
+                values: dict[str, Any] = {"last_failure_at": now, "failures": counted.failures,
+                                          "pending": counted.pending}
+                if (until := lock_until(counted, now)) is not None:
                     values["locked_until"] = until
-                    locked.append(Bucket(bucket.kind, bucket.key, values["failures"], now, until))
+                    locked.append(Bucket(bucket.kind, bucket.key, counted.failures, now, until))
                 await conn.execute(update(t).where(_where([(bucket.kind, bucket.key)])).values(**values))
         return locked
 
     async def uncount(self, keys: Sequence[Key], *, forget: Sequence[Key] = ()) -> None:
-        """The reserved attempt was not a failure (right password, or never verified): take it back;
+        """The reserved attempt was not a failure (right password, or never verified): no longer pending;
         the buckets in ``forget`` are removed altogether (an account after a successful login)."""
         async with write_transaction(self.engine) as conn:
             if forget:
                 await conn.execute(delete(t).where(_where(forget)))
             rest = [key for key in keys if key not in forget]
             if rest:
-                await conn.execute(update(t).where(_where(rest), t.c.failures > 0).values(failures=t.c.failures - 1))
+                await conn.execute(update(t).where(_where(rest), t.c.pending > 0).values(pending=t.c.pending - 1))
 
     async def clear(self, kind: str, key: str) -> bool:
         """An administrator's unlock: the bucket starts again from zero. False if there was none."""

@@ -394,9 +394,15 @@ login_throttle = Table(
     "login_throttle", metadata,
     Column("kind", String(16), primary_key=True),
     Column("key", String(64), primary_key=True),
-    Column("failures", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),  # verified wrong passwords
     Column("last_failure_at", UtcDateTime, nullable=True, index=True),
     Column("locked_until", UtcDateTime, nullable=True),
+    # Attempts reserved and not yet verified (migration 0020): they count towards the lock, so a
+    # burst of guesses cannot pass it, but not as failures, so agents behind one NAT address
+    # logging in together are not delayed. `pending_at`: the last reservation; a count older than
+    # a minute is from a process that died mid-verification and is ignored.
+    Column("pending", Integer, nullable=False, server_default="0"),
+    Column("pending_at", UtcDateTime, nullable=True),
 )
 
 # One row (id 1, migration 0014). `generation` is bumped in the transaction of every revocation

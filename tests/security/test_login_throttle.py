@@ -123,6 +123,23 @@ async def test_concurrent_guesses_cannot_overshoot_the_limit(site: Site) -> None
     assert set(statuses) == {401, 429}
 
 
+async def test_an_office_logging_in_together_waits_for_nobody_and_a_burst_still_stops_at_the_lock(site: Site) -> None:
+    # Thirty agents behind one NAT address are being verified at once (reserved, not yet settled):
+    # attempts in flight are not failures, so none of them is delayed (the address allows 50).
+    throttle = site.app[AUTH].throttle
+    agents = [throttle.keys(f"agent{i:02d}", OFFICE) for i in range(30)]
+    assert [(await throttle.reserve(keys)).wait for keys in agents] == [0.0] * 30
+    for keys in agents:
+        await throttle.succeeded(keys)
+    # Guesses from one address at many accounts: in flight they count towards the address's lock.
+    guesses = [throttle.keys(f"user{i:02d}", ATTACKER) for i in range(51)]
+    verdicts = [await throttle.reserve(keys) for keys in guesses]
+    assert [v.wait for v in verdicts[:50]] == [0.0] * 50 and verdicts[50].wait > 0 and not verdicts[50].locked
+    for keys in guesses[:50]:
+        await throttle.failed(keys, ATTACKER)
+    assert (await throttle.reserve(throttle.keys("someone", ATTACKER))).locked  # 50 verified failures: locked
+
+
 async def test_locks_expire_by_themselves(site: Site) -> None:
     await site.fail("agent", 10)
     assert (await site.login("agent", PASSWORD))[0] == 429
