@@ -329,6 +329,8 @@ def attach_services(app: web.Application, services: Services, settings: Settings
 def build_portal(services: Services) -> PortalService:
     """The enterprise portal: its codes go straight to the SMS provider (read when sending, so a
     provider attached later is used), its drafts into the same order loop as every channel."""
+    if services.sms.provider is None:
+        logging.getLogger("zhitong").warning("the portal is on but SMS is off: it cannot send verification codes")
     store = PortalStore(services.engine)
     guard = Guard(store, services.clock, PortalLimits())
     codes = VerificationCodes(store, guard, lambda: services.sms.provider, services.clock)

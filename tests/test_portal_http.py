@@ -256,6 +256,35 @@ async def test_the_portal_rating_counts_once_and_the_other_surveys_are_cancelled
     assert len((await portal.app[ORDERS].get(number, SYSTEM)).callbacks) == 1
 
 
+async def test_a_portal_answer_settles_a_waiting_sms_survey(portal: Portal) -> None:
+    number = await submitted(portal)
+    order = await to_survey(portal.app, number)
+    callbacks = portal.app[CALLBACKS]
+    job = await callbacks.repo.for_cycle(number, order.cycle)
+    for attempt in range(callbacks.policy.max_attempts):  # every survey call is busy: the SMS survey goes out
+        portal.clock.now = max(portal.clock.now, (await callbacks.repo.active_for(number)).due_at)
+        claimed = await callbacks.repo.claim_due(portal.clock.now, 1)
+        await callbacks.repo.record_dial(claimed[0], f"act-{attempt}", None, portal.clock.now)
+        await callbacks.on_originate_result(f"act-{attempt}", 5)
+    job = await callbacks.repo.for_cycle(number, order.cycle)
+    assert job.status == "waiting_sms"
+    portal.clock.now += timedelta(minutes=2)
+    await portal.open_tracking(number)
+    await portal.post("/portal/order/rate", {"rating": "satisfied"})
+    assert (await callbacks.repo.for_cycle(number, order.cycle)).status == "done"
+    late = await portal.app[SMS_INBOUND].receive(InboundSms("SMLATE2", "+86" + PHONE, "+8610012345", "3"))
+    assert late.outcome == "stray_rating"
+    assert [r.rating for r in (await portal.app[ORDERS].get(number, SYSTEM)).callbacks] == [Rating.SATISFIED]
+
+
+async def test_old_limit_hits_and_codes_are_pruned(portal: Portal) -> None:
+    await portal.request_code()
+    store = portal.app[PORTAL].store
+    assert await store.prune(portal.clock.now) == 0  # the code is still live, the hits are recent
+    assert await store.prune(portal.clock.now + timedelta(days=2)) >= 3  # two hits and the code
+    assert await store.hits_since("code-phone", PHONE, portal.clock.now - timedelta(days=1)) == []
+
+
 async def test_unsatisfied_online_reopens_like_the_phone_answer(portal: Portal) -> None:
     number = await submitted(portal)
     await to_survey(portal.app, number)
