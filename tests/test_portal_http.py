@@ -132,6 +132,16 @@ async def test_forms_from_elsewhere_are_refused(portal: Portal) -> None:
     assert portal.sms.sent == []
 
 
+async def test_a_multipart_form_to_a_plain_route_is_read_like_any_form(portal: Portal) -> None:
+    body = aiohttp.FormData()
+    for key, value in {"_csrf": await portal.token(), "action": "code", "number": "20261123-0001",
+                       "phone": PHONE}.items():
+        body.add_field(key, value)
+    body.add_field("files", PNG, filename="a.png", content_type="image/png")  # ignored here
+    resp = await portal.client.post("/portal/track", data=body)
+    assert resp.status == 200 and "如工单编号与手机号码一致" in await resp.text()
+
+
 async def test_names_are_suggested_from_the_directory(portal: Portal) -> None:
     resp = await portal.client.get("/portal/enterprises", params={"q": "绵阳"})
     names = (await resp.json())["names"]

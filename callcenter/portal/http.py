@@ -12,7 +12,7 @@ from aiohttp import BodyPartReader, web
 
 from callcenter.blobs.errors import FileTooLarge
 from callcenter.blobs.http import next_part, open_multipart, read_part
-from callcenter.http.hygiene import check_text, streamed_form
+from callcenter.http.hygiene import check_text, is_streamed_form, streamed_form
 from callcenter.http.json_body import json_response
 
 from . import forms
@@ -61,8 +61,10 @@ def field_errors(exc: PortalError) -> dict[str, str]:
 
 
 async def read_form(request: web.Request) -> tuple[dict[str, str], list[tuple[str, bytes]]]:
-    """Text fields and chosen files of a form, bounded; the files only held in memory."""
-    if not request.content_type.startswith("multipart/form-data"):
+    """Text fields and chosen files of a form, bounded; the files only held in memory. Only the
+    submit form streams (`streamed_form`); any other form was read and checked by the hygiene
+    middleware already, and files sent to it are ignored."""
+    if not is_streamed_form(request):
         form = await request.post()
         return {k: v for k, v in form.items() if isinstance(v, str)}, []
     fields: dict[str, str] = {}
