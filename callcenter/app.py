@@ -80,6 +80,12 @@ from callcenter.knowledge.keys import KNOWLEDGE
 from callcenter.knowledge.service import KnowledgeService
 from callcenter.orders import http as orders_http
 from callcenter.orders.services import OrderService
+from callcenter.portal import http as portal_http
+from callcenter.portal.codes import VerificationCodes
+from callcenter.portal.guard import Guard, PortalLimits
+from callcenter.portal.keys import PORTAL
+from callcenter.portal.service import PortalService
+from callcenter.portal.store import PortalStore
 from callcenter.reports import http as reports_http
 from callcenter.reports.keys import REPORTS
 from callcenter.reports.service import ReportService
@@ -257,6 +263,8 @@ def build_app(
                        asyncio.create_task(services.blobs.run_sweeps(), name="upload-sweep"),
                        asyncio.create_task(services.auth.watch_streams(), name="session-streams"),
                        asyncio.create_task(services.auth.throttle.prune_forever(), name="login-throttle-prune")]
+            if PORTAL in app:
+                workers.append(asyncio.create_task(app[PORTAL].prune_forever(), name="portal-prune"))
             await _warn_if_no_ocr(settings)
             tel = await start_telephony(settings, services, demo=demo) if telephony else None
             if tel is not None and tel.demo is not None:
@@ -297,6 +305,7 @@ def build_web() -> web.Application:
     for module in (*api, *pages):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, append_version=True)
+    portal_http.setup(app)  # public pages under /portal; they answer 404 while the portal is off
     app.router.add_get("/healthz", _health)
     return app
 
@@ -313,6 +322,20 @@ def attach_services(app: web.Application, services: Services, settings: Settings
     app[SECURE_COOKIES] = (settings.public_url or "").startswith("https://")
     app[REPORTS] = ReportService(services.engine, services.policy, services.clock)
     app[KNOWLEDGE], app[CALENDAR], app[BLOBS] = services.knowledge, services.calendar, services.blobs
+    if settings.portal == "on":
+        app[PORTAL] = build_portal(services)
+
+
+def build_portal(services: Services) -> PortalService:
+    """The enterprise portal: its codes go straight to the SMS provider (read when sending, so a
+    provider attached later is used), its drafts into the same order loop as every channel."""
+    if services.sms.provider is None:
+        logging.getLogger("zhitong").warning("the portal is on but SMS is off: it cannot send verification codes")
+    store = PortalStore(services.engine)
+    guard = Guard(store, services.clock, PortalLimits())
+    codes = VerificationCodes(store, guard, lambda: services.sms.provider, services.clock)
+    return PortalService(store, guard, codes, services.orders, services.blobs, services.sms, services.callbacks,
+                         services.speech.extract, services.clock)
 
 
 async def _warn_if_no_ocr(settings: Settings) -> None:

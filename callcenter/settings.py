@@ -98,6 +98,9 @@ class Settings:
     recordings_dir: str = DEFAULT_RECORDINGS_DIR
     blob_dir: str = "var/blobs"
     upload_max_bytes: int = 20 << 20
+    # The public enterprise portal (网上留言) under /portal: "off" unless turned on; it sends its
+    # verification codes through the SMS provider.
+    portal: str = "off"
 
     def for_demo(self) -> Settings:
         """The demo with its simulated PBX: SMS go to the log unless a provider is configured, and
@@ -162,6 +165,7 @@ class Settings:
             recordings_dir=env.get("ZHITONG_RECORDINGS_DIR") or DEFAULT_RECORDINGS_DIR,
             blob_dir=env.get("ZHITONG_BLOB_DIR") or "var/blobs",
             upload_max_bytes=_upload_limit(number("ZHITONG_UPLOAD_MAX_MB", 20)),
+            portal=_choice(env, "ZHITONG_PORTAL", ("on", "off"), "off"),
             **_login(env, number),
             **_messaging(env, number),
         )

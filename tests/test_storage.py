@@ -15,6 +15,7 @@ from sqlalchemy import inspect, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from callcenter.db import portal_tables  # noqa: F401  (the portal's tables are on the metadata too)
 from callcenter.db.engine import create_engine
 from callcenter.db.errors import OrderNotFound, VersionConflict
 from callcenter.db.migrate import alembic_config, upgrade

@@ -35,6 +35,11 @@ class TextSource:
     attachments: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # shown with the suggestion, e.g. "sms:SM…" or the fax file
+    # A form the sender filled in (the portal): its enterprise and category, and the fields (of
+    # "enterprise", "category", "subject") the text's findings must not overwrite, only suggest.
+    enterprise: Enterprise | None = None
+    category: Category | None = None
+    kept: frozenset[str] = frozenset()
 
 
 async def draft_from_text(orders: OrderService, extract: Extract | None, src: TextSource) -> WorkOrder:
@@ -42,8 +47,8 @@ async def draft_from_text(orders: OrderService, extract: Extract | None, src: Te
     # drafted without one (a phone the order validation refuses would lose the fax or the message).
     phone = caller_number(src.sender)
     who = mask_phone(phone) if phone else "未知号码"  # the number itself is in the phone field
-    sender = Enterprise(name=f"{SENDER.get(src.channel, '来件')} {who}", phone=phone)
-    spec = NewOrder(channel=src.channel, category=Category.HELP, enterprise=sender, subject=src.subject, content=src.text.strip() or src.empty,
+    sender = src.enterprise or Enterprise(name=f"{SENDER.get(src.channel, '来件')} {who}", phone=phone)
+    spec = NewOrder(channel=src.channel, category=src.category or Category.HELP, enterprise=sender, subject=src.subject, content=src.text.strip() or src.empty,
                     received_at=src.received_at, attachments=src.attachments, draft=True, extra=src.extra)
     order = await orders.create(spec, SYSTEM)
     if extract is None or not src.text.strip():
@@ -52,6 +57,8 @@ async def draft_from_text(orders: OrderService, extract: Extract | None, src: Te
     e = order.enterprise
     enterprise = {"name": e.name, "credit_code": e.credit_code, "contact_person": e.contact_person, "phone": e.phone}
     changes = draft_changes(fields, src.text, enterprise, label=src.label, empty=src.empty, written=True)
+    for name in src.kept:
+        changes.pop(name, None)
     suggestion = {"source": src.source, "label": src.label, "text": src.text, "fields": fields,
                   "empty": bool(fields.get("empty"))}
     return await orders.act(order.number, c.AmendDraft(actor=SYSTEM, changes=changes, suggestion=suggestion))

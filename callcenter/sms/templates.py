@@ -66,6 +66,9 @@ TEMPLATES: Mapping[str, SmsTemplate] = {
         SmsTemplate("order_closed", "您的工单{order_no}已办结，感谢您对热线工作的支持。"),
         # The reply is matched back to the order by the sender's number (see webhooks.parse_survey_reply).
         SmsTemplate("survey", "请评价工单{order_no}的办理情况：回复1满意，2基本满意，3不满意。"),
+        # The enterprise portal (callcenter/portal): the code proving a mobile number, and the receipt.
+        SmsTemplate("portal_code", "您的验证码为{code}，{minutes}分钟内有效。请勿告诉他人，工作人员不会向您索取。"),
+        SmsTemplate("portal_received", "您的网上留言已收到，编号{draft_no}，工作人员将尽快登记处理。"),
     )
 }
 

@@ -35,6 +35,11 @@ def csrf_token(session_token: str) -> str:
     return hmac.new(session_token.encode(), b"zhitong-csrf", hashlib.sha256).hexdigest()
 
 
+def is_portal(path: str) -> bool:
+    """The public enterprise portal (callcenter/portal): no login, its forms carry their own token."""
+    return path == "/portal" or path.startswith("/portal/")
+
+
 def is_page(path: str) -> bool:
     """The paths this middleware guards: pages, not the API, webhooks or static files."""
     return not path.startswith(("/api/", "/webhooks/", "/static/")) and path not in ("/healthz",)
@@ -42,7 +47,7 @@ def is_page(path: str) -> bool:
 
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not is_page(request.path) or request.path in PUBLIC_PATHS:
+    if not is_page(request.path) or request.path in PUBLIC_PATHS or is_portal(request.path):
         return await handler(request)
     token = request.cookies.get(COOKIE, "")
     session = await request.app[AUTH].session_for_token(token) if token else None

@@ -129,6 +129,7 @@ async def _seed(stage: Stage) -> None:
 async def open_stage(db_url: str, *, pages: tuple[str, ...] = ROLES[1:], **settings: Any) -> AsyncIterator[Stage]:
     """The stage, with a browser session for each of ``pages`` (each costs a password check)."""
     settings.setdefault("aliyun_report_token", ALIYUN_TOKEN)
+    settings.setdefault("portal", "on")  # the public portal's routes are fuzzed like the rest
     async for api in start_api(db_url, **settings):
         # The account the fuzzed admin pages switch on and off (never one the tests sign in with).
         await api.client.server.app[AUTH].add_user("fuzzvictim", PASSWORD, "agent")
