@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from callcenter.mailbox.config import MailSettings, MailSettingsError
 from ivr.peers import Network, parse_networks
 from worksheet.calendar import WorkingCalendar
 from worksheet.callbacks import CallingWindows, InvalidCallbackConfig
@@ -98,6 +99,8 @@ class Settings:
     recordings_dir: str = DEFAULT_RECORDINGS_DIR
     blob_dir: str = "var/blobs"
     upload_max_bytes: int = 20 << 20
+    # The service mailbox (政企服务邮箱): None = off (no ZHITONG_MAIL_IMAP_HOST).
+    mail: MailSettings | None = None
 
     def for_demo(self) -> Settings:
         """The demo with its simulated PBX: SMS go to the log unless a provider is configured, and
@@ -164,7 +167,15 @@ class Settings:
             upload_max_bytes=_upload_limit(number("ZHITONG_UPLOAD_MAX_MB", 20)),
             **_login(env, number),
             **_messaging(env, number),
+            mail=_mail(env),
         )
+
+
+def _mail(env: Mapping[str, str]) -> MailSettings | None:
+    try:
+        return MailSettings.from_env(env)
+    except MailSettingsError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
