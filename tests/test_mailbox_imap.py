@@ -5,7 +5,9 @@ renumbered folder — robots' mail is not drafted, oversized mail is drafted wit
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +165,57 @@ async def test_idle_wakes_the_poller_for_new_mail(stack: MailStack) -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_hostile_attachments_are_refused_by_kind_size_and_count_never_by_their_names(
+        stack: MailStack) -> None:
+    stack.mailbox.intake.per_file = 1024  # (the upload limit in service: ZHITONG_UPLOAD_MAX_MB)
+    parts = [("../../etc/passwd.pdf", PDF), ("virus.exe", b"MZ\x90\x00" + b"\x00" * 100),
+             ("big.pdf", PDF + b"0" * 2000)] + [(f"p{n}.pdf", PDF + bytes([n])) for n in range(11)]
+    boundary = "--ZTB\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"{}\"\r\n" \
+               "Content-Transfer-Encoding: base64\r\n\r\n{}"
+    raw = ("From: a@b.cn\r\nSubject: files\r\nMessage-ID: <files@b.cn>\r\nContent-Type: multipart/mixed; boundary=ZTB\r\n\r\n"
+           "--ZTB\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nfiles\r\n"
+           + "".join(boundary.format(name, base64.encodebytes(data).decode()) for name, data in parts)
+           + "--ZTB--\r\n").encode()
+    stack.dovecot.append(raw)
+    assert await poll(stack) == 1
+    (draft,) = await email_orders(stack)
+    blobs = await stack.services.blobs.for_order(draft)
+    assert len(blobs) == 10 and blobs[0].name == "passwd.pdf"  # no folder of the sender's survives
+    assert all(b.location != b.name and "/" not in b.name for b in blobs)
+    assert "附件“virus.exe”未保存：不受理的文件类型" in draft.content
+    assert "附件“big.pdf”未保存：超过1KB" in draft.content
+    assert "附件“p10.pdf”未保存：每封邮件最多保存10个附件" in draft.content
+
+
+async def test_a_mail_that_cannot_be_processed_is_retried_then_left_for_a_supervisor(
+        stack: MailStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    intake = stack.mailbox.intake
+    real = intake.process
+    failures = {"left": 1}
+
+    async def flaky(claim: Any, raw: bytes, **kw: Any) -> Any:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("database away")
+        return await real(claim, raw, **kw)
+
+    monkeypatch.setattr(intake, "process", flaky)
+    stack.dovecot.append(mail("暂时失败", "内容"))
+    assert await poll(stack) == 0
+    (row,) = await inbox_rows(stack)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "RuntimeError")
+    assert await poll(stack) == 0  # not due yet
+    stack.clock.now += timedelta(minutes=2)
+    assert await poll(stack) == 1
+    assert [o.subject for o in await email_orders(stack)] == ["暂时失败"]
+
+    failures["left"] = 99
+    stack.dovecot.append(mail("一直失败", "内容"))
+    for _ in range(6):
+        await poll(stack)
+        stack.clock.now += timedelta(hours=2)
+    row = (await inbox_rows(stack))[-1]
+    assert (row.status, row.attempts) == ("dead", 5)
+    assert len(await email_orders(stack)) == 1

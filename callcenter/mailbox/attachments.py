@@ -27,6 +27,10 @@ class StoredAttachments:
     notes: tuple[str, ...]  # one line per file left out
 
 
+def _size(n: int) -> str:
+    return f"{n >> 20}MB" if n >= 1 << 20 else f"{max(1, n >> 10)}KB"
+
+
 def _shown(name: str) -> str:
     """The sender's name for a file we did not keep, safe to show (its own extension kept)."""
     suffix = re.sub(r"[^0-9A-Za-z.]", "", PurePosixPath(name.replace("\\", "/")).suffix)[:10]
@@ -47,7 +51,7 @@ async def store_attachments(blobs: BlobService, attachments: Sequence[Attachment
             notes.append(f"附件“{shown}”未保存：每封邮件最多保存{MAX_ATTACHMENTS}个附件")
             continue
         if len(item.data) > per_file:
-            notes.append(f"附件“{shown}”未保存：超过{per_file >> 20}MB")
+            notes.append(f"附件“{shown}”未保存：超过{_size(per_file)}")
             continue
         media = sniff(item.data, item.filename)
         if media is None:
