@@ -122,11 +122,21 @@ class MailInbox:
                 t.c.status.not_in(OPEN)).limit(1))).first()
         return row is not None
 
-    async def list(self, *, limit: int = 100) -> list[dict[str, Any]]:
+    async def requeue(self, row_id: int, now: datetime) -> bool:
+        """A dead letter back to pending, due at once (an operator fixed the cause)."""
         t = mail_inbox
+        async with write_transaction(self.engine) as conn:
+            result = await conn.execute(update(t).where(t.c.id == row_id, t.c.status == "dead").values(
+                status="pending", attempts=0, next_attempt_at=now, updated_at=now))
+            return bool(result.rowcount)
+
+    async def list(self, *, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        t = mail_inbox
+        query = select(t).order_by(t.c.id.desc()).limit(limit)
+        if status:
+            query = query.where(t.c.status == status)
         async with self.engine.connect() as conn:
-            rows = await conn.execute(select(t).order_by(t.c.id.desc()).limit(limit))
-            return [dict(r._mapping) for r in rows]
+            return [dict(r._mapping) for r in await conn.execute(query)]
 
     async def counts(self) -> dict[str, int]:
         t = mail_inbox
