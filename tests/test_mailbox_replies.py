@@ -17,11 +17,13 @@ from sqlalchemy import select
 from callcenter.db.mailbox_tables import mail_inbox
 from callcenter.mailbox.outbox import MailOutbox
 from callcenter.orders.services import SYSTEM, SearchQuery
+from tests.blob_helpers import read_blob
 from tests.mailbox_helpers import MailStack, closed_port, mail, open_mail_stack
 from worksheet import commands as c
 from worksheet.model import Actor, Role, Status
 
 AGENT = Actor("agent1", Role.AGENT)
+PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 @pytest.fixture
@@ -77,12 +79,16 @@ async def test_an_answer_to_our_reply_is_a_supplement_on_the_order(stack: MailSt
                   headers=f"In-Reply-To: {reply['Message-ID']}\r\nReferences: <first@factory.cn> {reply['Message-ID']}\r\n")
     stack.dovecot.append(answer)
     # The order number in the subject alone finds the order too.
-    stack.dovecot.append(mail(f"关于工单{number}的补充材料", "现场照片稍后补发", sender="li@factory.cn"))
+    stack.dovecot.append(mail(f"关于工单{number}的补充材料", "现场照片稍后补发", sender="li@factory.cn",
+                              attachment=("现场.pdf".encode().hex() + ".pdf", PDF)))
     assert await poll(stack) == 2
     (order,) = await email_orders(stack)
     supplements = [e for e in order.history if e.type == "supplement"]
-    assert [e.data["text"].splitlines()[-1] for e in supplements] == ["补充：积水已经三天了", "现场照片稍后补发"]
+    assert [e.data["text"].splitlines()[1] for e in supplements] == ["补充：积水已经三天了", "现场照片稍后补发"]
     assert "您的来信已受理" not in supplements[0].data["text"]  # the quoted history is cut off
+    (blob,) = await stack.services.blobs.for_order(order)  # the supplement's file is the order's
+    assert blob.content_type == "application/pdf" and supplements[1].data["attachments"] == [blob.id]
+    assert await read_blob(stack.services, blob.id) == PDF
     async with stack.services.engine.connect() as conn:
         outcomes = [r.outcome for r in await conn.execute(select(mail_inbox.c.outcome).order_by(mail_inbox.c.uid))]
     assert outcomes == ["draft", "supplement", "supplement"]

@@ -38,7 +38,7 @@ def _shown(name: str) -> str:
 
 
 async def store_attachments(blobs: BlobService, attachments: Sequence[Attachment], *, per_file: int,
-                            keep: bool = True, order_number: str | None = None) -> StoredAttachments:
+                            keep: bool = True) -> StoredAttachments:
     ids: list[str] = []
     names: list[str] = []
     notes: list[str] = []
@@ -58,8 +58,7 @@ async def store_attachments(blobs: BlobService, attachments: Sequence[Attachment
             notes.append(f"附件“{shown}”未保存：不受理的文件类型")
             continue
         name = display_name(item.filename, media)
-        blob = await blobs.store(item.data, kind="upload", media=media, name=name, created_by="system",
-                                 order_number=order_number)
+        blob = await blobs.store(item.data, kind="upload", media=media, name=name, created_by="system")
         ids.append(blob.id)
         names.append(name)
     return StoredAttachments(tuple(ids), tuple(names), tuple(notes))

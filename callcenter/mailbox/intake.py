@@ -100,12 +100,12 @@ class MailIntake:
         if claim.taken_over and any(e.type == "supplement" and e.data.get("source") == source for e in order.history):
             return order.number
         stored = await store_attachments(self.blobs, mail.attachments, per_file=self.per_file,
-                                         keep=full_size is None, order_number=order.number)
+                                         keep=full_size is None)
         lines = [f"邮件补充（{_sender(mail)}）：{mail.subject or '无主题'}", _body(mail, full_size)]
         lines += [f"附件已保存：{name}" for name in stored.names] + list(stored.notes)
         try:
             await self.orders.act(order.number, c.AddSupplement(actor=SYSTEM, text="\n".join(lines)[:MAX_TEXT],
-                                                                source=source))
+                                                                source=source, attachments=stored.ids))
         except WorksheetError:
             return None
         return order.number
