@@ -86,11 +86,12 @@ class Dovecot:
         imap.login(USER, PASSWORD)
         return imap
 
-    def append(self, raw: bytes, folder: str = "INBOX") -> None:
-        """Deliver a mail the way a mail server's delivery agent would: APPEND to the folder."""
+    def append(self, raw: bytes, folder: str = "INBOX", arrived: Any = None) -> None:
+        """Deliver a mail the way a mail server's delivery agent would: APPEND to the folder
+        (``arrived``: an aware datetime for its INTERNALDATE, else now)."""
         imap = self.client()
         try:
-            typ, data = imap.append(folder, None, None, raw)
+            typ, data = imap.append(folder, None, imaplib.Time2Internaldate(arrived) if arrived else None, raw)
             assert typ == "OK", data
         finally:
             imap.logout()

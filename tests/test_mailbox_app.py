@@ -6,14 +6,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
 
 from callcenter.mailbox.config import MailSettings
-from tests.api_helpers import start_api
-from tests.mail_servers import PASSWORD, USER, dovecot_server, smtp_sink
+from tests.api_helpers import Api, start_api
+from tests.mail_servers import PASSWORD, USER, Dovecot, SmtpSink, dovecot_server, smtp_sink
 from tests.mailbox_helpers import mail
 
 
@@ -23,6 +24,47 @@ async def eventually(check: Any, what: str) -> Any:
             return found
         await asyncio.sleep(0.1)
     raise AssertionError(f"never happened: {what}")
+
+
+@pytest.fixture
+async def served(db_url: str) -> AsyncIterator[tuple[Api, Dovecot, SmtpSink]]:
+    with dovecot_server() as dovecot, smtp_sink() as smtp:
+        settings = MailSettings(imap_host="127.0.0.1", imap_port=dovecot.port, imap_tls="off", user=USER,
+                                password=PASSWORD, poll_interval_s=600, smtp_host="127.0.0.1", smtp_port=smtp.port,
+                                smtp_tls="off", address="hotline@example.gov.cn", node="app", timeout_s=20)
+        async for api in start_api(db_url, mail=settings):
+            yield api, dovecot, smtp
+
+
+async def test_the_served_app_drafts_mail_and_mails_the_acceptance(served: tuple[Api, Dovecot, SmtpSink]) -> None:
+    api, dovecot, smtp = served
+    agent = api.auth("agent")
+    dovecot.append(mail("园区路灯不亮", "园区东门路灯已坏一周，夜间出行不便。", message_id="<lamp@factory.cn>"))
+
+    async def drafts() -> list[Any]:
+        resp = await api.client.get("/api/v1/orders?channel=email", headers=agent)
+        assert resp.status == 200
+        return (await resp.json())["items"]
+
+    (draft,) = await eventually(drafts, "the mail drafted")
+    assert draft["status"] == "draft" and draft["channel"] == "email"
+
+    async def confirmed() -> bool:
+        # The extraction may amend the draft just after it is listed: then the agent reloads (409).
+        resp = await api.client.post(f"/api/v1/orders/{draft['number']}/confirm", headers=agent,
+                                     json={"changes": {"category": "complaint"}})
+        assert resp.status in (200, 409), await resp.text()
+        return resp.status == 200
+
+    await eventually(confirmed, "the draft confirmed")
+
+    async def sent() -> list[Any]:
+        return list(smtp.received)
+
+    (envelope,) = await eventually(sent, "the acceptance mailed")
+    reply = message_from_bytes(envelope.original_content, policy=policy.default)
+    assert envelope.rcpt_tos == ["wang@factory.cn"] and reply["In-Reply-To"] == "<lamp@factory.cn>"
+    assert draft["number"] in reply["Subject"]
 
 
 async def test_the_mail_command_lists_polls_and_requeues(db_url: str, tmp_path: Any,
@@ -39,33 +81,3 @@ async def test_the_mail_command_lists_polls_and_requeues(db_url: str, tmp_path: 
         assert (row["status"], row["outcome"]) == ("done", "draft")
         assert await mail_command(argparse.Namespace(mail_command="retry", id=row["id"]), stack.services) == 1
         assert "not-dead" in capsys.readouterr().out
-
-
-async def test_the_served_app_drafts_mail_and_mails_the_acceptance(db_url: str) -> None:
-    with dovecot_server() as dovecot, smtp_sink() as smtp:
-        settings = MailSettings(imap_host="127.0.0.1", imap_port=dovecot.port, imap_tls="off", user=USER,
-                                password=PASSWORD, poll_interval_s=600, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                                smtp_tls="off", address="hotline@example.gov.cn", node="app", timeout_s=20)
-        async for api in start_api(db_url, mail=settings):
-            dovecot.append(mail("园区路灯不亮", "园区东门路灯已坏一周，夜间出行不便。", message_id="<lamp@factory.cn>"))
-
-            agent = api.auth("agent")
-
-            async def drafts(client: Any = api.client, headers: Any = agent) -> list[Any]:
-                resp = await client.get("/api/v1/orders?channel=email", headers=headers)
-                assert resp.status == 200
-                return (await resp.json())["items"]
-
-            (draft,) = await eventually(drafts, "the mail drafted")
-            assert draft["status"] == "draft" and draft["channel"] == "email"
-            resp = await api.client.post(f"/api/v1/orders/{draft['number']}/confirm", headers=api.auth("agent"),
-                                         json={"changes": {"category": "complaint"}})
-            assert resp.status == 200, await resp.text()
-
-            async def sent() -> list[Any]:
-                return list(smtp.received)
-
-            (envelope,) = await eventually(sent, "the acceptance mailed")
-            reply = message_from_bytes(envelope.original_content, policy=policy.default)
-            assert envelope.rcpt_tos == ["wang@factory.cn"] and reply["In-Reply-To"] == "<lamp@factory.cn>"
-            assert draft["number"] in reply["Subject"]

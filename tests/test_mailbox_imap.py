@@ -72,6 +72,14 @@ async def test_new_mail_becomes_a_draft_with_its_attachment_and_is_flagged_seen(
     assert len(await email_orders(stack)) == 1
 
 
+async def test_a_mail_that_arrived_while_the_app_was_down_counts_from_its_arrival(stack: MailStack) -> None:
+    arrived = stack.clock() - timedelta(days=2, hours=3)  # the server's INTERNALDATE, not the sender's Date
+    stack.dovecot.append(mail("周末来信", "内容"), arrived=arrived)
+    assert await poll(stack) == 1
+    (draft,) = await email_orders(stack)
+    assert draft.received_at == arrived
+
+
 async def test_bounces_and_auto_replies_are_recorded_not_drafted(stack: MailStack) -> None:
     stack.dovecot.append(mail("Undelivered Mail Returned to Sender", "could not deliver",
                               sender="MAILER-DAEMON@mx.example.cn"))

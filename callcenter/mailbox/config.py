@@ -6,6 +6,7 @@ TLS: "ssl" (implicit TLS, IMAPS 993 / SMTPS 465), "starttls" (upgrade a plain co
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ class MailSettings:
     address: str = ""  # our From address
     display_name: str = "直通热线"
     max_mail_bytes: int = 30 << 20  # a larger mail is read only this far: text kept, attachments dropped
-    node: str = field(default_factory=socket.gethostname)
+    node: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}"[:64])
     timeout_s: float = 60.0
 
     @property
@@ -71,7 +72,7 @@ class MailSettings:
             smtp_tls=smtp_tls, smtp_user=env.get("ZHITONG_MAIL_SMTP_USER") or user,
             smtp_password=env.get("ZHITONG_MAIL_SMTP_PASSWORD") or password, address=address,
             display_name=env.get("ZHITONG_MAIL_DISPLAY_NAME") or "直通热线", max_mail_bytes=max_mb << 20,
-            node=env.get("ZHITONG_MAIL_NODE") or socket.gethostname())
+            node=(env.get("ZHITONG_MAIL_NODE") or f"{socket.gethostname()}:{os.getpid()}")[:64])
 
 
 def _tls(env: Mapping[str, str], name: str) -> str:

@@ -14,11 +14,12 @@ import re
 import select
 import socket
 import ssl
+from datetime import datetime
 
 from .config import MailSettings
 
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
-_VALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
+_DATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
 class ImapError(Exception):
@@ -72,15 +73,16 @@ class ImapSession:
         # "n:*" always includes the newest mail, even below n.
         return sorted(u for u in (int(x) for x in b" ".join(d for d in data if d).split()) if u >= low)
 
-    def size(self, uid: int) -> int | None:
-        """The mail's size; None when it is gone (deleted since the search)."""
-        typ, data = self.imap.uid("FETCH", str(uid), "(RFC822.SIZE)")
+    def info(self, uid: int) -> tuple[int, datetime | None] | None:
+        """The mail's size and when the server took it in (INTERNALDATE: the server's clock, not
+        the sender's Date header); None when the mail is gone (deleted since the search)."""
+        typ, data = self.imap.uid("FETCH", str(uid), "(RFC822.SIZE INTERNALDATE)")
         if typ != "OK":
             raise ImapError(f"FETCH SIZE failed: {data!r}")
         for item in data:
             line = item[0] if isinstance(item, tuple) else item
             if isinstance(line, bytes) and (match := _SIZE.search(line)):
-                return int(match.group(1))
+                return int(match.group(1)), _internal_date(line)
         return None
 
     def fetch(self, uid: int, limit: int | None) -> bytes | None:
@@ -139,6 +141,16 @@ class ImapSession:
             self.imap.logout()
         except (imaplib.IMAP4.error, OSError):
             pass
+
+
+def _internal_date(line: bytes) -> datetime | None:
+    match = _DATE.search(line)
+    if match is None:
+        return None
+    try:
+        return datetime.strptime(match.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
+    except ValueError:
+        return None
 
 
 def _quoted(folder: str) -> str:

@@ -63,16 +63,19 @@ class MailInbox:
                 t.c.status.not_in(OPEN)))
             return {int(r.uid) for r in rows}
 
-    async def claim(self, mailbox: str, uidvalidity: int, uid: int, now: datetime) -> Claim | None:
+    async def claim(self, mailbox: str, uidvalidity: int, uid: int, now: datetime, *,
+                    received_at: datetime | None = None) -> Claim | None:
+        """``received_at``: when the server took the mail in (kept across attempts; default now)."""
+        received = now if received_at is None else min(received_at, now)
         t = mail_inbox
         dialect: Any = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         values = dict(status="processing", claimed_by=self.node, updated_at=now, next_attempt_at=now + self.lease)
         async with write_transaction(self.engine) as conn:
             insert = dialect.insert(t).values(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, attempts=1,
-                                              received_at=now, **values)
+                                              received_at=received, **values)
             row = (await conn.execute(insert.on_conflict_do_nothing().returning(t.c.id))).first()
             if row is not None:
-                return Claim(row.id, mailbox, uidvalidity, uid, 1, now, taken_over=False)
+                return Claim(row.id, mailbox, uidvalidity, uid, 1, received, taken_over=False)
             # Failed earlier and due again, or claimed by a node whose lease ran out.
             row = (await conn.execute(update(t).where(
                 t.c.mailbox == mailbox, t.c.uidvalidity == uidvalidity, t.c.uid == uid,

@@ -47,18 +47,19 @@ class MailPoller:
         for uid in uids:
             if uid in settled:
                 continue
-            claim = await self.inbox.claim(mailbox, validity, uid, self.clock())
+            info = await asyncio.to_thread(session.info, uid)
+            if info is None:  # deleted by a person since the search: nothing to record
+                continue
+            claim = await self.inbox.claim(mailbox, validity, uid, self.clock(), received_at=info[1])
             if claim is not None:
-                done += await self._process(session, claim)
+                done += await self._process(session, claim, info[0])
         self.rounds += 1
         return done
 
-    async def _process(self, session: ImapSession, claim: Claim) -> int:
+    async def _process(self, session: ImapSession, claim: Claim, size: int) -> int:
         limit = self.settings.max_mail_bytes
         try:
-            size = await asyncio.to_thread(session.size, claim.uid)
-            raw = None if size is None else await asyncio.to_thread(
-                session.fetch, claim.uid, limit if size > limit else None)
+            raw = await asyncio.to_thread(session.fetch, claim.uid, limit if size > limit else None)
         except (ImapError, OSError, asyncio.CancelledError) as exc:  # the connection: give the mail back at once
             await self.inbox.failed(claim, f"IMAP: {type(exc).__name__}", self.clock(), self.clock())
             raise
@@ -69,7 +70,7 @@ class MailPoller:
             await self.inbox.settle(claim, "ignored", "vanished", now=self.clock())
             return 1
         try:
-            result = await self.intake.process(claim, raw, full_size=size if size and size > limit else None)
+            result = await self.intake.process(claim, raw, full_size=size if size > limit else None)
         except asyncio.CancelledError:
             raise  # the lease runs out and the mail is taken over (idempotently) later
         except Exception as exc:
