@@ -87,12 +87,14 @@ def test_bounce_by_multipart_report_and_by_mailer_daemon() -> None:
 
 
 def test_auto_replies_by_header_and_by_subject() -> None:
-    for header in (b"Auto-Submitted: auto-replied", b"X-Autoreply: yes", b"Precedence: bulk",
-                   b"X-Auto-Response-Suppress: All"):
+    for header in (b"Auto-Submitted: auto-replied", b"X-Autoreply: yes", b"Precedence: bulk"):
         assert parse_mail(b"From: a@b.cn\r\n" + header + b"\r\nSubject: Re: x\r\n\r\nbody").automatic == "auto_reply"
     subject = b"Subject: " + word("自动回复：您的来信已收到", "gbk") + b"\r\n"
     assert parse_mail(b"From: a@b.cn\r\n" + subject + b"\r\nbody").automatic == "auto_reply"
     assert parse_mail(b"From: a@b.cn\r\nAuto-Submitted: no\r\nSubject: x\r\n\r\nbody").automatic is None
+    # A person's mail about holidays, from a client that sets Exchange's suppression header, is drafted.
+    person = b"From: a@b.cn\r\nX-Auto-Response-Suppress: All\r\nSubject: " + word("休假期间的用工问题", "utf-8")
+    assert parse_mail(person + b"\r\n\r\nbody").automatic is None
 
 
 def test_thread_headers_are_read() -> None:

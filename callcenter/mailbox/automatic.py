@@ -3,8 +3,10 @@
 Drafting them would file "我正在休假" as an enterprise's request and, worse, answering them would
 start a mail loop with another robot. Signals, strongest first: a delivery report (RFC 3464
 multipart/report or a MAILER-DAEMON/postmaster sender), RFC 3834 ``Auto-Submitted``, the
-de-facto ``X-Autoreply``/``X-Autorespond``/``X-Auto-Response-Suppress``, ``Precedence:
-bulk|junk|auto_reply``, and the subjects Chinese and English mail systems give them.
+de-facto ``X-Autoreply``/``X-Autorespond``, ``Precedence: bulk|junk|auto_reply``, and the
+subjects Chinese and English mail systems give them. Exchange's ``X-Auto-Response-Suppress`` is
+not a signal: some clients set it on mail a person wrote, and a lost request is worse than a
+robot's mail drafted.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from email.message import EmailMessage
 _BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(r"(undeliver|delivery status notification|delivery (has )?failed|returned mail|"
                              r"退信|系统退信|投递失败|无法投递|发送失败)", re.IGNORECASE)
-_AUTO_SUBJECT = re.compile(r"^\s*(auto(matic)?[ -]?reply|out of (the )?office|自动回复|自动答复|休假)", re.IGNORECASE)
+# Only prefixes robots write: "休假…" could begin a real question about holidays.
+_AUTO_SUBJECT = re.compile(r"^\s*(auto(matic)?[ -]?reply|out of (the )?office|自动回复|自动答复)", re.IGNORECASE)
 
 
 def automatic_kind(msg: EmailMessage, sender: str) -> str | None:
@@ -33,8 +36,6 @@ def automatic_kind(msg: EmailMessage, sender: str) -> str | None:
     if auto and not auto.startswith("no"):
         return "auto_reply"
     if any(msg.get(h) is not None for h in ("X-Autoreply", "X-Autorespond", "X-Autoresponder")):
-        return "auto_reply"
-    if str(msg.get("X-Auto-Response-Suppress", "") or "").strip().lower() in ("all", "oof", "autoreply"):
         return "auto_reply"
     if str(msg.get("Precedence", "") or "").strip().lower() in ("bulk", "junk", "auto_reply"):
         return "auto_reply"
