@@ -34,6 +34,7 @@ from callcenter.http.processes import WorkerFailed, exit_at_once, fork_workers
 from callcenter.http.server import run_app
 from callcenter.knowledge.cli import DEMO_FILE as KB_DEMO_FILE
 from callcenter.knowledge.cli import kb_command, load_articles
+from callcenter.mailbox.cli import mail_command
 from callcenter.reports.cli import report_command
 from callcenter.settings import Settings
 from callcenter.sms.cli import faxes_command, sms_command
@@ -213,6 +214,8 @@ async def _dispatch(settings: Settings, services: Any, args: argparse.Namespace)
         return await sms_command(args, services)
     if args.command == "faxes":
         return await faxes_command(args, services)
+    if args.command == "mail":
+        return await mail_command(args, services)
     if args.command == "enterprises":
         return await enterprises_load_command(args, services.engine)
     if args.command == "draft":

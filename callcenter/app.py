@@ -78,6 +78,7 @@ from callcenter.keys import (
 from callcenter.knowledge import http as knowledge_http
 from callcenter.knowledge.keys import KNOWLEDGE
 from callcenter.knowledge.service import KnowledgeService
+from callcenter.mailbox.wiring import Mailbox, build_mailbox
 from callcenter.orders import http as orders_http
 from callcenter.orders.services import OrderService
 from callcenter.portal import http as portal_http
@@ -167,6 +168,7 @@ class Services:
     calendar: CalendarOverrides
     blobs: BlobService
     audit: AuditLog
+    mailbox: Mailbox | None = None  # the service mailbox, when configured
 
 
 def build_blobs(settings: Settings, engine: AsyncEngine, clock: Clock) -> BlobService:
@@ -224,6 +226,8 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
                              lambda linkedid: caller_number((calls.tracker.record(linkedid) or {}).get("caller")))
     live.taps.append(live_drafts.observe)
     calls.ended_hooks.append(lambda record: _call_ended(live_drafts, record))
+    mailbox = None if settings.mail is None else build_mailbox(settings.mail, engine, order_service, blobs,
+                                                               speech.extract, policy, clock)
     return Services(
         engine=engine,
         orders=order_service,
@@ -232,7 +236,7 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
         units=units, policy=policy, clock=clock,
         calls=calls, speech=speech, live=live, live_drafts=live_drafts, callbacks=callbacks, sms=sms, sms_triggers=triggers,
         sms_inbound=sms_inbound, faxes=faxes, knowledge=KnowledgeService(engine, clock),
-        calendar=CalendarOverrides(engine, policy.calendar, clock), blobs=blobs, audit=audit,
+        calendar=CalendarOverrides(engine, policy.calendar, clock), blobs=blobs, audit=audit, mailbox=mailbox,
     )
 
 
@@ -265,6 +269,9 @@ def build_app(
                        asyncio.create_task(services.auth.throttle.prune_forever(), name="login-throttle-prune")]
             if PORTAL in app:
                 workers.append(asyncio.create_task(app[PORTAL].prune_forever(), name="portal-prune"))
+            if services.mailbox is not None:
+                await services.mailbox.replies.reconcile(services.orders.orders, services.clock() - SMS_RECONCILE_WINDOW)
+                workers += services.mailbox.workers()
             await _warn_if_no_ocr(settings)
             tel = await start_telephony(settings, services, demo=demo) if telephony else None
             if tel is not None and tel.demo is not None:

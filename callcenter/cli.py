@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     from callcenter.cli_args import iso_time
     from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
     from callcenter.knowledge.cli import add_kb_arguments
+    from callcenter.mailbox.cli import add_mail_arguments
     from callcenter.reports.cli import add_report_arguments
     from callcenter.sms.cli import add_faxes_arguments, add_sms_arguments
     from ivr import prompts
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_callbacks_arguments(sub.add_parser("callbacks", help="satisfaction-callback jobs: list, run-due --at"))
     add_sms_arguments(sub.add_parser("sms", help="the SMS outbox: list, run-due"))
     add_faxes_arguments(sub.add_parser("faxes", help="received faxes: list, run"))
+    add_mail_arguments(sub.add_parser("mail", help="the service mailbox: inbox, outbox, retry ID, poll"))
     add_kb_arguments(sub.add_parser("kb", help="the knowledge base (知识库): load FILE|demo, search QUERY"))
     add_report_arguments(sub.add_parser("report", help="a period's report: JSON, or --output x.csv/x.xlsx"))
     add_draft_arguments(sub.add_parser("draft", help="extract a draft work order from a transcript (or a file of them)"))

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from callcenter.mailbox.config import MailSettings, MailSettingsError
 from ivr.peers import Network, parse_networks
 from worksheet.calendar import WorkingCalendar
 from worksheet.callbacks import CallingWindows, InvalidCallbackConfig
@@ -101,6 +102,8 @@ class Settings:
     # The public enterprise portal (网上留言) under /portal: "off" unless turned on; it sends its
     # verification codes through the SMS provider.
     portal: str = "off"
+    # The service mailbox (政企服务邮箱): None = off (no ZHITONG_MAIL_IMAP_HOST).
+    mail: MailSettings | None = None
 
     def for_demo(self) -> Settings:
         """The demo with its simulated PBX: SMS go to the log unless a provider is configured, and
@@ -168,7 +171,15 @@ class Settings:
             portal=_choice(env, "ZHITONG_PORTAL", ("on", "off"), "off"),
             **_login(env, number),
             **_messaging(env, number),
+            mail=_mail(env),
         )
+
+
+def _mail(env: Mapping[str, str]) -> MailSettings | None:
+    try:
+        return MailSettings.from_env(env)
+    except MailSettingsError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:

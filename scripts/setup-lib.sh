@@ -17,8 +17,9 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 # What the service needs at run time: espeak-ng renders the IVR prompts (and the demo's callers),
 # tesseract with its simplified-Chinese data reads faxes, the WenQuanYi font draws the demo's faxes.
 RUNTIME_PACKAGES=(espeak-ng tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-zenhei)
-# And for the tests: the browser Playwright drives (its own browser download does not work here).
-TEST_PACKAGES=(chromium)
+# And for the tests: the browser Playwright drives (its own browser download does not work here),
+# and the IMAP server the mailbox tests read (tests/mail_servers.py starts its own, unprivileged).
+TEST_PACKAGES=(chromium dovecot-imapd)
 ASTERISK_VERSION=22.10.1
 
 _started=$(date +%s)

@@ -178,6 +178,7 @@ class AddSupplement(Command):
     name: ClassVar[str] = "supplement"
     text: str
     source: str = ""  # where it came from, e.g. "sms:SM0123…"; shown to the handler
+    attachments: tuple[str, ...] = ()  # files that came with it (a mail's), added to the order's
 
 
 PERSON_COMMANDS: dict[str, type[Command]] = {

@@ -134,12 +134,17 @@ def _nothing(o: WorkOrder, e: Event) -> WorkOrder:
     return o
 
 
+def _supplement(o: WorkOrder, e: Event) -> WorkOrder:
+    added = e.data.get("attachments") or ()
+    return replace(o, attachments=(*o.attachments, *added)) if added else o
+
+
 _APPLY: dict[str, Callable[[Any, Event], WorkOrder]] = {
     "create": _created, "confirm": _confirm, "amend-draft": _confirm, "answer-directly": _answer, "dispatch": _dispatch,
     "redispatch": _dispatch, "accept": _nothing, "return": _return, "request-extension": _request_extension,
     "decide-extension": _decide_extension, "reply": _reply, "check": _nothing, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,
-    "issue-card": _card, "flag-duplicates": _flag, "supplement": _nothing,
+    "issue-card": _card, "flag-duplicates": _flag, "supplement": _supplement,
     "discard": _nothing, "dismiss-duplicates": _dismiss,
 }
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from . import commands as c
+from .attachments import attachment_ids
 from .confirm import confirmed_changes
 from .deadlines import Policy
 from .errors import InvalidTransition, NotPermitted, ValidationError, WindowClosed
@@ -223,9 +224,13 @@ def _merge(cmd: c.Merge, order: WorkOrder, now: datetime, policy: Policy) -> Dec
 
 
 def _supplement(cmd: c.AddSupplement, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
-    data = {"text": text(cmd.text, "text")}
+    data: dict[str, Any] = {"text": text(cmd.text, "text")}
     if cmd.source:
         data["source"] = text(cmd.source, "source", limit=100)
+    if cmd.attachments:
+        added = [a for a in attachment_ids(cmd.attachments) if a not in order.attachments]
+        attachment_ids([*order.attachments, *added])  # the order's limit holds for the whole order
+        data["attachments"] = added
     return order.status, data
 
 

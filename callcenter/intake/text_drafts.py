@@ -18,7 +18,7 @@ from worksheet.intake import NewOrder
 from worksheet.model import Category, Channel, Enterprise, WorkOrder
 
 # Until an agent writes the enterprise, the draft names the sender by the way the text came.
-SENDER = {Channel.SMS: "短信", Channel.FAX: "传真"}
+SENDER = {Channel.SMS: "短信", Channel.FAX: "传真", Channel.EMAIL: "邮件"}
 # (text, caller id, timed words) → DraftFields.to_json(); the speech pipeline's DraftExtractor.
 Extract = Callable[[str, str | None, Sequence[Any]], Awaitable[dict[str, Any]]]
 
@@ -40,13 +40,14 @@ class TextSource:
     enterprise: Enterprise | None = None
     category: Category | None = None
     kept: frozenset[str] = frozenset()
+    who: str | None = None  # names the sender when there is no number (a mail's sender name)
 
 
 async def draft_from_text(orders: OrderService, extract: Extract | None, src: TextSource) -> WorkOrder:
     # A fax machine without caller ID or an SMS gateway's sender name is no number: the text is
     # drafted without one (a phone the order validation refuses would lose the fax or the message).
     phone = caller_number(src.sender)
-    who = mask_phone(phone) if phone else "未知号码"  # the number itself is in the phone field
+    who = mask_phone(phone) if phone else (src.who or "未知号码")  # the number itself is in the phone field
     sender = src.enterprise or Enterprise(name=f"{SENDER.get(src.channel, '来件')} {who}", phone=phone)
     spec = NewOrder(channel=src.channel, category=src.category or Category.HELP, enterprise=sender, subject=src.subject, content=src.text.strip() or src.empty,
                     received_at=src.received_at, attachments=src.attachments, draft=True, extra=src.extra)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_portal"
-down_revision = "0019_dup_check_indexes"
+down_revision = "0020_duplicate_links"
 branch_labels = None
 depends_on = None
 
