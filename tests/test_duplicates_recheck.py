@@ -75,14 +75,14 @@ async def test_identical_faxes_flag_each_other_once_ocr_fills_them(
     for number in numbers:
         fax = await get(services, number)
         assert fax.enterprise.name == HUAXIANG and fax.channel == Channel.FAX and fax.status == Status.DRAFT
-        assert sorted(fax.possible_duplicates) == [n for n in numbers if n != number]
+        assert sorted(fax.suspected_duplicates) == [n for n in numbers if n != number]
     # The earlier fax shows the later ones through links the later ones wrote with themselves: its own
     # row and history are not rewritten (a flood about one matter would queue every create on it).
     first = await get(services, numbers[0])
     assert [e.type for e in first.history].count("flag-duplicates") == 0
-    assert [o.possible_duplicates for o in await services.orders.orders.get_many(numbers[:1])] == [tuple(numbers[1:])]
+    assert [o.suspected_duplicates for o in await services.orders.orders.get_many(numbers[:1])] == [tuple(numbers[1:])]
     listed, _ = await services.orders.orders.search(numbers_in=numbers[:1])
-    assert listed[0].possible_duplicates == tuple(numbers[1:]) and listed[0].version == first.version
+    assert listed[0].suspected_duplicates == tuple(numbers[1:]) and listed[0].version == first.version
 
 
 async def test_a_voice_draft_is_flagged_once_its_transcript_names_an_open_orders_enterprise(services: Services) -> None:
@@ -103,7 +103,7 @@ async def test_a_voice_draft_is_flagged_once_its_transcript_names_an_open_orders
     assert filled.enterprise.name == HUAXIANG and filled.possible_duplicates == (open_order.number,)
     flag = filled.history[-1]
     assert (flag.type, flag.role, flag.data["numbers"]) == ("flag-duplicates", Role.SYSTEM, [open_order.number])
-    assert (await get(services, open_order.number)).possible_duplicates == (voice.number,)
+    assert (await get(services, open_order.number)).suspected_duplicates == (voice.number,)
 
 
 async def test_an_agent_editing_a_drafts_phone_rechecks(services: Services) -> None:
@@ -118,7 +118,7 @@ async def test_an_agent_editing_a_drafts_phone_rechecks(services: Services) -> N
     edited = await services.orders.act(draft.number, c.AmendDraft(actor=AGENT, changes={"enterprise": {
         "name": "短信 139****0000", "phone": "138 0013 8000"}}), expected_version=same.version)
     assert edited.possible_duplicates == (known.number,) and edited.version == same.version + 2
-    assert (await get(services, known.number)).possible_duplicates == (draft.number,)
+    assert (await get(services, known.number)).suspected_duplicates == (draft.number,)
 
 
 async def test_confirmation_rechecks_even_without_edits(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -131,10 +131,10 @@ async def test_confirmation_rechecks_even_without_edits(services: Services, monk
         patched.setattr(checker, "find", nothing)
         earlier = await order(services, name=HUAXIANG, phone="13800138000", subject="道路施工影响货运",
                               content="道路施工，货运不出去", draft=False)
-    assert (await get(services, draft.number)).possible_duplicates == ()
+    assert (await get(services, draft.number)).suspected_duplicates == ()
     confirmed = await services.orders.act(draft.number, c.Confirm(actor=AGENT))
     assert confirmed.status == Status.REGISTERED and confirmed.possible_duplicates == (earlier.number,)
-    assert (await get(services, earlier.number)).possible_duplicates == (draft.number,)
+    assert (await get(services, earlier.number)).suspected_duplicates == (draft.number,)
 
 
 async def test_a_dismissed_duplicate_is_never_flagged_again(services: Services) -> None:
@@ -151,11 +151,11 @@ async def test_a_dismissed_duplicate_is_never_flagged_again(services: Services) 
     again = await services.orders.act(second.number, c.AmendDraft(actor=AGENT, changes={"content": "道路施工，货物运不出去"}))
     assert again.possible_duplicates == () and again.history[-1].type == "amend-draft"
     assert (await services.orders.act(second.number, c.Confirm(actor=AGENT))).possible_duplicates == ()
-    assert (await get(services, first.number)).possible_duplicates == (second.number,)  # its own list is its own
+    assert (await get(services, first.number)).suspected_duplicates == (second.number,)  # its own list is its own
     # Dismissed on the earlier order, where it came from the later one's link: it stays dismissed.
     kept = await services.orders.act(first.number, c.DismissDuplicates(actor=AGENT, numbers=(second.number,)))
-    assert kept.possible_duplicates == () and kept.dismissed_duplicates == (second.number,)
-    assert (await get(services, first.number)).possible_duplicates == ()
+    assert kept.suspected_duplicates == () and kept.dismissed_duplicates == (second.number,)
+    assert (await get(services, first.number)).suspected_duplicates == ()
 
 
 async def test_commands_on_registered_orders_add_no_duplicate_query(services: Services,

@@ -255,7 +255,7 @@ def _dismiss(cmd: c.DismissDuplicates, order: WorkOrder, now: datetime, policy: 
     if not numbers:
         raise ValidationError("numbers: at least one order number is required")
     for n in numbers:
-        if n not in order.possible_duplicates:
+        if n not in order.suspected_duplicates:
             raise ValidationError(f"order {n} is not flagged as a possible duplicate of this order")
     return order.status, {"numbers": numbers}
 

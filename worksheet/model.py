@@ -177,9 +177,19 @@ class WorkOrder:
     review_decision: str | None = None  # "close" or "redo", with explanation in history
     closure: Closure | None = None
     merged_into: str | None = None
-    possible_duplicates: tuple[str, ...] = ()
+    possible_duplicates: tuple[str, ...] = ()  # found by this order's own checks (its history)
     dismissed_duplicates: tuple[str, ...] = ()  # ruled out by a person: never flagged again
     history: tuple[Event, ...] = ()
+    # Later orders whose checks found this one, as the store links them back: read with the order,
+    # not part of its history (so not of its equality either).
+    linked_duplicates: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def suspected_duplicates(self) -> tuple[str, ...]:
+        """The possible duplicates to show and to rule out: its own findings, then the later
+        orders linked to it, less those a person dismissed."""
+        own = set(self.possible_duplicates) | set(self.dismissed_duplicates)
+        return self.possible_duplicates + tuple(n for n in self.linked_duplicates if n not in own)
 
     @property
     def version(self) -> int:

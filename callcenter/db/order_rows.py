@@ -67,11 +67,7 @@ def link_rows(order: WorkOrder, events: Sequence[Event]) -> list[dict[str, str]]
 def with_links(order: WorkOrder, linked: str | None) -> WorkOrder:
     """``order`` with the later orders linked to it (``linked``: comma-separated numbers) among
     its possible duplicates; a number someone dismissed on it stays dismissed."""
-    if not linked:
-        return order
-    known = {order.number, *order.possible_duplicates, *order.dismissed_duplicates}
-    added = tuple(n for n in sorted(set(linked.split(","))) if n not in known)
-    return replace(order, possible_duplicates=order.possible_duplicates + added) if added else order
+    return replace(order, linked_duplicates=tuple(sorted(set(linked.split(","))))) if linked else order
 
 
 def chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:

@@ -74,7 +74,7 @@ class DuplicateCheck:
     async def flag(self, order: WorkOrder, events: list[Event], now: datetime) -> tuple[WorkOrder, list[Event]]:
         """``order`` (not yet saved, ``events`` pending) with the duplicates newly found flagged in a
         further event stored with them (the store links each of those back to this one)."""
-        known = {order.number, *order.possible_duplicates, *order.dismissed_duplicates}
+        known = {order.number, *order.suspected_duplicates, *order.dismissed_duplicates}
         found = tuple(n for n in await self.find(order) if n not in known)
         if not found:
             return order, events

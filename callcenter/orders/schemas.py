@@ -135,12 +135,13 @@ def event_view(e: Event) -> dict[str, Any]:
 
 def duplicate_links(order: WorkOrder) -> list[dict[str, str]]:
     """The orders this one may duplicate, each with where to read it (a person merges or dismisses)."""
-    return [{"number": n, "href": f"/api/v1/orders/{n}", "page": f"/orders/{n}"} for n in order.possible_duplicates]
+    return [{"number": n, "href": f"/api/v1/orders/{n}", "page": f"/orders/{n}"} for n in order.suspected_duplicates]
 
 
 def order_view(order: WorkOrder, policy: Policy, now: datetime, actor: Actor, *, full: bool = True) -> dict[str, Any]:
     view = order_to_dict(order)
     view["version"] = order.version
+    view["possible_duplicates"] = list(order.suspected_duplicates)  # with the later orders linked to it
     view["deadlines"] = {}
     for clock in order.clocks:
         d = policy.due(order.preset, clock)

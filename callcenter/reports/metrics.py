@@ -88,7 +88,7 @@ class Report:
 def received(orders: Iterable[WorkOrder], period: Period) -> tuple[Received, Rate]:
     """The received counts, and the duplicate-order rate (which keeps merged orders, see its definition)."""
     mine = [o for o in orders if period.contains(o.received_at) and o.status not in NOT_ACCEPTED]
-    flagged = sum(1 for o in mine if o.status == Status.MERGED or o.possible_duplicates)
+    flagged = sum(1 for o in mine if o.status == Status.MERGED or o.suspected_duplicates)
     counted = [o for o in mine if o.status != Status.MERGED]
     units = Counter(o.lead_unit for o in counted)
     by_unit = dict(sorted(units.items(), key=lambda kv: (kv[0] is None, -kv[1], kv[0] or "")))

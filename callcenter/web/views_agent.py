@@ -173,7 +173,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         # A later order found to duplicate this one links itself to it without changing its
         # version: the form says which duplicates the agent saw, and any new one is shown first.
         current = await load(request, number)
-        if set(current.possible_duplicates) - set(str(form["shown_duplicates"]).split(",")):
+        if set(current.suspected_duplicates) - set(str(form["shown_duplicates"]).split(",")):
             return await draft_page(request, current, status=409, flash=NEW_DUPLICATES, flash_kind="error",
                                     typed=draft_changes(form))
     try:
