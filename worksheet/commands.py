@@ -180,11 +180,20 @@ class AddSupplement(Command):
     source: str = ""  # where it came from, e.g. "sms:SM0123…"; shown to the handler
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReturnToCity(Command):
+    """退回市级平台: a transfer from the city that is outside the district (RULES.md §3.4) goes back
+    to the city platform, with the reason; the order ends here."""
+
+    name: ClassVar[str] = "return-to-city"
+    reason: str
+
+
 PERSON_COMMANDS: dict[str, type[Command]] = {
     c.name: c
     for c in (
         Confirm, AmendDraft, AnswerDirectly, Dispatch, Accept, Return, Redispatch, RequestExtension,
         DecideExtension, Reply, Check, RecordCallback, Review, ClosePolicyLimited, Merge, AddSupplement,
-        Discard, DismissDuplicates,
+        Discard, DismissDuplicates, ReturnToCity,
     )
 }

@@ -50,7 +50,8 @@ _ACTION = {
     "return {reason, basis}; request-extension {reason}; decide-extension {approve}; reply {content}; "
     "check {passed, note}; callback-result {rating}; review {decision: close|redo, explanation}; "
     "close-policy-limited {explanation}; merge {into}; answer-directly {answer}; confirm {changes}; "
-    "supplement {text, source}; discard {reason}; dismiss-duplicates {numbers} (flagged orders that are not duplicates). "
+    "supplement {text, source}; discard {reason}; dismiss-duplicates {numbers} (flagged orders that are not duplicates); "
+    "return-to-city {reason} (退回市级平台: only orders transferred from the city platform). "
     "Optional `version` (or an If-Match header) for optimistic concurrency.",
     "properties": {"note": {"type": "string"}, "version": {"type": "integer"}, "rating": _enum(Rating)},
 }
