@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.auth import users_http
+from callcenter.city import openapi as city_openapi
 from callcenter.http import api_queries as q
 from callcenter.http.json_body import json_response
 from worksheet.commands import PERSON_COMMANDS
@@ -226,6 +227,9 @@ DOCUMENT: dict[str, Any] = {
 
 DOCUMENT["paths"].update(users_http.OPENAPI_PATHS)
 DOCUMENT["components"]["schemas"].update(users_http.OPENAPI_SCHEMAS)
+DOCUMENT["paths"].update(city_openapi.PATHS)
+DOCUMENT["components"]["schemas"].update(city_openapi.SCHEMAS)
+DOCUMENT["webhooks"] = city_openapi.WEBHOOKS
 
 
 @routes.get("/api/v1/openapi.json")
