@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from api_helpers import Api, start_api
@@ -86,6 +87,14 @@ async def start_fake_city(city: FakeCity) -> AsyncIterator[str]:
         yield str(server.make_url("/district"))
     finally:
         await server.close()
+
+
+@pytest.fixture(name="city")
+async def fake_city() -> AsyncIterator[tuple[FakeCity, str]]:
+    """A fake city platform listening on 127.0.0.1, and its base URL (import the fixture to use it)."""
+    fake = FakeCity()
+    async for url in start_fake_city(fake):
+        yield fake, url
 
 
 async def start_city_api(db_url: str, city: FakeCity, base_url: str, **settings: Any) -> AsyncIterator[Api]:

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from api_helpers import Api, FakeClock
-from city_helpers import SECRET, FakeCity, post_transfer, start_city_api, start_fake_city
+from city_helpers import SECRET, FakeCity, fake_city, post_transfer, start_city_api  # noqa: F401  (the `city` fixture)
 from page_helpers import page
 
 from callcenter.app import build_app
@@ -22,13 +22,6 @@ from callcenter.city.keys import CITY_UPDATES
 from callcenter.city.outbox import CityOutbox
 from callcenter.city.updates import CityUpdate
 from callcenter.settings import Settings
-
-
-@pytest.fixture
-async def city() -> AsyncIterator[tuple[FakeCity, str]]:
-    fake = FakeCity()
-    async for url in start_fake_city(fake):
-        yield fake, url
 
 
 @pytest.fixture

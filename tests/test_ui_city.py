@@ -16,16 +16,9 @@ from callcenter.city.keys import CITY_UPDATES
 from callcenter.city.signing import signed_headers
 from callcenter.orders.services import SYSTEM
 from tests.browser import Site, screenshot, start_site
-from tests.city_helpers import PATH, SECRET, TRANSFER, FakeCity, start_fake_city
+from tests.city_helpers import PATH, SECRET, TRANSFER, FakeCity, fake_city  # noqa: F401  (the `city` fixture)
 from tests.test_ui_chinese import leaks
 from worksheet.model import Status
-
-
-@pytest.fixture
-async def city() -> AsyncIterator[tuple[FakeCity, str]]:
-    fake = FakeCity()
-    async for url in start_fake_city(fake):
-        yield fake, url
 
 
 @pytest.fixture
