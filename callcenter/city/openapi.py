@@ -71,6 +71,7 @@ SCHEMAS: dict[str, Any] = {
         "reply": {"type": "string", "description": "replied: the answer to the enterprise"},
         "closure_reason": {"type": "string", "enum": sorted(set(CLOSURE_REASON.values())), "description": "closed"},
         "explanation": {"type": "string", "description": "closed"},
+        "merged_into": {"type": "string", "description": "closed (merged): the district order it was merged into"},
         "reason": {"type": "string", "description": "returned: why the matter is not the district's"}}},
     "CityOutbox": {"type": "object"},
 }

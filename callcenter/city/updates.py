@@ -6,7 +6,8 @@ retry, the start-up reconcile) queues it once. The kinds (docs/city-platform.md)
 - ``accepted``: the transfer was registered here (its creation);
 - ``replied``: the answer to the enterprise — a unit's reply that passed the platform's check, or
   a direct answer from the knowledge base;
-- ``closed``: the order was closed here (办结), with why;
+- ``closed``: the order was closed here (办结), with why — or merged into another order on the same
+  matter (``merged``, with that order's number);
 - ``returned``: 退回市级平台, with the reason.
 """
 
@@ -21,7 +22,7 @@ from .schema import API_VERSION
 
 KINDS = ("accepted", "replied", "closed", "returned")
 CLOSURE_REASON = {"callback-result": "satisfied", "review": "review", "close-policy-limited": "policy_limited",
-                  "answer-directly": "direct_answer"}
+                  "answer-directly": "direct_answer", "merge": "merged"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ def updates_for_event(order: WorkOrder, event: Event) -> list[CityUpdate]:
     if event.to_status == Status.CLOSED and event.from_status != Status.CLOSED:
         found.append(("closed", {"closure_reason": CLOSURE_REASON.get(event.type, event.type),
                                  "explanation": event.data.get("explanation") or event.data.get("answer") or ""}))
+    if event.type == "merge":  # handled as part of another order: the city learns which
+        found.append(("closed", {"closure_reason": "merged", "explanation": "", "merged_into": event.data["into"]}))
     if event.type == "return-to-city":
         found.append(("returned", {"reason": event.data.get("reason", "")}))
     return [_update(order, event, kind, extra) for kind, extra in found]
