@@ -167,6 +167,15 @@ async def test_a_huge_body_is_refused_before_it_is_read(api: Api) -> None:
     resp = await api.client.post(PATH, data=chunks(), headers={"X-City-Timestamp": "1", "X-City-Signature": "v1=0"})
     assert resp.status == 413 and (await resp.json())["error_id"] == "city-body-too-large"
     assert await city_orders(api) == []
+    # A transfer within the limit sent in small chunks is read whole, and its signature holds.
+    raw = json.dumps(TRANSFER, ensure_ascii=False).encode()
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for i in range(0, len(raw), 7):
+            yield raw[i:i + 7]
+
+    resp = await api.client.post(PATH, data=pieces(), headers=signed_headers(SECRET, api.clock.now, raw))
+    assert resp.status == 201, await resp.text()
 
 
 async def test_reports_count_city_orders_by_their_channel(api: Api) -> None:

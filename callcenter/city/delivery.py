@@ -88,7 +88,7 @@ class CityUpdates:
         try:
             async with self._client().post(self.config.updates_url, data=body, headers=headers) as resp:
                 status = resp.status
-                text = (await resp.text(errors="replace"))[:200]
+                text = (await resp.content.read(200)).decode(errors="replace")  # enough to say why
                 retry_after = int(resp.headers["Retry-After"]) if resp.headers.get("Retry-After", "").isdigit() else None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             status, text = 0, f"{type(exc).__name__}: {exc}"[:200]

@@ -36,9 +36,13 @@ async def _signed_body(request: web.Request) -> bytes:
         raise web.HTTPNotFound()
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise CityBodyTooLarge(f"the body is larger than {MAX_BODY >> 10} KiB")
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise CityBodyTooLarge(f"the body is larger than {MAX_BODY >> 10} KiB")
+    chunks, size = [], 0
+    while chunk := await request.content.read(64 << 10):  # a chunked body has no length to check first
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise CityBodyTooLarge(f"the body is larger than {MAX_BODY >> 10} KiB")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
         verify(request.app[CITY_CONFIG].secrets, request.headers.get(TIMESTAMP_HEADER),
                request.headers.get(SIGNATURE_HEADER), raw, request.app[CLOCK]())
