@@ -34,6 +34,11 @@ class CityBodyTooLarge(CityError):
     title = "Request body too large"
 
 
+class CityUnsupportedMedia(CityError):
+    error_id = "city-unsupported-media-type"
+    title = "The body must be JSON"
+
+
 class CityTransferConflict(CityError):
     """409: the city order id was transferred before with different content, or is being stored now."""
 

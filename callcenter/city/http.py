@@ -18,7 +18,7 @@ from worksheet.errors import ValidationError
 from worksheet.model import Role
 
 from .delivery import CityUpdates
-from .errors import CityBodyTooLarge
+from .errors import CityBodyTooLarge, CityUnsupportedMedia
 from .keys import CITY_CONFIG, CITY_TRANSFERS, CITY_UPDATES
 from .outbox import STATUSES
 from .schema import parse_transfer, transfer_view
@@ -36,6 +36,8 @@ async def _signed_body(request: web.Request) -> bytes:
         raise web.HTTPNotFound()
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise CityBodyTooLarge(f"the body is larger than {MAX_BODY >> 10} KiB")
+    if request.content_type != "application/json":  # (a form would also be read, and spent, by the hygiene check)
+        raise CityUnsupportedMedia("the body must be application/json (UTF-8)")
     chunks, size = [], 0
     while chunk := await request.content.read(64 << 10):  # a chunked body has no length to check first
         size += len(chunk)

@@ -86,7 +86,7 @@ PATHS: dict[str, Any] = {
             "201": {"description": "registered", "content": _json({"$ref": "#/components/schemas/CityTransferResult"})},
             "200": {"description": "a retry: the order created before",
                     "content": _json({"$ref": "#/components/schemas/CityTransferResult"})},
-            "400": _PROBLEM, "401": _PROBLEM, "404": _PROBLEM, "409": _PROBLEM, "413": _PROBLEM, "422": _PROBLEM}}},
+            "400": _PROBLEM, "401": _PROBLEM, "404": _PROBLEM, "409": _PROBLEM, "413": _PROBLEM, "415": _PROBLEM, "422": _PROBLEM}}},
     "/api/v1/city/outbox": {"get": {
         "summary": "Status updates for the city, newest first (delivered, waiting, failed with the last error)",
         "parameters": [p.to_openapi() for p in OUTBOX_QUERY],

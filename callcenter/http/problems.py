@@ -22,6 +22,7 @@ from callcenter.city.errors import (
     CityBodyTooLarge,
     CityTransferConflict,
     CityUnauthenticated,
+    CityUnsupportedMedia,
 )
 from callcenter.db.errors import (
     CallNotFound,
@@ -113,6 +114,7 @@ STATUS: dict[type[BaseException], int] = {
     CityUnauthenticated: 401,
     CityBadRequest: 400,
     CityBodyTooLarge: 413,
+    CityUnsupportedMedia: 415,
     CityTransferConflict: 409,
 }
 
