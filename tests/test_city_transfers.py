@@ -77,6 +77,12 @@ async def test_a_retry_returns_the_same_order_and_a_conflicting_one_is_409(api: 
     status, problem = await post_transfer(api, transfer(subject="另一件事"))
     assert status == 409 and problem["error_id"] == "city-transfer-conflict"
     assert len(await city_orders(api)) == 1
+    # Staff find the order by the city's number; a unit handler may not look.
+    status, found = await api.call("agent", "GET", f"/api/v1/city/transfers/{TRANSFER['city_order_id']}")
+    assert status == 200 and found["order_number"] == first["order_number"] and found["status"] == "registered"
+    assert (await api.call("zjj", "GET", f"/api/v1/city/transfers/{TRANSFER['city_order_id']}"))[0] == 403
+    status, problem = await api.call("agent", "GET", "/api/v1/city/transfers/MY-UNKNOWN")
+    assert status == 404 and problem["error_id"] == "city-transfer-not-found"
 
 
 async def test_concurrent_deliveries_of_one_transfer_make_one_order(api: Api) -> None:

@@ -13,7 +13,7 @@ from aiohttp import web
 from callcenter.auth.http import require_roles
 from callcenter.http.json_body import json_response, parse_json, path_int, query_int
 from callcenter.http.problems import Conflict, NotFound
-from callcenter.keys import AUDIT, CLOCK
+from callcenter.keys import AUDIT, CLOCK, ORDERS
 from worksheet.errors import ValidationError
 from worksheet.model import Role
 
@@ -21,7 +21,7 @@ from .delivery import CityUpdates
 from .errors import CityBodyTooLarge, CityUnsupportedMedia
 from .keys import CITY_CONFIG, CITY_TRANSFERS, CITY_UPDATES
 from .outbox import STATUSES
-from .schema import parse_transfer, transfer_view
+from .schema import CITY_ORDER_ID, parse_transfer, transfer_view
 from .signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,20 @@ def _updates(request: web.Request) -> CityUpdates:
     if CITY_UPDATES not in request.app:
         raise NotFound("the city platform channel is not configured", error_id="city-off")
     return request.app[CITY_UPDATES]
+
+
+@routes.get("/api/v1/city/transfers/{city_order_id}")
+async def find_transfer(request: web.Request) -> web.Response:
+    """Staff looking up the district's order for a city order number (the city phones about it)."""
+    actor = require_roles(request, Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+    city_id = request.match_info["city_order_id"]
+    number = (await request.app[CITY_TRANSFERS].order_number(city_id)
+              if CITY_TRANSFERS in request.app and CITY_ORDER_ID.match(city_id) else None)
+    if number is None:
+        raise NotFound(f"no transfer with city order id {city_id[:64]!r}", error_id="city-transfer-not-found")
+    order = await request.app[ORDERS].get(number, actor)
+    return json_response({"city_order_id": city_id, "order_number": order.number, "status": order.status.value,
+                          "href": f"/api/v1/orders/{order.number}", "page": f"/orders/{order.number}"})
 
 
 @routes.get("/api/v1/city/outbox")

@@ -87,6 +87,13 @@ PATHS: dict[str, Any] = {
             "200": {"description": "a retry: the order created before",
                     "content": _json({"$ref": "#/components/schemas/CityTransferResult"})},
             "400": _PROBLEM, "401": _PROBLEM, "404": _PROBLEM, "409": _PROBLEM, "413": _PROBLEM, "415": _PROBLEM, "422": _PROBLEM}}},
+    "/api/v1/city/transfers/{city_order_id}": {"get": {
+        "summary": "The district's order for a city order number (agents, supervisors)",
+        "parameters": [{"name": "city_order_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": CITY_ORDER_ID.pattern}}],
+        "responses": {"200": {"description": "our order number, status and links",
+                              "content": _json({"$ref": "#/components/schemas/CityOutbox"})},
+                      "401": _PROBLEM, "403": _PROBLEM, "404": _PROBLEM}}},
     "/api/v1/city/outbox": {"get": {
         "summary": "Status updates for the city, newest first (delivered, waiting, failed with the last error)",
         "parameters": [p.to_openapi() for p in OUTBOX_QUERY],

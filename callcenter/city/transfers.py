@@ -60,6 +60,11 @@ class CityTransfers:
         raise CityTransferConflict(f"city order {transfer.city_order_id} is being stored by another request; retry",
                                    error_id="city-transfer-in-progress", retry_after=5)
 
+    async def order_number(self, city_order_id: str) -> str | None:
+        """Our number for the city's, once the transfer is stored."""
+        row = await self._row(city_order_id)
+        return row.order_number if row is not None else None
+
     async def _row(self, city_order_id: str) -> Any:
         async with self.engine.connect() as conn:
             return (await conn.execute(select(city_transfers).where(
