@@ -36,6 +36,9 @@ from callcenter.callbacks.jobs import CallbackJobRepository
 from callcenter.callbacks.services import CallbackService
 from callcenter.calls import http as calls_http
 from callcenter.calls.services import CallService
+from callcenter.city import http as city_http
+from callcenter.city.channel import CityChannel, build_city
+from callcenter.city.delivery import city_loop
 from callcenter.db.calls import CallRecordRepository
 from callcenter.db.engine import create_engine, sqlite_path
 from callcenter.db.login_throttle import LoginThrottleRepository
@@ -169,6 +172,7 @@ class Services:
     blobs: BlobService
     audit: AuditLog
     mailbox: Mailbox | None = None  # the service mailbox, when configured
+    city: CityChannel | None = None  # the city 12345 platform, when configured
 
 
 def build_blobs(settings: Settings, engine: AsyncEngine, clock: Clock) -> BlobService:
@@ -237,6 +241,7 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
         calls=calls, speech=speech, live=live, live_drafts=live_drafts, callbacks=callbacks, sms=sms, sms_triggers=triggers,
         sms_inbound=sms_inbound, faxes=faxes, knowledge=KnowledgeService(engine, clock),
         calendar=CalendarOverrides(engine, policy.calendar, clock), blobs=blobs, audit=audit, mailbox=mailbox,
+        city=build_city(settings.city_secrets, settings.city_base_url, engine, order_service, clock),
     )
 
 
@@ -272,6 +277,9 @@ def build_app(
             if services.mailbox is not None:
                 await services.mailbox.replies.reconcile(services.orders.orders, services.clock() - SMS_RECONCILE_WINDOW)
                 workers += services.mailbox.workers()
+            if services.city is not None:
+                await services.city.updates.reconcile(services.orders.orders, services.clock() - SMS_RECONCILE_WINDOW)
+                workers.append(asyncio.create_task(city_loop(services.city.updates), name="city-updates"))
             await _warn_if_no_ocr(settings)
             tel = await start_telephony(settings, services, demo=demo) if telephony else None
             if tel is not None and tel.demo is not None:
@@ -288,6 +296,8 @@ def build_app(
             if (close := getattr(services.sms.provider, "close", None)) is not None:
                 await close()  # the Aliyun adapter's HTTP session
             await services.live_drafts.close()
+            if services.city is not None:
+                await services.city.updates.close()
             await services.calls.close()
             await services.auth.close()
             await services.engine.dispose()
@@ -306,7 +316,7 @@ def build_web() -> web.Application:
     app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware, page_errors_middleware,
                                        request_hygiene_middleware, session_middleware], client_max_size=1 << 20)
     api = (auth_http, users_http, orders_http, blobs_http, supervision_http, calls_http, sms_http, fax_http, reports_http,
-           knowledge_http, openapi)
+           knowledge_http, openapi, city_http)
     pages = (views_auth, views_orders, views_agent, views_work, views_reports, views_knowledge, views_calendar,
              views_admin, views_user_edit, views_account, web_events)
     for module in (*api, *pages):
@@ -331,6 +341,8 @@ def attach_services(app: web.Application, services: Services, settings: Settings
     app[KNOWLEDGE], app[CALENDAR], app[BLOBS] = services.knowledge, services.calendar, services.blobs
     if settings.portal == "on":
         app[PORTAL] = build_portal(services)
+    if services.city is not None:
+        services.city.attach(app)
 
 
 def build_portal(services: Services) -> PortalService:

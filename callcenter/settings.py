@@ -104,6 +104,10 @@ class Settings:
     portal: str = "off"
     # The service mailbox (政企服务邮箱): None = off (no ZHITONG_MAIL_IMAP_HOST).
     mail: MailSettings | None = None
+    # The city 12345 platform (docs/city-platform.md): off unless secrets are set. The first secret
+    # signs our updates; every one verifies the city's requests (two while a secret is rotated).
+    city_secrets: tuple[str, ...] = field(default=(), repr=False)
+    city_base_url: str | None = None
 
     def for_demo(self) -> Settings:
         """The demo with its simulated PBX: SMS go to the log unless a provider is configured, and
@@ -172,6 +176,7 @@ class Settings:
             **_login(env, number),
             **_messaging(env, number),
             mail=_mail(env),
+            **_city(env),
         )
 
 
@@ -293,3 +298,19 @@ def _aliyun(env: Mapping[str, str], sms: str) -> dict[str, Any]:
         if missing:
             raise SettingsError(f"ZHITONG_ALIYUN_TEMPLATES has no code for: {', '.join(missing)}")
     return values
+
+
+def _city(env: Mapping[str, str]) -> dict[str, Any]:
+    """ZHITONG_CITY_SECRETS (comma-separated, at least 32 characters each; at most two) and
+    ZHITONG_CITY_BASE_URL: both or neither."""
+    secrets = tuple(s.strip() for s in (env.get("ZHITONG_CITY_SECRETS") or "").split(",") if s.strip())
+    base = (env.get("ZHITONG_CITY_BASE_URL") or "").strip().rstrip("/") or None
+    if not secrets and base is None:
+        return {}
+    if not secrets or base is None:
+        raise SettingsError("the city platform needs both ZHITONG_CITY_SECRETS and ZHITONG_CITY_BASE_URL")
+    if len(secrets) > 2 or any(len(s) < 32 for s in secrets):
+        raise SettingsError("ZHITONG_CITY_SECRETS: one or two secrets (new,old), each at least 32 characters")
+    if not base.startswith(("http://", "https://")):
+        raise SettingsError(f"ZHITONG_CITY_BASE_URL must start with http:// or https://, got {base!r}")
+    return {"city_secrets": secrets, "city_base_url": base}

@@ -16,6 +16,7 @@ import pytest
 from api_helpers import Api, start_api
 from openapi_spec_validator import validate
 
+from callcenter.city.outbox import STATUSES as CITY_STATUSES
 from callcenter.fax.receipts import STATUSES as FAX_STATUSES
 from callcenter.http.openapi import DOCUMENT
 from callcenter.http.query_params import typed
@@ -32,6 +33,7 @@ DOMAIN = {  # (path, parameter) → the values the domain has
     ("/api/v1/orders", "card"): [c.value for c in CardColor],
     ("/api/v1/sms/outbox", "status"): list(SMS_STATUSES),
     ("/api/v1/sms/inbound", "outcome"): list(OUTCOMES),
+    ("/api/v1/city/outbox", "status"): list(CITY_STATUSES),
     ("/api/v1/kb", "status"): [*ARTICLE_STATUSES, "all"],
     ("/api/v1/faxes", "status"): list(FAX_STATUSES),
     **{(p, "period"): [k.value for k in PeriodKind]

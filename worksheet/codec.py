@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .evolve import clock_from_data, clock_to_data, enterprise_from_data
+from .evolve import city_from_data, city_to_data, clock_from_data, clock_to_data, enterprise_from_data
 from .model import (
     CallbackResult,
     Card,
@@ -48,7 +48,7 @@ def order_to_dict(o: WorkOrder) -> dict[str, Any]:
         "closure": {"reason": o.closure.reason.value, "at": o.closure.at.isoformat(),
                     "explanation": o.closure.explanation} if o.closure else None,
         "merged_into": o.merged_into, "possible_duplicates": list(o.possible_duplicates),
-        "dismissed_duplicates": list(o.dismissed_duplicates),
+        "dismissed_duplicates": list(o.dismissed_duplicates), "city": city_to_data(o.city),
     }
 
 
@@ -71,6 +71,7 @@ def order_from_dict(d: dict[str, Any], history: tuple[Event, ...] | list[Event] 
         if closure else None,
         merged_into=d["merged_into"], possible_duplicates=tuple(d["possible_duplicates"]),
         dismissed_duplicates=tuple(d.get("dismissed_duplicates", ())),  # absent from snapshots stored before it
+        city=city_from_data(d.get("city")),
         history=tuple(history),
     )
 

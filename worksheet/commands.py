@@ -181,11 +181,20 @@ class AddSupplement(Command):
     attachments: tuple[str, ...] = ()  # files that came with it (a mail's), added to the order's
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReturnToCity(Command):
+    """退回市级平台: a transfer from the city that is outside the district (RULES.md §3.4) goes back
+    to the city platform, with the reason; the order ends here."""
+
+    name: ClassVar[str] = "return-to-city"
+    reason: str
+
+
 PERSON_COMMANDS: dict[str, type[Command]] = {
     c.name: c
     for c in (
         Confirm, AmendDraft, AnswerDirectly, Dispatch, Accept, Return, Redispatch, RequestExtension,
         DecideExtension, Reply, Check, RecordCallback, Review, ClosePolicyLimited, Merge, AddSupplement,
-        Discard, DismissDuplicates,
+        Discard, DismissDuplicates, ReturnToCity,
     )
 }

@@ -36,6 +36,8 @@ class Policy:
             raise UnknownPreset(f"unknown SLA preset '{key}'; known: {', '.join(sorted(self.presets))}") from None
 
     def due(self, preset: str, clock: Clock) -> Deadline:
+        if clock.due is not None:  # set from outside (the city platform): not the preset's to compute
+            return Deadline(clock.due, False)
         return self.preset(preset).due(clock.kind, clock.start, self.calendar, clock.amount)
 
 
@@ -58,6 +60,8 @@ def expected_answer(order: WorkOrder, policy: Policy, now: datetime) -> Deadline
     clock = order.clock("handling")
     if clock is not None:
         return policy.due(order.preset, clock)
+    if order.city is not None and order.city.due is not None:  # the city's deadline wins
+        return Deadline(order.city.due, False)
     preset = policy.preset(order.preset)
     urgent = order.urgency == Urgency.URGENT and preset.urgent_kind
     kind = preset.urgent_kind if urgent else preset.handling_kinds[0]

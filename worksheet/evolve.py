@@ -14,6 +14,7 @@ from .model import (
     CardColor,
     Category,
     Channel,
+    CityTransfer,
     Clock,
     Closure,
     ClosureReason,
@@ -27,11 +28,23 @@ from .model import (
 
 
 def clock_to_data(c: Clock) -> dict[str, Any]:
-    return {"name": c.name, "kind": c.kind, "start": c.start.isoformat(), "amount": c.amount, "cycle": c.cycle}
+    data = {"name": c.name, "kind": c.kind, "start": c.start.isoformat(), "amount": c.amount, "cycle": c.cycle}
+    if c.due is not None:  # only set ones: clocks stored before fixed deadlines existed stay as they were
+        data["due"] = c.due.isoformat()
+    return data
 
 
 def clock_from_data(d: dict[str, Any]) -> Clock:
-    return Clock(d["name"], d["kind"], datetime.fromisoformat(d["start"]), d.get("amount"), d.get("cycle", 0))
+    due = datetime.fromisoformat(d["due"]) if d.get("due") else None
+    return Clock(d["name"], d["kind"], datetime.fromisoformat(d["start"]), d.get("amount"), d.get("cycle", 0), due)
+
+
+def city_to_data(c: CityTransfer | None) -> dict[str, Any] | None:
+    return None if c is None else {"number": c.number, "due": c.due.isoformat() if c.due else None}
+
+
+def city_from_data(d: dict[str, Any] | None) -> CityTransfer | None:
+    return None if not d else CityTransfer(d["number"], datetime.fromisoformat(d["due"]) if d.get("due") else None)
 
 
 def enterprise_from_data(d: dict[str, Any]) -> Enterprise:
@@ -45,6 +58,7 @@ def _created(_: WorkOrder | None, e: Event) -> WorkOrder:
         urgency=Urgency(d["urgency"]), enterprise=enterprise_from_data(d["enterprise"]),
         subject=d["subject"], content=d["content"], received_at=datetime.fromisoformat(d["received_at"]),
         preset=d["preset"], status=e.to_status, attachments=tuple(d.get("attachments", ())),
+        city=city_from_data(d.get("city")),
     )
 
 
@@ -145,7 +159,7 @@ _APPLY: dict[str, Callable[[Any, Event], WorkOrder]] = {
     "decide-extension": _decide_extension, "reply": _reply, "check": _nothing, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,
     "issue-card": _card, "flag-duplicates": _flag, "supplement": _supplement,
-    "discard": _nothing, "dismiss-duplicates": _dismiss,
+    "discard": _nothing, "dismiss-duplicates": _dismiss, "return-to-city": _nothing,
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from .attachments import attachment_ids
 from .credit_code import normalize_credit_code
 from .errors import ValidationError
-from .model import Category, Channel, Enterprise, Urgency
+from .model import Category, Channel, CityTransfer, Enterprise, Urgency
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -35,6 +35,7 @@ class NewOrder:
     draft: bool = False
     preset: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    city: CityTransfer | None = None  # only for a transfer from the city platform (Channel.CITY_PLATFORM)
 
 
 def parse_enum(enum: type[E], value: object, field_name: str) -> E:
@@ -112,5 +113,18 @@ def validate(spec: NewOrder, now: datetime) -> NewOrder:
         subject=text(spec.subject, "subject", required=not spec.draft, limit=200),
         content=text(spec.content, "content", required=not spec.draft),
         received_at=received, attachments=attachment_ids(spec.attachments),
-        draft=spec.draft, preset=spec.preset, extra=spec.extra,
+        draft=spec.draft, preset=spec.preset, extra=spec.extra, city=city_transfer(spec, received),
     )
+
+
+def city_transfer(spec: NewOrder, received: datetime) -> CityTransfer | None:
+    """The city's number and deadline, for a city transfer only; the deadline must follow the receipt."""
+    if spec.city is None:
+        return None
+    if spec.channel != Channel.CITY_PLATFORM or spec.draft:
+        raise ValidationError("only a registered order of the city_platform channel carries a city transfer")
+    number = text(spec.city.number, "city.number", limit=64)
+    due = aware(spec.city.due, "city.due") if spec.city.due is not None else None
+    if due is not None and due <= received:
+        raise ValidationError("city.due must lie after received_at")
+    return CityTransfer(number, due)

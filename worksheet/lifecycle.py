@@ -16,7 +16,7 @@ from .attachments import attachment_ids
 from .confirm import confirmed_changes
 from .deadlines import Policy
 from .errors import InvalidTransition, NotPermitted, ValidationError, WindowClosed
-from .evolve import clock_to_data, evolve
+from .evolve import city_to_data, clock_to_data, evolve
 from .intake import NewOrder, aware, text, validate
 from .model import Actor, Category, Clock, Event, Rating, Role, Status, Urgency, WorkOrder
 from .transitions import LEAD_UNIT_COMMANDS, ROLES, targets
@@ -34,6 +34,7 @@ def create_order(spec: NewOrder, number: str, actor: Actor, now: datetime, polic
         "enterprise": {"name": e.name, "credit_code": e.credit_code, "contact_person": e.contact_person, "phone": e.phone},
         "received_at": spec.received_at.isoformat(), "preset": preset, "attachments": list(spec.attachments),
         **({"extra": spec.extra} if spec.extra else {}),
+        **({"city": city_to_data(spec.city)} if spec.city else {}),
     }
     status = Status.DRAFT if spec.draft else Status.REGISTERED
     event = _event(None, "create", actor, now, None, status, "", data)
@@ -72,8 +73,9 @@ def _authorise(command: c.Command, order: WorkOrder) -> None:
 
 # --- helpers -----------------------------------------------------------------
 
-def _clock(name: str, kind: str, start: datetime, cycle: int, amount: int | None = None) -> dict[str, Any]:
-    return clock_to_data(Clock(name, kind, start, amount, cycle))
+def _clock(name: str, kind: str, start: datetime, cycle: int, amount: int | None = None,
+           due: datetime | None = None) -> dict[str, Any]:
+    return clock_to_data(Clock(name, kind, start, amount, cycle, due))
 
 
 def _handling_kind(cmd: c.Dispatch, order: WorkOrder, policy: Policy) -> str:
@@ -134,7 +136,9 @@ def _dispatch(cmd: c.Dispatch, order: WorkOrder, now: datetime, policy: Policy) 
     if amount is not None:
         preset.limit(kind).resolve(amount)
     cycle = order.cycle + 1
-    clocks = [_clock("handling", kind, now, cycle, amount)]
+    # A transfer from the city keeps the city's deadline, whatever the local preset would give.
+    city_due = order.city.due if order.city else None
+    clocks = [_clock("handling", kind, now, cycle, amount, city_due)]
     if preset.return_kind:
         clocks.append(_clock("return", preset.return_kind, now, cycle))
     clocks += [_clock(name, k, now, cycle) for name, k in preset.dispatch_clocks.items()]
@@ -166,6 +170,9 @@ def _request_extension(cmd: c.RequestExtension, order: WorkOrder, now: datetime,
         raise InvalidTransition(order.status.value, cmd.name, f"preset {order.preset} has no extension")
     if order.extension == "approved":
         raise InvalidTransition(order.status.value, cmd.name, "an extension was already approved in this cycle")
+    if (clock := order.clock("handling")) is not None and clock.due is not None:
+        raise InvalidTransition(order.status.value, cmd.name,
+                                "the deadline was set by the city platform: only the city can extend it")
     return Status.EXTENSION_REQUESTED, {"reason": text(cmd.reason, "reason")}
 
 
@@ -234,6 +241,14 @@ def _supplement(cmd: c.AddSupplement, order: WorkOrder, now: datetime, policy: P
     return order.status, data
 
 
+def _return_to_city(cmd: c.ReturnToCity, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
+    if order.city is None:
+        raise InvalidTransition(order.status.value, cmd.name,
+                                "only an order transferred from the city platform can be returned to it")
+    return Status.RETURNED_TO_CITY, {"reason": text(cmd.reason, "reason"), "city_number": order.city.number,
+                                     "clocks": []}
+
+
 def _discard(cmd: c.Discard, order: WorkOrder, now: datetime, policy: Policy) -> Decision:
     return Status.DISCARDED, {"reason": text(cmd.reason, "reason")}
 
@@ -266,6 +281,6 @@ _DECIDE: dict[str, Callable[[Any, WorkOrder, datetime, Policy], Decision]] = {
     "decide-extension": _decide_extension, "reply": _reply, "check": _check, "callback-result": _callback,
     "review": _review, "close-policy-limited": _close_policy_limited, "merge": _merge,
     "issue-card": _issue_card, "flag-duplicates": _flag, "supplement": _supplement,
-    "discard": _discard, "dismiss-duplicates": _dismiss,
+    "discard": _discard, "dismiss-duplicates": _dismiss, "return-to-city": _return_to_city,
 }
 

@@ -50,9 +50,10 @@ class Status(StrEnum):
     CLOSED = "closed"  # 已办结
     MERGED = "merged"  # 已合并 into another order
     DISCARDED = "discarded"  # 已作废: a draft that is not a matter (silence, a wrong number, spam)
+    RETURNED_TO_CITY = "returned_to_city"  # 已退回市级平台: outside the district, sent back to the city (§3.4)
 
 
-OPEN_STATUSES = frozenset(Status) - {Status.CLOSED, Status.MERGED, Status.DRAFT, Status.DISCARDED}
+OPEN_STATUSES = frozenset(Status) - {Status.CLOSED, Status.MERGED, Status.DRAFT, Status.DISCARDED, Status.RETURNED_TO_CITY}
 
 
 class Role(StrEnum):
@@ -109,6 +110,16 @@ class Clock:
     start: datetime
     amount: int | None = None
     cycle: int = 0  # handling cycle this clock belongs to (cards are per cycle)
+    due: datetime | None = None  # a deadline set from outside (the city platform's): it wins over the preset's
+
+
+@dataclass(frozen=True, slots=True)
+class CityTransfer:
+    """An order transferred from the city-level 12345 platform (市级平台转办): the city's own number
+    for the matter, and the deadline the city set (None: the local preset's limits apply)."""
+
+    number: str
+    due: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +190,7 @@ class WorkOrder:
     merged_into: str | None = None
     possible_duplicates: tuple[str, ...] = ()  # found by this order's own checks (its history)
     dismissed_duplicates: tuple[str, ...] = ()  # ruled out by a person: never flagged again
+    city: CityTransfer | None = None  # set for orders the city platform transferred to the district
     history: tuple[Event, ...] = ()
     # Later orders whose checks found this one, as the store links them back: read with the order,
     # not part of its history (so not of its equality either).

@@ -8,7 +8,7 @@ the table is an invalid transition.
 
 from __future__ import annotations
 
-from .model import Role, Status
+from .model import Role, Status, WorkOrder
 
 S = Status
 
@@ -45,6 +45,9 @@ TRANSITIONS: dict[str, dict[Status, tuple[Status, ...]]] = {
     # Follow-ups from the caller: any order that is still someone's work.
     "supplement": {s: (s,) for s in (S.DRAFT, *_CLOSABLE)},
     "discard": {S.DRAFT: (S.DISCARDED,)},
+    # 退回市级平台 (§3.4): a city transfer outside the district, before a unit handles it — when it is
+    # registered, or after a unit returned it as not its duty. Only city transfers (lifecycle checks).
+    "return-to-city": {S.REGISTERED: (S.RETURNED_TO_CITY,), S.RETURNED: (S.RETURNED_TO_CITY,)},
 }
 
 _PLATFORM = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
@@ -73,6 +76,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "dismiss-duplicates": _PLATFORM,
     "supplement": _PLATFORM | {Role.SYSTEM},
     "discard": _PLATFORM,
+    "return-to-city": _PLATFORM,
 }
 
 # Commands a unit handler may only issue for an order whose lead unit is theirs.
@@ -86,3 +90,8 @@ def targets(command: str, status: Status) -> tuple[Status, ...]:
 def allowed_commands(status: Status, role: Role) -> list[str]:
     """What a person with `role` may do next; used by the API and the UI."""
     return [c for c, table in TRANSITIONS.items() if status in table and role in ROLES[c]]
+
+
+def actions_for(order: WorkOrder, role: Role) -> list[str]:
+    """`allowed_commands` for this order: only a transfer from the city can go back to the city."""
+    return [c for c in allowed_commands(order.status, role) if c != "return-to-city" or order.city is not None]

@@ -35,7 +35,7 @@ STATUS_TEXT = {
     Status.DRAFT: "草稿", Status.REGISTERED: "已登记", Status.DISPATCHED: "已派单", Status.RETURNED: "已回退",
     Status.HANDLING: "办理中", Status.EXTENSION_REQUESTED: "延期申请中", Status.REPLIED: "已答复",
     Status.CALLBACK_PENDING: "待回访", Status.UNDER_REVIEW: "审核中", Status.CLOSED: "已办结",
-    Status.MERGED: "已合并", Status.DISCARDED: "已作废",
+    Status.MERGED: "已合并", Status.DISCARDED: "已作废", Status.RETURNED_TO_CITY: "已退回市级平台",
 }
 MENU_CATEGORY = {"policy": Category.CONSULTATION, "report": Category.HELP, "complaint": Category.COMPLAINT}
 MENU_SUBJECT = {"policy": "政策咨询留言", "report": "反映问题留言", "complaint": "投诉建议留言"}

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.auth import users_http
+from callcenter.city import openapi as city_openapi
 from callcenter.http import api_queries as q
 from callcenter.http.json_body import json_response
 from worksheet.commands import PERSON_COMMANDS
@@ -50,7 +51,8 @@ _ACTION = {
     "return {reason, basis}; request-extension {reason}; decide-extension {approve}; reply {content}; "
     "check {passed, note}; callback-result {rating}; review {decision: close|redo, explanation}; "
     "close-policy-limited {explanation}; merge {into}; answer-directly {answer}; confirm {changes}; "
-    "supplement {text, source}; discard {reason}; dismiss-duplicates {numbers} (flagged orders that are not duplicates). "
+    "supplement {text, source}; discard {reason}; dismiss-duplicates {numbers} (flagged orders that are not duplicates); "
+    "return-to-city {reason} (退回市级平台: only orders transferred from the city platform). "
     "Optional `version` (or an If-Match header) for optimistic concurrency.",
     "properties": {"note": {"type": "string"}, "version": {"type": "integer"}, "rating": _enum(Rating)},
 }
@@ -225,6 +227,9 @@ DOCUMENT: dict[str, Any] = {
 
 DOCUMENT["paths"].update(users_http.OPENAPI_PATHS)
 DOCUMENT["components"]["schemas"].update(users_http.OPENAPI_SCHEMAS)
+DOCUMENT["paths"].update(city_openapi.PATHS)
+DOCUMENT["components"]["schemas"].update(city_openapi.SCHEMAS)
+DOCUMENT["webhooks"] = city_openapi.WEBHOOKS
 
 
 @routes.get("/api/v1/openapi.json")

@@ -17,6 +17,13 @@ from aiohttp import web
 
 from callcenter.auth.errors import LoginBusy, LoginThrottled
 from callcenter.blobs.errors import AttachmentNotFound, FileTooLarge, UnsupportedFile, UploadQuotaExceeded
+from callcenter.city.errors import (
+    CityBadRequest,
+    CityBodyTooLarge,
+    CityTransferConflict,
+    CityUnauthenticated,
+    CityUnsupportedMedia,
+)
 from callcenter.db.errors import (
     CallNotFound,
     DuplicateUser,
@@ -104,6 +111,11 @@ STATUS: dict[type[BaseException], int] = {
     UserNotFound: 404,
     NoAdminLeft: 409,
     DuplicateUser: 409,
+    CityUnauthenticated: 401,
+    CityBadRequest: 400,
+    CityBodyTooLarge: 413,
+    CityUnsupportedMedia: 415,
+    CityTransferConflict: 409,
 }
 
 

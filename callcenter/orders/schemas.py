@@ -23,7 +23,7 @@ from worksheet.model import (
     Urgency,
     WorkOrder,
 )
-from worksheet.transitions import allowed_commands
+from worksheet.transitions import actions_for
 
 
 def _get(body: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any = ..., *, label: str = "") -> Any:
@@ -119,6 +119,8 @@ def command(action: str, body: dict[str, Any], actor: Actor) -> c.Command:
             return c.Merge(**common, into=_get(body, "into", str))
         case "discard":
             return c.Discard(**common, reason=_get(body, "reason", str))
+        case "return-to-city":
+            return c.ReturnToCity(**common, reason=_get(body, "reason", str))
         case "dismiss-duplicates":
             return c.DismissDuplicates(**common, numbers=_strings(body, "numbers"))
         case "supplement":
@@ -152,7 +154,7 @@ def order_view(order: WorkOrder, policy: Policy, now: datetime, actor: Actor, *,
         view["answered"] = {"at": reply.at.isoformat(), "due": reply.deadline.due.isoformat(), "late": reply.late}
     view["card"] = max((k.color for k in order.cards if k.cycle == order.cycle), default=None,
                        key=lambda col: col == CardColor.RED)
-    view["allowed_actions"] = allowed_commands(order.status, actor.role)
+    view["allowed_actions"] = actions_for(order, actor.role)
     # What the speech/SMS/fax pipeline suggested for a draft, each field with its confidence and
     # the transcript span (and audio offsets) it came from: the agent checks it at a glance.
     view["suggestion"] = next((e.data["suggestion"] for e in reversed(order.history)

@@ -11,7 +11,7 @@ STATUS: Mapping[str, str] = {
     Status.DRAFT: "草稿", Status.REGISTERED: "已登记", Status.DISPATCHED: "已派单", Status.RETURNED: "已回退",
     Status.HANDLING: "办理中", Status.EXTENSION_REQUESTED: "延期申请中", Status.REPLIED: "已答复待审核",
     Status.CALLBACK_PENDING: "待回访", Status.UNDER_REVIEW: "审核中", Status.CLOSED: "已办结",
-    Status.MERGED: "已合并", Status.DISCARDED: "已作废",
+    Status.MERGED: "已合并", Status.DISCARDED: "已作废", Status.RETURNED_TO_CITY: "已退回市级平台",
 }
 CATEGORY: Mapping[str, str] = {
     Category.CONSULTATION: "咨询", Category.HELP: "求助", Category.COMPLAINT: "投诉",
@@ -32,7 +32,7 @@ ACTION: Mapping[str, str] = {
     "decide-extension": "审批延期", "reply": "答复", "check": "审核答复", "callback-result": "回访结果",
     "review": "复核", "close-policy-limited": "政策限制办结", "merge": "合并", "issue-card": "亮灯督办",
     "flag-duplicates": "疑似重复", "supplement": "补充信息", "discard": "作废",
-    "dismiss-duplicates": "排除重复",
+    "dismiss-duplicates": "排除重复", "return-to-city": "退回市级平台",
 }
 CLOCK: Mapping[str, str] = {"handling": "办理时限", "return": "退回时限", "redispatch": "重派时限",
                             "contact": "联系时限", "answer": "答复时限", "redo": "重办时限"}

@@ -18,7 +18,7 @@ from callcenter.orders.services import SearchQuery
 from callcenter.sms.phone import phone_key
 from worksheet import commands as c
 from worksheet.errors import WorksheetError
-from worksheet.model import Category, Role, Status, Urgency, WorkOrder
+from worksheet.model import OPEN_STATUSES, Category, Role, Status, Urgency, WorkOrder
 
 from .forms import draft_changes, expected_version
 from .messages import user_message
@@ -52,7 +52,7 @@ async def screen_pop(request: web.Request, call: dict[str, Any]) -> dict[str, An
                      None)
         enterprise = entry.name if entry else enterprise
     return {"call": call, "enterprise": enterprise, "entry": entry, "orders": past[:10],
-            "open": [p for p in past if p.status.value not in ("closed", "merged", "discarded", "draft")]}
+            "open": [p for p in past if p.status in OPEN_STATUSES]}
 
 
 async def live_calls(request: web.Request) -> list[dict[str, Any]]:
