@@ -15,7 +15,8 @@ from callcenter.sms.templates import (
 )
 
 # Realistic worst-case-ish values: order numbers look like 20261123-0007 (callcenter.db.orders).
-PARAMS = {"order_no": "20261123-0007", "due_date": "2026年11月30日", "draft_no": "CZ20261123-0007"}
+PARAMS = {"order_no": "20261123-0007", "due_date": "2026年11月30日", "draft_no": "CZ20261123-0007",
+          "event": "已亮红灯（超期）"}
 
 
 def test_the_expected_templates_exist_with_their_params() -> None:
@@ -25,6 +26,7 @@ def test_the_expected_templates_exist_with_their_params() -> None:
         "order_replied": {"order_no"},
         "order_closed": {"order_no"},
         "survey": {"order_no"},
+        "liaison_notice": {"order_no", "event"},
     }
 
 

@@ -35,6 +35,9 @@ class TextSource:
     attachments: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # shown with the suggestion, e.g. "sms:SM…" or the fax file
+    # Who sent it when the channel knows (a WeCom member mapped to a directory enterprise);
+    # otherwise the draft names the sender by the channel and number.
+    enterprise: Enterprise | None = None
 
 
 async def draft_from_text(orders: OrderService, extract: Extract | None, src: TextSource) -> WorkOrder:
@@ -42,7 +45,8 @@ async def draft_from_text(orders: OrderService, extract: Extract | None, src: Te
     # drafted without one (a phone the order validation refuses would lose the fax or the message).
     phone = caller_number(src.sender)
     who = mask_phone(phone) if phone else "未知号码"  # the number itself is in the phone field
-    sender = Enterprise(name=f"{SENDER.get(src.channel, '来件')} {who}", phone=phone)
+    sender = src.enterprise or Enterprise(name=f"{SENDER.get(src.channel, '来件')} {who}", phone=phone)
+    phone = sender.phone
     spec = NewOrder(channel=src.channel, category=Category.HELP, enterprise=sender, subject=src.subject, content=src.text.strip() or src.empty,
                     received_at=src.received_at, attachments=src.attachments, draft=True, extra=src.extra)
     order = await orders.create(spec, SYSTEM)

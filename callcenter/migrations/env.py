@@ -13,6 +13,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from callcenter.db import wecom_tables  # noqa: F401  (registers its tables on the metadata)
 from callcenter.db.tables import metadata
 
 config = context.config

@@ -66,6 +66,8 @@ TEMPLATES: Mapping[str, SmsTemplate] = {
         SmsTemplate("order_closed", "您的工单{order_no}已办结，感谢您对热线工作的支持。"),
         # The reply is matched back to the order by the sender's number (see webhooks.parse_survey_reply).
         SmsTemplate("survey", "请评价工单{order_no}的办理情况：回复1满意，2基本满意，3不满意。"),
+        # To an enterprise's liaison officer (帮扶专员): a new order or an overdue card (event words).
+        SmsTemplate("liaison_notice", "您帮扶企业的工单{order_no}{event}，请登录直通平台查看。"),
     )
 }
 
