@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from api_helpers import ORDER, Api
 from fake_wecom import FakeWeCom, api_with_directory
+from page_helpers import page
 
 from callcenter.keys import SMS, SUPERVISION
 from callcenter.wecom.keys import WECOM_NOTIFIER
@@ -128,3 +129,18 @@ async def test_reports_count_orders_per_liaison(api: Api) -> None:
     status, december = await api.call("boss", "GET", "/api/v1/reports/liaisons?period=month&date=2026-12")
     assert december["liaisons"][0]["orders"] == 0
     assert (await api.call("agent", "GET", "/api/v1/reports/liaisons"))[0] == 403
+
+
+async def test_the_liaison_page_and_the_reports_page_show_it_in_chinese(api: Api) -> None:
+    await assign(api)
+    _, order = await api.call("agent", "POST", "/api/v1/orders", ORDER)
+    status, html = await page(api, "agent", "/liaison")
+    assert status == 200 and "帮扶提醒" in html and HUAXIANG in html
+    assert order["number"] in html and "新工单已受理" in html and "未读" in html
+    status, html = await page(api, "agent", "/liaison/read", {})
+    assert status == 200 and "已读" in html and "未读" not in html
+    status, html = await page(api, "boss", "/liaison")
+    assert status == 200 and "您目前没有被指定为任何企业的帮扶专员" in html and order["number"] not in html
+    status, html = await page(api, "boss", "/reports?period=month&date=2026-11")
+    assert status == 200 and "按帮扶专员" in html and 'data-liaison="agent"' in html
+    assert "<th>帮扶企业数</th>" in html and "<td>agent</td><td>1</td><td>1</td><td>1</td><td>0</td><td>0</td>" in html
