@@ -140,7 +140,7 @@ async def api(db_url: str) -> AsyncIterator[Api]:
 
 
 ROLE_PAGES = {
-    "agent": ("/agent", "/agent/drafts", "/agent/calls", "/orders", "/orders/new", "/knowledge"),
+    "agent": ("/agent", "/agent/drafts", "/agent/calls", "/orders", "/orders/new", "/knowledge", "/liaison"),
     "boss": ("/supervisor", "/supervisor/calendar", "/reports", "/orders", "/knowledge", "/knowledge/new"),
     "wang": ("/unit", "/orders"),
     "admin": ("/admin/users", "/agent", "/unit", "/supervisor", "/orders"),

@@ -17,10 +17,11 @@ from datetime import timedelta
 import pytest
 from api_helpers import ORDER, Api, start_api
 from fake_wecom import AES_KEY, CORP_ID, TOKEN, FakeWeCom, api_with_directory, seal, text_message
+from page_helpers import page
 
 from callcenter.keys import SUPERVISION
 from callcenter.wecom.http import CALLBACK_PATH
-from callcenter.wecom.keys import WECOM_NOTIFIER
+from callcenter.wecom.keys import WECOM_INBOUND, WECOM_NOTIFIER
 
 ROBOT_KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 HUAXIANG = "绵阳华翔物流有限公司"
@@ -69,6 +70,19 @@ async def test_a_text_message_from_a_mapped_member_drafts_for_its_enterprise_onc
     # WeCom repeats a callback it thinks we missed; an attacker replays one: still one draft.
     for nonce in ("n1", "n2"):
         assert (await wecom.callback(url(api), message, timestamp=now_ts(api), nonce=nonce)).status == 200
+    assert len(await drafts(api)) == 1
+    status, html = await page(api, "agent", f"/orders/{draft['number']}")
+    assert status == 200 and "<dt>渠道</dt><dd>微信</dd>" in html and "华翔路施工" in html
+
+
+async def test_a_message_whose_drafting_died_is_taken_by_wecoms_next_attempt(api: Api, wecom: FakeWeCom) -> None:
+    inbound = api.client.server.app[WECOM_INBOUND]
+    assert await inbound._claim("msg:7301", "wujie", "text")  # a node claimed it, then died
+    message = text_message("wujie", "断电了", "7301")
+    assert (await wecom.callback(url(api), message, timestamp=now_ts(api))).status == 200
+    assert await drafts(api) == []  # a claim this fresh may still be drafting elsewhere
+    api.clock.now += timedelta(minutes=3)
+    assert (await wecom.callback(url(api), message, timestamp=now_ts(api))).status == 200
     assert len(await drafts(api)) == 1
 
 

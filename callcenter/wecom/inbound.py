@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,6 +25,8 @@ from worksheet.model import Channel, Enterprise
 from .senders import SenderMap
 
 log = logging.getLogger(__name__)
+# A claim with no outcome this old belongs to a node that died mid-draft: WeCom's next attempt takes it.
+STALE_CLAIM = timedelta(minutes=2)
 # What a non-text message becomes: the draft says what came and where to see it.
 MEDIA = {"image": "图片", "voice": "语音", "video": "视频", "file": "文件", "link": "链接", "location": "位置"}
 
@@ -90,11 +92,16 @@ class WeComInbound:
         return (await draft_from_text(self.orders, extract, src)).number
 
     async def _claim(self, key: str, sender: str, kind: str) -> bool:
-        stmt = insert(self.engine, wecom_inbound).values(
-            msg_key=key, from_user=sender, msg_type=kind, received_at=self.clock()).on_conflict_do_nothing(
+        now, t = self.clock(), wecom_inbound
+        stmt = insert(self.engine, t).values(
+            msg_key=key, from_user=sender, msg_type=kind, received_at=now).on_conflict_do_nothing(
             index_elements=["msg_key"])
         async with write_transaction(self.engine) as conn:
-            return bool((await conn.execute(stmt)).rowcount)
+            if (await conn.execute(stmt)).rowcount:
+                return True
+            stale = await conn.execute(update(t).where(t.c.msg_key == key, t.c.outcome.is_(None),
+                                                       t.c.received_at < now - STALE_CLAIM).values(received_at=now))
+            return bool(stale.rowcount)
 
     async def _release(self, key: str) -> None:
         async with write_transaction(self.engine) as conn:
