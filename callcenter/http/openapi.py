@@ -9,6 +9,7 @@ from aiohttp import web
 from callcenter.auth import users_http
 from callcenter.http import api_queries as q
 from callcenter.http.json_body import json_response
+from callcenter.wecom import openapi_paths as wecom_openapi
 from worksheet.commands import PERSON_COMMANDS
 from worksheet.model import CardColor, Category, Channel, Rating, Status, Urgency
 
@@ -225,6 +226,7 @@ DOCUMENT: dict[str, Any] = {
 
 DOCUMENT["paths"].update(users_http.OPENAPI_PATHS)
 DOCUMENT["components"]["schemas"].update(users_http.OPENAPI_SCHEMAS)
+DOCUMENT["paths"].update(wecom_openapi.OPENAPI_PATHS)
 
 
 @routes.get("/api/v1/openapi.json")
