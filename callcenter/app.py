@@ -130,7 +130,7 @@ from callcenter.wecom.outbox import RobotOutbox
 from callcenter.wecom.robot import RobotClient
 from callcenter.wecom.robots import RobotKeys
 from callcenter.wecom.senders import SenderMap
-from callcenter.wecom.triggers import RobotTriggers
+from callcenter.wecom.triggers import RobotTriggers, replay_recent
 from worksheet.callbacks import DEFAULT_WINDOWS, CallingWindows, RetryPolicy
 from worksheet.callerid import caller_number
 from worksheet.deadlines import Policy
@@ -282,8 +282,8 @@ def build_app(
             await services.calendar.refresh()  # before anything computes a deadline
             since = services.clock() - SMS_RECONCILE_WINDOW
             await services.sms_triggers.reconcile(services.orders.orders, since)
-            await services.robot_triggers.reconcile(services.orders.orders, since)
-            await services.liaison_triggers.reconcile(services.orders.orders, since)
+            await replay_recent(services.orders.orders, since, services.robot_triggers.on_event,
+                                services.liaison_triggers.on_event)
             workers = [asyncio.create_task(sms_loop(services.sms, services.sms_inbound), name="sms-sender"),
                        asyncio.create_task(services.faxes.run(), name="fax-intake"),
                        asyncio.create_task(robot_loop(services.robots), name="wecom-robots"),

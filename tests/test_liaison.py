@@ -13,9 +13,14 @@ import pytest
 from api_helpers import ORDER, Api
 from fake_wecom import FakeWeCom, api_with_directory
 from page_helpers import page
+from sqlalchemy import delete
 
-from callcenter.keys import SMS, SUPERVISION
+from callcenter.db.wecom_tables import liaison_notices, wecom_outbox
+from callcenter.keys import ORDERS, SMS, SUPERVISION
+from callcenter.liaison.keys import LIAISONS
+from callcenter.liaison.triggers import LiaisonTriggers
 from callcenter.wecom.keys import WECOM_NOTIFIER
+from callcenter.wecom.triggers import replay_recent
 
 LIAISON_ROBOT = "11111111-2222-3333-4444-555555555555"
 HUAXIANG = "绵阳华翔物流有限公司"
@@ -144,3 +149,22 @@ async def test_the_liaison_page_and_the_reports_page_show_it_in_chinese(api: Api
     status, html = await page(api, "boss", "/reports?period=month&date=2026-11")
     assert status == 200 and "按帮扶专员" in html and 'data-liaison="agent"' in html
     assert "<th>帮扶企业数</th>" in html and "<td>agent</td><td>1</td><td>1</td><td>1</td><td>0</td><td>0</td>" in html
+
+
+async def test_the_start_up_pass_tells_what_a_dead_node_did_not_and_nothing_twice(api: Api, wecom: FakeWeCom) -> None:
+    app = api.client.server.app
+    await assign(api)
+    await api.call("admin", "PUT", "/api/v1/wecom/robots/liaison", {"key": LIAISON_ROBOT})
+    since = api.clock.now
+    _, order = await api.call("agent", "POST", "/api/v1/orders", ORDER)
+    async with app[LIAISONS].engine.begin() as conn:  # the node died before its notices were stored
+        await conn.execute(delete(liaison_notices))
+        await conn.execute(delete(wecom_outbox))
+    triggers = LiaisonTriggers(app[LIAISONS], app[SMS], app[WECOM_NOTIFIER], api.clock)
+    for _ in range(2):
+        await replay_recent(app[ORDERS].orders, since, triggers.on_event)
+    assert [n["order_number"] for n in await notices(api)] == [order["number"]]
+    (queued,) = await app[WECOM_NOTIFIER].outbox.list(order_number=order["number"])
+    assert queued.target == "liaison" and queued.body["text"]["mentioned_list"] == ["liaison.li"]
+    sms = [m for m in await app[SMS].outbox.list(order_number=order["number"]) if m.template == "liaison_notice"]
+    assert len(sms) == 1

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from callcenter.db.orders import OrderRepository
 from callcenter.sms.services import SmsService
 from callcenter.wecom.notices import latest_events
 from callcenter.wecom.notifier import RobotNotifier
@@ -48,9 +47,3 @@ class LiaisonTriggers:
             body = {"msgtype": "text", "text": {"content": planned.wecom_text(order),
                                                 "mentioned_list": [liaison.wecom_userid]}}
             await self.robots.queue(LIAISON_TARGET, f"{planned.key}:wecom", body, order_number=order.number)
-
-    async def reconcile(self, orders: OrderRepository, since: datetime) -> None:
-        for order in await orders.changed_since(since):
-            for event in order.history:
-                if event.at >= since:
-                    await self.on_event(order, event)

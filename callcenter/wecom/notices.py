@@ -38,8 +38,14 @@ def latest_events(order: WorkOrder) -> Iterator[Event]:
         yield from (event for event in order.history if event.at == last)
 
 
+def plain(text: str, limit: int) -> str:
+    """A citizen's words inside the robot's markdown: no markup, no ``<@all>``-style mentions, one line."""
+    text = " ".join(text.split())[:limit]
+    return text.translate(str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］", "*": "＊", "`": "｀", "#": "＃"}))
+
+
 def _about(order: WorkOrder) -> list[str]:
-    return [f"工单号：{order.number}", f"事项：{order.subject[:80]}", f"企业：{order.enterprise.name[:60]}"]
+    return [f"工单号：{order.number}", f"事项：{plain(order.subject, 80)}", f"企业：{plain(order.enterprise.name, 60)}"]
 
 
 def notices_for_event(order: WorkOrder, event: Event) -> list[RobotNotice]:
@@ -52,11 +58,11 @@ def notices_for_event(order: WorkOrder, event: Event) -> list[RobotNotice]:
             "新派单" if u == lead else "新派单（协办）", [*_about(order), "请及时签收办理。"]))
             for u in dict.fromkeys(units)]
     if event.type == "return" and order.lead_unit:
-        reason = str(event.data.get("reason", ""))[:200]
+        reason = plain(str(event.data.get("reason", "")), 200)
         return [RobotNotice(order.lead_unit, f"{key}:return", markdown(
             "工单已退回", [*_about(order), f"退回理由：{reason}"]))]
     if event.type == "issue-card":
         color, unit = str(event.data.get("color")), str(event.data.get("unit", ""))
         if unit and color in CARD_WORDS:
-            return [RobotNotice(unit, f"{key}:card", markdown(CARD_WORDS[color], [*_about(order), event.note[:200]]))]
+            return [RobotNotice(unit, f"{key}:card", markdown(CARD_WORDS[color], [*_about(order), plain(event.note, 200)]))]
     return []

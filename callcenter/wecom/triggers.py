@@ -4,6 +4,7 @@ idempotent), the way the SMS triggers do."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from callcenter.db.orders import OrderRepository
@@ -12,6 +13,8 @@ from worksheet.model import Event, WorkOrder
 from .notices import latest_events, notices_for_event
 from .notifier import RobotNotifier
 from .robots import unit_target
+
+EventHandler = Callable[[WorkOrder, Event], Awaitable[None]]
 
 
 class RobotTriggers:
@@ -26,8 +29,13 @@ class RobotTriggers:
         for notice in notices_for_event(order, event):
             await self.notifier.queue(unit_target(notice.unit), notice.key, notice.body, order_number=order.number)
 
-    async def reconcile(self, orders: OrderRepository, since: datetime) -> None:
-        for order in await orders.changed_since(since):
-            for event in order.history:
-                if event.at >= since:
-                    await self.on_event(order, event)
+
+
+async def replay_recent(orders: OrderRepository, since: datetime, *handlers: EventHandler) -> None:
+    """Give every handler the events stored since ``since`` (orders loaded once for all of them): what
+    a node that stopped between saving an order and queueing its notices did not queue."""
+    for order in await orders.changed_since(since):
+        for event in order.history:
+            if event.at >= since:
+                for handler in handlers:
+                    await handler(order, event)
