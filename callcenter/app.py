@@ -78,6 +78,7 @@ from callcenter.keys import (
 from callcenter.knowledge import http as knowledge_http
 from callcenter.knowledge.keys import KNOWLEDGE
 from callcenter.knowledge.service import KnowledgeService
+from callcenter.liaison import admin_views as liaison_admin_views
 from callcenter.liaison import http as liaison_http
 from callcenter.liaison.keys import LIAISONS
 from callcenter.liaison.repository import LiaisonRepository
@@ -329,7 +330,7 @@ def build_web() -> web.Application:
     api = (auth_http, users_http, orders_http, blobs_http, supervision_http, calls_http, sms_http, fax_http, reports_http,
            knowledge_http, wecom_http, liaison_http, openapi)
     pages = (views_auth, views_orders, views_agent, views_work, views_reports, views_knowledge, views_calendar,
-             views_admin, views_user_edit, views_account, web_events)
+             views_admin, views_user_edit, views_account, web_events, liaison_admin_views)
     for module in (*api, *pages):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, append_version=True)

@@ -168,3 +168,21 @@ async def test_the_start_up_pass_tells_what_a_dead_node_did_not_and_nothing_twic
     assert queued.target == "liaison" and queued.body["text"]["mentioned_list"] == ["liaison.li"]
     sms = [m for m in await app[SMS].outbox.list(order_number=order["number"]) if m.template == "liaison_notice"]
     assert len(sms) == 1
+
+
+async def test_admins_set_robots_members_and_liaisons_on_their_page(api: Api) -> None:
+    status, html = await page(api, "admin", "/admin/wecom")
+    assert status == 200 and "单位群机器人" in html and "未设置" in html
+    status, html = await page(api, "admin", "/admin/wecom/robot", {"unit": api.units["区住建局"], "key": LIAISON_ROBOT})
+    assert status == 200 and "机器人密钥已保存" in html and "1111…5555" in html and LIAISON_ROBOT not in html
+    status, html = await page(api, "admin", "/admin/wecom/robot", {"unit": "liaison", "key": "bad key"})
+    assert status == 422 and "密钥格式不正确" in html
+    status, html = await page(api, "admin", "/admin/wecom/sender", {"userid": "wujie", "enterprise": "没有这家"})
+    assert status == 422 and "企业名录中没有这家企业" in html
+    status, html = await page(api, "admin", "/admin/wecom/liaison",
+                              {"enterprise": HUAXIANG, "user": "agent", "mobile": "13900139000", "wecom_userid": ""})
+    assert status == 200 and "帮扶专员已指定" in html and "139****9000" in html and "13900139000" not in html
+    assert (await page(api, "boss", "/admin/wecom"))[0] == 403
+    assert (await page(api, "boss", "/admin/wecom/robot", {"unit": "liaison", "key": LIAISON_ROBOT}))[0] == 403
+    _, listing = await api.call("admin", "GET", "/api/v1/wecom/robots")
+    assert [r["target"] for r in listing["robots"]] == [f"unit:{api.units['区住建局']}"]

@@ -30,7 +30,7 @@ def mask_key(key: str) -> str:
 def checked_key(key: str) -> str:
     key = key.strip()
     if not _KEY.fullmatch(key):
-        raise ValidationError("机器人 Webhook 密钥格式不正确（应为 8–100 位字母、数字或连字符）")
+        raise ValidationError("机器人密钥格式不正确（应为 8–100 位字母、数字或连字符）")
     return key
 
 
