@@ -52,7 +52,10 @@ async def wecom_command(args: argparse.Namespace, services: Any) -> int:
     elif cmd == "outbox":
         result = [m.to_json() for m in await robots.outbox.list(order_number=args.order)]
     else:
-        result = await robots.run_due()
+        try:
+            result = await robots.run_due()
+        finally:
+            await robots.client.close()
     for row in result if isinstance(result, list) else [result]:
         print(json.dumps(row, ensure_ascii=False))
     return 0
