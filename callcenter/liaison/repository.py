@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callcenter.db.dialect_insert import insert
 from callcenter.db.engine import write_transaction
+from callcenter.db.group_commit import GroupCommit
 from callcenter.db.tables import enterprises, users
 from callcenter.db.wecom_tables import enterprise_liaisons, liaison_contacts, liaison_notices
 from callcenter.sms.phone import mobile_e164
@@ -43,6 +45,7 @@ def _match(e: Enterprise) -> Any:
 class LiaisonRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._group = GroupCommit.for_engine(engine) if engine.dialect.name == "sqlite" else None
 
     async def _user_id(self, username: str) -> int:
         async with self.engine.connect() as conn:
@@ -104,11 +107,21 @@ class LiaisonRepository:
             return list((await conn.scalars(query)).all())
 
     async def add_notice(self, key: str, user_id: int, order_number: str, kind: str, text: str, now: datetime) -> bool:
-        stmt = insert(self.engine, liaison_notices).values(
-            idempotency_key=key, user_id=user_id, order_number=order_number, kind=kind, text=text, created_at=now,
-        ).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        """Store a notice once per key. On SQLite concurrent notices share the orders' and the SMS
+        confirmations' commits (see group_commit.py): a notice is one more row, not one more fsync."""
+        row = {"idempotency_key": key, "user_id": user_id, "order_number": order_number, "kind": kind, "text": text,
+               "created_at": now}
+        if self._group is not None:
+            return await self._group.add(self._add_notices, row)
         async with write_transaction(self.engine) as conn:
-            return bool((await conn.execute(stmt)).rowcount)
+            (created,) = await self._add_notices(conn, [row])
+            return created
+
+    async def _add_notices(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> list[bool]:
+        stmt = insert(self.engine, liaison_notices).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        stored = {r.idempotency_key for r in await conn.execute(
+            stmt.returning(liaison_notices.c.idempotency_key), list(rows))}
+        return [row["idempotency_key"] in stored for row in rows]
 
     async def notices(self, user_id: int, *, limit: int = 100) -> list[dict[str, Any]]:
         n = liaison_notices
