@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,9 @@ class Liaison:
         return self.display_name or self.username
 
 
+COVERED_TTL = 30.0  # seconds
+
+
 def _match(e: Enterprise) -> Any:
     """The directory row an order's enterprise is: its credit code when it has one, else its name."""
     if e.credit_code:
@@ -46,6 +50,10 @@ class LiaisonRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._group = GroupCommit.for_engine(engine) if engine.dialect.name == "sqlite" else None
+        # Which enterprises have a liaison, read at most every COVERED_TTL: most orders come from
+        # enterprises without one, and their commands then pay nothing. An assignment made by
+        # another process (a worker, the CLI) counts for this one within COVERED_TTL.
+        self._covered: tuple[float, frozenset[str]] | None = None
 
     async def _user_id(self, username: str) -> int:
         async with self.engine.connect() as conn:
@@ -63,12 +71,14 @@ class LiaisonRepository:
         stmt = insert(self.engine, enterprise_liaisons).values(**values)
         async with write_transaction(self.engine) as conn:
             await conn.execute(stmt.on_conflict_do_update(index_elements=["enterprise_id"], set_=values))
+        self._covered = None
 
     async def unassign(self, enterprise: str) -> bool:
         eid = await enterprise_id(self.engine, enterprise)
         async with write_transaction(self.engine) as conn:
             result = await conn.execute(delete(enterprise_liaisons).where(enterprise_liaisons.c.enterprise_id == eid))
-            return bool(result.rowcount)
+        self._covered = None
+        return bool(result.rowcount)
 
     async def set_contact(self, username: str, mobile: str | None, wecom_userid: str | None) -> None:
         if mobile and mobile_e164(mobile) is None:
@@ -79,7 +89,18 @@ class LiaisonRepository:
         async with write_transaction(self.engine) as conn:
             await conn.execute(stmt.on_conflict_do_update(index_elements=["user_id"], set_=values))
 
+    async def _covers(self, enterprise: Enterprise) -> bool:
+        if self._covered is None or time.monotonic() - self._covered[0] > COVERED_TTL:
+            query = select(enterprises.c.name, enterprises.c.credit_code).join(
+                enterprise_liaisons, enterprise_liaisons.c.enterprise_id == enterprises.c.id)
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+            self._covered = (time.monotonic(), frozenset(v for r in rows for v in (r.name, r.credit_code) if v))
+        return enterprise.name in self._covered[1] or (enterprise.credit_code or "") in self._covered[1]
+
     async def liaison_for(self, enterprise: Enterprise) -> Liaison | None:
+        if not await self._covers(enterprise):
+            return None
         el, c = enterprise_liaisons, liaison_contacts
         query = (select(users.c.id, users.c.username, users.c.display_name, c.c.mobile, c.c.wecom_userid)
                  .select_from(el.join(enterprises, enterprises.c.id == el.c.enterprise_id)
