@@ -34,11 +34,13 @@ from callcenter.http.processes import WorkerFailed, exit_at_once, fork_workers
 from callcenter.http.server import run_app
 from callcenter.knowledge.cli import DEMO_FILE as KB_DEMO_FILE
 from callcenter.knowledge.cli import kb_command, load_articles
+from callcenter.liaison.cli import liaison_command
 from callcenter.mailbox.cli import mail_command
 from callcenter.reports.cli import report_command
 from callcenter.settings import Settings
 from callcenter.sms.cli import faxes_command, sms_command
 from callcenter.supervision.http import card_view, flag_view
+from callcenter.wecom.cli import wecom_command
 
 log = logging.getLogger("zhitong")
 
@@ -216,6 +218,10 @@ async def _dispatch(settings: Settings, services: Any, args: argparse.Namespace)
         return await faxes_command(args, services)
     if args.command == "mail":
         return await mail_command(args, services)
+    if args.command == "wecom":
+        return await wecom_command(args, services)
+    if args.command == "liaison":
+        return await liaison_command(args, services)
     if args.command == "enterprises":
         return await enterprises_load_command(args, services.engine)
     if args.command == "draft":

@@ -81,6 +81,11 @@ from callcenter.keys import (
 from callcenter.knowledge import http as knowledge_http
 from callcenter.knowledge.keys import KNOWLEDGE
 from callcenter.knowledge.service import KnowledgeService
+from callcenter.liaison import admin_views as liaison_admin_views
+from callcenter.liaison import http as liaison_http
+from callcenter.liaison.keys import LIAISONS
+from callcenter.liaison.repository import LiaisonRepository
+from callcenter.liaison.triggers import LiaisonTriggers
 from callcenter.mailbox.wiring import Mailbox, build_mailbox
 from callcenter.orders import http as orders_http
 from callcenter.orders.services import OrderService
@@ -126,6 +131,17 @@ from callcenter.web import (
 from callcenter.web.errors import page_errors_middleware
 from callcenter.web.events import order_event
 from callcenter.web.session import session_middleware
+from callcenter.wecom import http as wecom_http
+from callcenter.wecom.config import CallbackConfig
+from callcenter.wecom.crypto import WeComCrypto
+from callcenter.wecom.inbound import WeComInbound
+from callcenter.wecom.keys import WECOM_CALLBACK, WECOM_INBOUND, WECOM_NOTIFIER, WECOM_SENDERS
+from callcenter.wecom.notifier import RobotNotifier, robot_loop
+from callcenter.wecom.outbox import RobotOutbox
+from callcenter.wecom.robot import RobotClient
+from callcenter.wecom.robots import RobotKeys
+from callcenter.wecom.senders import SenderMap
+from callcenter.wecom.triggers import RobotTriggers, replay_recent
 from worksheet.callbacks import DEFAULT_WINDOWS, CallingWindows, RetryPolicy
 from worksheet.callerid import caller_number
 from worksheet.deadlines import Policy
@@ -171,6 +187,11 @@ class Services:
     calendar: CalendarOverrides
     blobs: BlobService
     audit: AuditLog
+    robots: RobotNotifier  # WeCom group robots (unit groups, the liaison group)
+    robot_triggers: RobotTriggers
+    wecom_inbound: WeComInbound
+    liaisons: LiaisonRepository
+    liaison_triggers: LiaisonTriggers
     mailbox: Mailbox | None = None  # the service mailbox, when configured
     city: CityChannel | None = None  # the city 12345 platform, when configured
 
@@ -232,16 +253,27 @@ def build_services(settings: Settings, *, clock: Clock = system_clock, policy: P
     calls.ended_hooks.append(lambda record: _call_ended(live_drafts, record))
     mailbox = None if settings.mail is None else build_mailbox(settings.mail, engine, order_service, blobs,
                                                                speech.extract, policy, clock)
+    supervision = SupervisionService(orders, policy, clock)
+    # WeCom group notices and liaison officers' notices: queued by order events and cards.
+    robots = RobotNotifier(RobotOutbox(engine), RobotKeys(engine), RobotClient(settings.wecom_api_base), clock)
+    liaisons = LiaisonRepository(engine)
+    robot_triggers, liaison_triggers = RobotTriggers(robots), LiaisonTriggers(liaisons, sms, robots, clock)
+    for observers in (order_service.observers, supervision.observers):
+        observers.extend((robot_triggers.on_order_changed, liaison_triggers.on_order_changed))
+    wecom_inbound = WeComInbound(engine, order_service, SenderMap(engine), speech.extract, clock,
+                                 agent_id=settings.wecom_agent_id)
     return Services(
         engine=engine,
         orders=order_service,
-        supervision=SupervisionService(orders, policy, clock),
+        supervision=supervision,
         auth=build_auth(settings, engine, units, audit),
         units=units, policy=policy, clock=clock,
         calls=calls, speech=speech, live=live, live_drafts=live_drafts, callbacks=callbacks, sms=sms, sms_triggers=triggers,
         sms_inbound=sms_inbound, faxes=faxes, knowledge=KnowledgeService(engine, clock),
         calendar=CalendarOverrides(engine, policy.calendar, clock), blobs=blobs, audit=audit, mailbox=mailbox,
         city=build_city(settings.city_secrets, settings.city_base_url, engine, order_service, clock),
+        robots=robots, robot_triggers=robot_triggers, wecom_inbound=wecom_inbound, liaisons=liaisons,
+        liaison_triggers=liaison_triggers,
     )
 
 
@@ -264,9 +296,13 @@ def build_app(
         # task ends and the pool is disposed (aiosqlite's threads would keep the process alive).
         try:
             await services.calendar.refresh()  # before anything computes a deadline
-            await services.sms_triggers.reconcile(services.orders.orders, services.clock() - SMS_RECONCILE_WINDOW)
+            since = services.clock() - SMS_RECONCILE_WINDOW
+            await services.sms_triggers.reconcile(services.orders.orders, since)
+            await replay_recent(services.orders.orders, since, services.robot_triggers.on_event,
+                                services.liaison_triggers.on_event)
             workers = [asyncio.create_task(sms_loop(services.sms, services.sms_inbound), name="sms-sender"),
                        asyncio.create_task(services.faxes.run(), name="fax-intake"),
+                       asyncio.create_task(robot_loop(services.robots), name="wecom-robots"),
                        asyncio.create_task(services.calendar.run(), name="calendar-refresh"),
                        asyncio.create_task(services.supervision.run_forever(), name="supervision-sweep"),
                        asyncio.create_task(services.blobs.run_sweeps(), name="upload-sweep"),
@@ -298,6 +334,7 @@ def build_app(
             await services.live_drafts.close()
             if services.city is not None:
                 await services.city.updates.close()
+            await services.robots.client.close()
             await services.calls.close()
             await services.auth.close()
             await services.engine.dispose()
@@ -316,9 +353,9 @@ def build_web() -> web.Application:
     app = web.Application(middlewares=[problem_middleware, auth_http.auth_middleware, page_errors_middleware,
                                        request_hygiene_middleware, session_middleware], client_max_size=1 << 20)
     api = (auth_http, users_http, orders_http, blobs_http, supervision_http, calls_http, sms_http, fax_http, reports_http,
-           knowledge_http, openapi, city_http)
+           knowledge_http, wecom_http, liaison_http, openapi, city_http)
     pages = (views_auth, views_orders, views_agent, views_work, views_reports, views_knowledge, views_calendar,
-             views_admin, views_user_edit, views_account, web_events)
+             views_admin, views_user_edit, views_account, web_events, liaison_admin_views)
     for module in (*api, *pages):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, append_version=True)
@@ -343,6 +380,11 @@ def attach_services(app: web.Application, services: Services, settings: Settings
         app[PORTAL] = build_portal(services)
     if services.city is not None:
         services.city.attach(app)
+    app[WECOM_NOTIFIER], app[WECOM_INBOUND], app[LIAISONS] = services.robots, services.wecom_inbound, services.liaisons
+    app[WECOM_SENDERS] = services.wecom_inbound.senders
+    crypto = (WeComCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
+              if settings.wecom_corp_id else None)
+    app[WECOM_CALLBACK] = CallbackConfig(crypto)
 
 
 def build_portal(services: Services) -> PortalService:

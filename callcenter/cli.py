@@ -41,9 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     from callcenter.cli_args import iso_time
     from callcenter.enterprises.cli import add_draft_arguments, add_enterprises_arguments
     from callcenter.knowledge.cli import add_kb_arguments
+    from callcenter.liaison.cli import add_liaison_arguments
     from callcenter.mailbox.cli import add_mail_arguments
     from callcenter.reports.cli import add_report_arguments
     from callcenter.sms.cli import add_faxes_arguments, add_sms_arguments
+    from callcenter.wecom.cli import add_wecom_arguments
     from ivr import prompts
 
     p = argparse.ArgumentParser(prog="zhitong", description="Zhitong (直通) hotline service")
@@ -90,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_enterprises_arguments(sub.add_parser("enterprises", help="the enterprise directory (企业名录)"))
     add_callbacks_arguments(sub.add_parser("callbacks", help="satisfaction-callback jobs: list, run-due --at"))
     add_sms_arguments(sub.add_parser("sms", help="the SMS outbox: list, run-due"))
+    add_wecom_arguments(sub.add_parser("wecom", help="WeCom: group robots, members' enterprises, the robot outbox"))
+    add_liaison_arguments(sub.add_parser("liaison", help="liaison officers (帮扶专员): assign, contact, list"))
     add_faxes_arguments(sub.add_parser("faxes", help="received faxes: list, run"))
     add_mail_arguments(sub.add_parser("mail", help="the service mailbox: inbox, outbox, retry ID, poll"))
     add_kb_arguments(sub.add_parser("kb", help="the knowledge base (知识库): load FILE|demo, search QUERY"))

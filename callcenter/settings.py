@@ -108,6 +108,13 @@ class Settings:
     # signs our updates; every one verifies the city's requests (two while a secret is rotated).
     city_secrets: tuple[str, ...] = field(default=(), repr=False)
     city_base_url: str | None = None
+    # WeCom (企业微信): the self-built app's callback (Token, EncodingAESKey and CorpID: all three or
+    # none = no callback), optionally its AgentID; the group robots' API base (a local fake in tests).
+    wecom_token: str = field(default="", repr=False)
+    wecom_aes_key: str = field(default="", repr=False)
+    wecom_corp_id: str | None = None
+    wecom_agent_id: str | None = None
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
 
     def for_demo(self) -> Settings:
         """The demo with its simulated PBX: SMS go to the log unless a provider is configured, and
@@ -177,6 +184,7 @@ class Settings:
             **_messaging(env, number),
             mail=_mail(env),
             **_city(env),
+            **_wecom(env),
         )
 
 
@@ -314,3 +322,22 @@ def _city(env: Mapping[str, str]) -> dict[str, Any]:
     if not base.startswith(("http://", "https://")):
         raise SettingsError(f"ZHITONG_CITY_BASE_URL must start with http:// or https://, got {base!r}")
     return {"city_secrets": secrets, "city_base_url": base}
+def _wecom(env: Mapping[str, str]) -> dict[str, Any]:
+    values = {"wecom_token": env.get("ZHITONG_WECOM_TOKEN") or "",
+              "wecom_aes_key": env.get("ZHITONG_WECOM_AES_KEY") or "",
+              "wecom_corp_id": env.get("ZHITONG_WECOM_CORP_ID") or None,
+              "wecom_agent_id": env.get("ZHITONG_WECOM_AGENT_ID") or None,
+              "wecom_api_base": (env.get("ZHITONG_WECOM_API_BASE") or "https://qyapi.weixin.qq.com").rstrip("/")}
+    callback = (values["wecom_token"], values["wecom_aes_key"], values["wecom_corp_id"])
+    if any(callback) and not all(callback):
+        raise SettingsError("the WeCom callback needs ZHITONG_WECOM_TOKEN, ZHITONG_WECOM_AES_KEY and ZHITONG_WECOM_CORP_ID")
+    if values["wecom_aes_key"]:
+        from callcenter.wecom.crypto import aes_key
+
+        try:
+            aes_key(str(values["wecom_aes_key"]))
+        except ValueError as exc:
+            raise SettingsError(f"ZHITONG_WECOM_AES_KEY: {exc}") from None
+    if not str(values["wecom_api_base"]).startswith(("http://", "https://")):
+        raise SettingsError("ZHITONG_WECOM_API_BASE must start with http:// or https://")
+    return values

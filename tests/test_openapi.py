@@ -37,7 +37,8 @@ DOMAIN = {  # (path, parameter) → the values the domain has
     ("/api/v1/kb", "status"): [*ARTICLE_STATUSES, "all"],
     ("/api/v1/faxes", "status"): list(FAX_STATUSES),
     **{(p, "period"): [k.value for k in PeriodKind]
-       for p in ("/api/v1/reports", "/api/v1/reports/export.csv", "/api/v1/reports/export.xlsx")},
+       for p in ("/api/v1/reports", "/api/v1/reports/export.csv", "/api/v1/reports/export.xlsx",
+                 "/api/v1/reports/liaisons")},
 }
 
 

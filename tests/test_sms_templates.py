@@ -16,7 +16,7 @@ from callcenter.sms.templates import (
 
 # Realistic worst-case-ish values: order numbers look like 20261123-0007 (callcenter.db.orders).
 PARAMS = {"order_no": "20261123-0007", "due_date": "2026年11月30日", "draft_no": "CZ20261123-0007", "code": "123456",
-          "minutes": "10"}
+          "minutes": "10", "event": "已亮红灯（超期）"}
 
 
 def test_the_expected_templates_exist_with_their_params() -> None:
@@ -28,6 +28,7 @@ def test_the_expected_templates_exist_with_their_params() -> None:
         "survey": {"order_no"},
         "portal_code": {"code", "minutes"},
         "portal_received": {"draft_no"},
+        "liaison_notice": {"order_no", "event"},
     }
 
 

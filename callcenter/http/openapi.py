@@ -10,6 +10,7 @@ from callcenter.auth import users_http
 from callcenter.city import openapi as city_openapi
 from callcenter.http import api_queries as q
 from callcenter.http.json_body import json_response
+from callcenter.wecom import openapi_paths as wecom_openapi
 from worksheet.commands import PERSON_COMMANDS
 from worksheet.model import CardColor, Category, Channel, Rating, Status, Urgency
 
@@ -230,6 +231,7 @@ DOCUMENT["components"]["schemas"].update(users_http.OPENAPI_SCHEMAS)
 DOCUMENT["paths"].update(city_openapi.PATHS)
 DOCUMENT["components"]["schemas"].update(city_openapi.SCHEMAS)
 DOCUMENT["webhooks"] = city_openapi.WEBHOOKS
+DOCUMENT["paths"].update(wecom_openapi.OPENAPI_PATHS)
 
 
 @routes.get("/api/v1/openapi.json")

@@ -49,6 +49,7 @@ async def draft_from_text(orders: OrderService, extract: Extract | None, src: Te
     phone = caller_number(src.sender)
     who = mask_phone(phone) if phone else (src.who or "未知号码")  # the number itself is in the phone field
     sender = src.enterprise or Enterprise(name=f"{SENDER.get(src.channel, '来件')} {who}", phone=phone)
+    phone = sender.phone
     spec = NewOrder(channel=src.channel, category=src.category or Category.HELP, enterprise=sender, subject=src.subject, content=src.text.strip() or src.empty,
                     received_at=src.received_at, attachments=src.attachments, draft=True, extra=src.extra)
     order = await orders.create(spec, SYSTEM)

@@ -14,6 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from callcenter.city import tables as _city_tables  # noqa: F401  (its tables join the metadata)
+from callcenter.db import wecom_tables  # noqa: F401  (registers its tables on the metadata)
 from callcenter.db.tables import metadata
 
 config = context.config

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.db.orders import OrderRepository
 from callcenter.db.tables import call_records, order_events, orders, units
+from callcenter.reports.liaisons import orders_by_liaison
 from callcenter.reports.metrics import Report, build_report
 from callcenter.reports.periods import SHANGHAI, Period, parse_period
 from worksheet.deadlines import Policy
@@ -62,6 +63,9 @@ class ReportService:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [{**dict(r.record), "order_number": r.order_number} for r in rows]
+
+    async def liaisons(self, period: Period) -> list[dict[str, Any]]:
+        return await orders_by_liaison(self.engine, period)
 
     async def unit_names(self) -> dict[str, str]:
         async with self.engine.connect() as conn:

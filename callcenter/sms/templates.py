@@ -69,6 +69,8 @@ TEMPLATES: Mapping[str, SmsTemplate] = {
         # The enterprise portal (callcenter/portal): the code proving a mobile number, and the receipt.
         SmsTemplate("portal_code", "您的验证码为{code}，{minutes}分钟内有效。请勿告诉他人，工作人员不会向您索取。"),
         SmsTemplate("portal_received", "您的网上留言已收到，编号{draft_no}，工作人员将尽快登记处理。"),
+        # To an enterprise's liaison officer (帮扶专员): a new order or an overdue card (event words).
+        SmsTemplate("liaison_notice", "您帮扶企业的工单{order_no}{event}，请登录直通平台查看。"),
     )
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +14,7 @@ from callcenter.reports.labels import CARDS
 from worksheet import commands as c
 from worksheet.deadlines import Policy
 from worksheet.lifecycle import handle
-from worksheet.model import Actor, Card, Role
+from worksheet.model import Actor, Card, Role, WorkOrder
 from worksheet.supervision import (
     SHANGHAI,
     SUPERVISED,
@@ -42,6 +42,9 @@ class SupervisionService:
         self.orders = orders
         self.policy = policy
         self.clock = clock
+        # Called with the order after a card is stored (group and liaison notices); best effort,
+        # as OrderService's observers: the card is saved whatever they do.
+        self.observers: list[Callable[[WorkOrder], Awaitable[None]]] = []
 
     async def run_forever(self, interval: float = SWEEP_INTERVAL_S) -> None:
         """The automatic sweep (自动发函督办): cards are issued without anyone pressing a button.
@@ -77,6 +80,11 @@ class SupervisionService:
                           note=f"{CARDS[issue.color]}督办：办理时限 {issue.due.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 已过")
         new, events = handle(cmd, order, now, self.policy)
         await self.orders.save(new, events, expected_version=order.version)
+        for observer in self.observers:
+            try:
+                await observer(new)
+            except Exception:
+                log.exception("after the card on %s: an observer failed", new.number)
 
     async def all_cards(self) -> list[Card]:
         return [card for order in await self.orders.with_cards() for card in order.cards]

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from callcenter.reports import export
 from callcenter.reports.keys import REPORTS
+from callcenter.reports.liaisons import LABELS as LIAISON_LABELS
 from callcenter.reports.metrics import Report
 from callcenter.reports.periods import KIND_NAMES
 from worksheet.errors import ValidationError
@@ -51,8 +52,9 @@ async def page(request: web.Request) -> web.Response:
     top_units = sorted(received["by_unit"], key=lambda u: -int(u["count"]))[:15]
     charts = {"channel": bars(received["by_channel"]), "category": bars(received["by_category"]),
               "unit": bars(top_units)}
+    liaisons = await request.app[REPORTS].liaisons(report.period)
     return render(request, "reports.html", report=data, period=data["period"], charts=charts, kinds=KINDS,
-                  definitions=labels.RATE_DEFINITION)
+                  definitions=labels.RATE_DEFINITION, liaisons=liaisons, liaison_labels=LIAISON_LABELS)
 
 
 @routes.get("/reports/export.{ext:csv|xlsx}")

@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0024_city_platform"
-down_revision = "0022_mailbox"
+down_revision = "0023_wecom_liaison"
 branch_labels = None
 depends_on = None
 
