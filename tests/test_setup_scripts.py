@@ -37,9 +37,9 @@ def test_the_packages_the_readme_promises_are_the_ones_the_scripts_install() -> 
     test_only = re.search(r"^TEST_PACKAGES=\((.*?)\)", lib, re.M)
     assert runtime and test_only
     assert set(runtime.group(1).split()) == {"espeak-ng", "tesseract-ocr", "tesseract-ocr-chi-sim", "fonts-wqy-zenhei"}
-    assert test_only.group(1).split() == ["chromium"]
+    assert test_only.group(1).split() == ["chromium", "dovecot-imapd"]
     section = fresh_debian_section()
-    for promised in ("espeak-ng", "tesseract", "WenQuanYi", "python3-venv", "Chromium", ".venv",
+    for promised in ("espeak-ng", "tesseract", "WenQuanYi", "python3-venv", "Chromium", "Dovecot", ".venv",
                      "../shared/asterisk", "~/.cache/zhitong/asterisk-22.10.1"):
         assert promised in section
     assert "~/.cache/zhitong/asterisk-$ASTERISK_VERSION" not in section
@@ -138,7 +138,7 @@ def test_the_test_command_adds_chromium_asterisk_and_the_test_extras(
     env = with_fake_asterisk_build(fake_system, tmp_path)
     run_script("serve", env)  # the service's install first: the test extras must still be added
     calls = run_script("test", env, "-x", "tests/test_cli.py")
-    assert installs(calls) == ["apt-get install -y -q --no-install-recommends chromium"]
+    assert installs(calls) == ["apt-get install -y -q --no-install-recommends chromium dovecot-imapd"]
     assert f"build.sh {tmp_path}/.cache/zhitong/asterisk-22.10.1" in calls
     assert "venv-python -m pip install -q -e .[test]" in calls
     assert calls[-1] == "venv-python -m pytest -n 2 --dist loadfile -x tests/test_cli.py"

@@ -32,6 +32,7 @@ class Sender:
 @dataclass
 class Inbound:
     looked: int = 0
+    requeued: bool = False
 
     async def retry_stuck(self) -> int:
         self.looked += 1
@@ -52,5 +53,10 @@ async def test_wake_ups_send_at_once_and_stuck_inbound_is_looked_for_once_an_int
         while inbound.looked < 2:  # and again once the interval has passed
             await asyncio.sleep(0.05)
         assert sender.rounds >= 7
+        inbound.requeued = True  # a supervisor sent a message back: looked for at the next wake-up
+        sender.wakeup.set()
+        while inbound.looked < 3:
+            await asyncio.sleep(0.005)
+        assert not inbound.requeued
     finally:
         task.cancel()

@@ -44,6 +44,7 @@ class InboundSmsService:
         self.extract = extract
         self.clock = clock
         self.append_window = append_window
+        self.requeued = False  # a supervisor sent a message back: the sender loop routes it at once
 
     async def receive(self, sms: InboundSms, *, note: str = "") -> InboundResult:
         """Store, then route. A message that cannot be routed stays stored ("pending") and is
@@ -104,6 +105,7 @@ class InboundSmsService:
         """A supervisor sends a dead letter back for processing; None when there is no such one."""
         row = await self.inbox.requeue(row_id, now)
         if row is not None:
+            self.requeued = True
             log.info("inbound SMS %s sent back for processing", row["message_sid"])
         return row
 

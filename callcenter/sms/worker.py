@@ -1,7 +1,8 @@
 """The background sender: sends due messages at once when woken, and every ``interval`` anyway
 (retries, rate-limit releases, messages another node queued); each round also routes inbound
-messages whose first handling failed (on the interval only: every order created wakes the
-sender, and a query for stuck inbound messages per wake-up was a tenth of a create's time)."""
+messages whose first handling failed: on the interval, or at once when a supervisor sent one back
+(every created order wakes the sender, and a query for stuck inbound messages per wake-up was a
+tenth of a create's time)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ async def sms_loop(sms: SmsService, inbound: InboundSmsService | None = None, in
     stuck_due = clock()
     while True:
         try:
-            if inbound is not None and clock() >= stuck_due:
-                stuck_due = clock() + interval
+            if inbound is not None and (inbound.requeued or clock() >= stuck_due):
+                stuck_due, inbound.requeued = clock() + interval, False
                 await inbound.retry_stuck()
             report = await sms.run_due()
             if report.sent or report.failed:
