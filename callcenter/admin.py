@@ -26,6 +26,7 @@ from callcenter.app import build_app, build_services, load_policy
 from callcenter.auth.cli import user_command
 from callcenter.callbacks.cli import callbacks_command
 from callcenter.callbacks.dialer import AmiDialer
+from callcenter.db.direct import dispose as dispose_engine
 from callcenter.db.migrate import upgrade
 from callcenter.enterprises.cli import draft_command, enterprises_load_command
 from callcenter.enterprises.service import DEMO_DIRECTORY, directory_from_db, load_enterprises
@@ -92,7 +93,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool,
                 await _load_demo_data(services)
             return first_admin
         finally:
-            await services.engine.dispose()
+            await dispose_engine(services.engine)
 
     first_admin = asyncio.run(prepare())
     # Per-request access logging costs ~10% throughput; opt in with ZHITONG_ACCESS_LOG=1.
@@ -179,7 +180,7 @@ async def run_async(settings: Settings, args: argparse.Namespace) -> int:
         await services.calendar.refresh()  # the supervisors' calendar edits count for commands too
         return await _dispatch(settings, services, args)
     finally:
-        await services.engine.dispose()
+        await dispose_engine(services.engine)
 
 
 async def _callbacks_run_due(settings: Settings, services: Any, args: argparse.Namespace) -> int:

@@ -40,6 +40,7 @@ from callcenter.city import http as city_http
 from callcenter.city.channel import CityChannel, build_city
 from callcenter.city.delivery import city_loop
 from callcenter.db.calls import CallRecordRepository
+from callcenter.db.direct import dispose as dispose_engine
 from callcenter.db.engine import create_engine, sqlite_path
 from callcenter.db.login_throttle import LoginThrottleRepository
 from callcenter.db.migrate import upgrade
@@ -337,7 +338,7 @@ def build_app(
             await services.robots.client.close()
             await services.calls.close()
             await services.auth.close()
-            await services.engine.dispose()
+            await dispose_engine(services.engine)
 
     async def end_streams(app: web.Application) -> None:
         if AUTH in app:  # on SIGTERM: event streams never end by themselves

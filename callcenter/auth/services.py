@@ -64,9 +64,14 @@ class AuthService:
         self._monotonic = monotonic
         self._cache: dict[str, _Cached] = {}
         self._generation_reader = GenerationReader(users.engine)
-        self._generation = SharedRead(self._generation_reader.read)
+        self._shared_generation = SharedRead(self._generation_reader.read)
         self._login_form_key: bytes | None = None
         self.accounts = Accounts(self, throttle.audit, throttle.now)  # editing users, passwords (audited)
+
+    async def _generation(self) -> int:
+        # On a SQLite file the read is inline and costs less than sharing one between callers.
+        inline = self._generation_reader.read_inline()
+        return inline if inline is not None else await self._shared_generation()
 
     async def add_user(self, username: str, password: str, role: str, unit: str | None = None,
                        display_name: str = "", *, by: Actor | None = None) -> Actor:

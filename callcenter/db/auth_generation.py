@@ -4,6 +4,7 @@ It is read for every authenticated request, so it skips what SQLAlchemy adds to 
 checkout, a transaction, result processing): on the driver's connection, outside any transaction,
 it costs 0.15 ms of CPU on SQLite and 0.06 ms on PostgreSQL instead of 0.7–0.8 ms. Callers must
 not read concurrently (`callcenter.auth.generation.SharedRead` issues one read at a time).
+On a SQLite file `read_inline` reads on the event loop through the stdlib driver (0.02 ms).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from callcenter.db.direct import direct_for
+
 QUERY = "SELECT generation FROM auth_state WHERE id = 1"
 
 
@@ -21,6 +24,27 @@ class GenerationReader:
         self.engine = engine
         self._conn: AsyncConnection | None = None
         self._driver: Any = None  # aiosqlite.Connection or asyncpg.Connection
+        self._direct = direct_for(engine)
+        self._raw: Any = None  # a sqlite3 connection of the direct engine's pool
+
+    def read_inline(self) -> int | None:
+        """The generation read now on the event loop, or None where reads go through the async driver."""
+        if self._direct is None:
+            return None
+        try:
+            if self._raw is None:
+                self._raw = self._direct.engine.raw_connection()
+            row = self._raw.cursor().execute(QUERY).fetchone()  # autocommit: each read sees the latest commit
+        except Exception:
+            self._close_raw()
+            raise
+        return int(row[0] if row and row[0] else 0)
+
+    def _close_raw(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            with contextlib.suppress(Exception):
+                raw.invalidate()
 
     async def read(self) -> int:
         try:
@@ -48,6 +72,10 @@ class GenerationReader:
 
     async def close(self, *, broken: bool = False) -> None:
         """Give the connection back to the pool; a ``broken`` one is discarded, never reused."""
+        if self._raw is not None:
+            with contextlib.suppress(Exception):
+                self._raw.close()
+            self._raw = None
         conn, self._conn, self._driver = self._conn, None, None
         if conn is not None:
             with contextlib.suppress(Exception):

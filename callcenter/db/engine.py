@@ -49,11 +49,15 @@ class _FileLock:
                 waiting.add_done_callback(lambda done: done.cancelled() or done.exception() or self.release())
                 raise
 
+    def acquire_blocking(self) -> None:
+        """From a thread of its own (callcenter.db.direct's writer)."""
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
     def release(self) -> None:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
-def _locks(engine: AsyncEngine) -> tuple[asyncio.Lock, _FileLock | None]:
+def write_locks(engine: AsyncEngine) -> tuple[asyncio.Lock, _FileLock | None]:
     locks = _WRITE_LOCKS.get(engine.sync_engine)
     if locks is None:
         database = engine.url.database
@@ -69,7 +73,7 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         async with engine.begin() as conn:
             yield conn
         return
-    lock, file_lock = _locks(engine)
+    lock, file_lock = write_locks(engine)
     async with lock:
         if file_lock:
             await file_lock.acquire()

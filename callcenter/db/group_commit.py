@@ -3,8 +3,8 @@
 SQLite has a single writer and `synchronous=FULL` fsyncs every commit, so one
 transaction per request caps writes at the latency of a locked write. Here the
 caller that finds nobody writing takes everything queued (up to `max_batch`),
-opens one transaction and hands each kind of write its items (`write_many`
-stores them with a few statements and returns one result per item): new orders
+opens one transaction and hands each kind of write its items (`write_many`, a
+synchronous function, stores them with a few statements and returns one result per item): new orders
 and the confirmations of the orders committed just before share one fsync.
 Every caller is answered only after the commit, so a 201 still means durable.
 If the batch fails, it is retried item by item, so one bad item never fails the
@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from callcenter.db.engine import write_transaction
+from callcenter.db.direct import run_write
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-WriteMany = Callable[[AsyncConnection, Sequence[Item]], Awaitable[Sequence[Result]]]
+WriteMany = Callable[[Connection, Sequence[Item]], Sequence[Result]]
 _SHARED: weakref.WeakKeyDictionary[Any, GroupCommit] = weakref.WeakKeyDictionary()
 
 
@@ -84,13 +85,17 @@ class GroupCommit:
         kinds: dict[WriteMany[Any, Any], list[int]] = {}
         for i, pending in enumerate(batch):
             kinds.setdefault(pending.write_many, []).append(i)
-        results: list[Any] = [None] * len(batch)
-        async with write_transaction(self.engine) as conn:
+
+        def write_all(conn: Connection) -> list[Any]:
+            results: list[Any] = [None] * len(batch)
             for write_many, positions in kinds.items():
-                stored = await write_many(conn, [batch[i].item for i in positions])
+                stored = write_many(conn, [batch[i].item for i in positions])
                 for i, result in zip(positions, stored, strict=True):
                     results[i] = result
-        return results
+            return results
+
+        # On a SQLite file the whole transaction is one call on the writer thread (see direct.py).
+        return await run_write(self.engine, write_all)
 
     async def _commit_one(self, pending: _Pending) -> None:
         try:

@@ -13,12 +13,24 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from callcenter.db.engine import write_transaction
+from callcenter.db.direct import run_read, run_write
 from callcenter.db.errors import OrderNotFound, VersionConflict
 from callcenter.db.group_commit import GroupCommit
 from callcenter.db.order_rows import (
@@ -67,6 +79,18 @@ _GET_EVENTS = (
 )
 
 
+def _get(conn: Connection, number: str) -> WorkOrder:
+    row = conn.execute(_GET_ORDER, {"number": number}).first()
+    if row is None:
+        raise OrderNotFound(number)
+    events = conn.execute(_GET_EVENTS, {"number": number, "version": row.version})
+    return with_links(order_from_dict(row.snapshot, [event_from_row(r) for r in events]), row.linked)
+
+
+def _all(conn: Connection, query: Any, params: dict[str, Any]) -> list[Any]:
+    return list(conn.execute(query, params).all())
+
+
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -81,17 +105,17 @@ class OrderRepository:
 
     async def next_number(self, day: date) -> str:
         """The next order number of `day` (Asia/Shanghai), e.g. 20261123-0007; atomic under concurrency."""
-        async with write_transaction(self.engine) as conn:
-            (number,) = await self._reserve(conn, day, 1)
-            return number
+        (number,) = await run_write(self.engine, self._reserve, day, 1)
+        return number
 
-    async def _reserve(self, conn: AsyncConnection, day: date, count: int) -> list[str]:
+    @staticmethod
+    def _reserve(conn: Connection, day: date, count: int) -> list[str]:
         """Take `count` consecutive numbers of `day` with one upsert."""
         key = f"{day:%Y%m%d}"
-        dialect: Any = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(order_counters).values(day=key, last=count)
         stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"last": order_counters.c.last + count})
-        last = (await conn.execute(stmt.returning(order_counters.c.last))).scalar_one()
+        last = conn.execute(stmt.returning(order_counters.c.last)).scalar_one()
         return [f"{key}-{n:04d}" for n in range(last - count + 1, last + 1)]
 
     async def add_numbered(self, day: date, build: Build) -> WorkOrder:
@@ -99,37 +123,35 @@ class OrderRepository:
         On SQLite concurrent calls share one commit (see group_commit.py)."""
         if self._group is not None:
             return await self._group.add(self._add_batch, (day, build))
-        async with write_transaction(self.engine) as conn:
-            (order,) = await self._add_batch(conn, [(day, build)])
-            return order
+        (order,) = await run_write(self.engine, self._add_batch, [(day, build)])
+        return order
 
-    async def _add_batch(self, conn: AsyncConnection, items: Sequence[tuple[date, Build]]) -> list[WorkOrder]:
+    def _add_batch(self, conn: Connection, items: Sequence[tuple[date, Build]]) -> list[WorkOrder]:
         """Number and insert orders in one transaction: one counter upsert a day, one insert a table."""
         built: dict[int, tuple[WorkOrder, Sequence[Event]]] = {}
         for day in dict.fromkeys(day for day, _ in items):  # a batch rarely spans midnight
             same_day = [i for i, (d, _) in enumerate(items) if d == day]
-            numbers = await self._reserve(conn, day, len(same_day))
+            numbers = self._reserve(conn, day, len(same_day))
             built.update((i, items[i][1](number)) for i, number in zip(same_day, numbers, strict=True))
         ordered = [built[i] for i in range(len(items))]
-        await self._insert_many(conn, ordered)
+        self._insert_many(conn, ordered)
         return [order for order, _ in ordered]
 
     async def add(self, order: WorkOrder, events: Sequence[Event]) -> None:
         """Insert a new order with its events; committed (durable) when this returns."""
-        async with write_transaction(self.engine) as conn:
-            await self._insert_many(conn, [(order, events)])
+        await run_write(self.engine, self._insert_many, [(order, events)])
 
     @classmethod
-    async def _insert_many(cls, conn: AsyncConnection, items: Sequence[tuple[WorkOrder, Sequence[Event]]]) -> None:
+    def _insert_many(cls, conn: Connection, items: Sequence[tuple[WorkOrder, Sequence[Event]]]) -> None:
         for order, events in items:
             if not events or order.version != len(events):
                 raise ValueError(f"order {order.number}: add() needs all {order.version} events of the order")
-        await conn.execute(insert(orders), [
+        conn.execute(insert(orders), [
             {"number": o.number, "created_at": ev[0].at, **order_row(o, ev[-1].at)} for o, ev in items])
-        await conn.execute(insert(order_events), [event_row(o.number, e) for o, ev in items for e in ev])
+        conn.execute(insert(order_events), [event_row(o.number, e) for o, ev in items for e in ev])
         if units := [u for o, _ in items for u in unit_rows(o)]:
-            await conn.execute(insert(order_units), units)
-        await cls._link(conn, [link for o, ev in items for link in link_rows(o, ev)])
+            conn.execute(insert(order_units), units)
+        cls._link(conn, [link for o, ev in items for link in link_rows(o, ev)])
 
     async def save(self, order: WorkOrder, new_events: Sequence[Event], expected_version: int) -> None:
         """Store `order` (now at version expected_version + len(new_events)) if nobody else wrote
@@ -140,35 +162,34 @@ class OrderRepository:
             raise ValueError(f"order {order.number} is at version {order.version}, "
                              f"not {expected_version} + {len(new_events)} new events")
         try:
-            async with write_transaction(self.engine) as conn:
-                result = await conn.execute(
-                    update(orders)
-                    .where(orders.c.number == order.number, orders.c.version == expected_version)
-                    .values(**order_row(order, new_events[-1].at))
-                )
-                if result.rowcount != 1:
-                    exists = await conn.scalar(select(orders.c.number).where(orders.c.number == order.number))
-                    raise VersionConflict(order.number, expected_version) if exists else OrderNotFound(order.number)
-                await conn.execute(delete(order_units).where(order_units.c.order_number == order.number))
-                await self._write_children(conn, order, new_events)
+            await run_write(self.engine, self._update, order, new_events, expected_version)
         except IntegrityError:
             # Another writer appended the same event seq first.
             raise VersionConflict(order.number, expected_version) from None
 
     @classmethod
-    async def _write_children(cls, conn: AsyncConnection, order: WorkOrder, events: Sequence[Event]) -> None:
-        await conn.execute(insert(order_events), [event_row(order.number, e) for e in events])
+    def _update(cls, conn: Connection, order: WorkOrder, new_events: Sequence[Event], expected_version: int) -> None:
+        result = conn.execute(
+            update(orders)
+            .where(orders.c.number == order.number, orders.c.version == expected_version)
+            .values(**order_row(order, new_events[-1].at))
+        )
+        if result.rowcount != 1:
+            exists = conn.scalar(select(orders.c.number).where(orders.c.number == order.number))
+            raise VersionConflict(order.number, expected_version) if exists else OrderNotFound(order.number)
+        conn.execute(delete(order_units).where(order_units.c.order_number == order.number))
+        conn.execute(insert(order_events), [event_row(order.number, e) for e in new_events])
         if units := unit_rows(order):
-            await conn.execute(insert(order_units), units)
-        await cls._link(conn, link_rows(order, events))
+            conn.execute(insert(order_units), units)
+        cls._link(conn, link_rows(order, new_events))
 
     @staticmethod
-    async def _link(conn: AsyncConnection, links: list[dict[str, str]]) -> None:
+    def _link(conn: Connection, links: list[dict[str, str]]) -> None:
         """Link possible duplicates back to the orders they were found to duplicate, in the same
         transaction as the finding (a pair already linked stays as it is)."""
         if links:
             dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-            await conn.execute(dialect.insert(duplicate_links).on_conflict_do_nothing(), links)
+            conn.execute(dialect.insert(duplicate_links).on_conflict_do_nothing(), links)
 
     # -- reads ----------------------------------------------------------------
 
@@ -177,12 +198,7 @@ class OrderRepository:
 
         The hot path of the API: two prebuilt statements (no per-call SQL construction)
         on one connection, the events limited to the snapshot's version."""
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(_GET_ORDER, {"number": number})).first()
-            if row is None:
-                raise OrderNotFound(number)
-            events = await conn.execute(_GET_EVENTS, {"number": number, "version": row.version})
-            return with_links(order_from_dict(row.snapshot, [event_from_row(r) for r in events]), row.linked)
+        return await run_read(self.engine, _get, number)
 
     async def events(self, number: str) -> list[Event]:
         async with self.engine.connect() as conn:
@@ -268,8 +284,7 @@ class OrderRepository:
         # bound as NULL, which matches nothing.
         query, params = _RECENT, {"since": since, "statuses": list(statuses),
                                   "name": enterprise_name or None, "phone": phone or None}
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query, params)).all()
+        rows = await run_read(self.engine, _all, query, params)
         seen: set[str] = set()  # an order of the same name and phone comes from both halves
         unique = [r for r in rows if not (r.number in seen or seen.add(r.number))][:RECENT_CAP]
         return [Candidate(r.number, Status(r.status), r.enterprise_name, r.enterprise_phone,

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.db.dialect_insert import insert
+from callcenter.db.direct import run_write
 from callcenter.db.engine import write_transaction
 from callcenter.db.group_commit import GroupCommit
 from callcenter.db.tables import enterprises, users
@@ -134,13 +135,12 @@ class LiaisonRepository:
                "created_at": now}
         if self._group is not None:
             return await self._group.add(self._add_notices, row)
-        async with write_transaction(self.engine) as conn:
-            (created,) = await self._add_notices(conn, [row])
-            return created
+        (created,) = await run_write(self.engine, self._add_notices, [row])
+        return created
 
-    async def _add_notices(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> list[bool]:
+    def _add_notices(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> list[bool]:
         stmt = insert(self.engine, liaison_notices).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        stored = {r.idempotency_key for r in await conn.execute(
+        stored = {r.idempotency_key for r in conn.execute(
             stmt.returning(liaison_notices.c.idempotency_key), list(rows))}
         return [row["idempotency_key"] in stored for row in rows]
 

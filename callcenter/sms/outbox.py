@@ -14,12 +14,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.db.claims import claim
 from callcenter.db.counting import count_rows, one_of
+from callcenter.db.direct import run_write
 from callcenter.db.engine import write_transaction
 from callcenter.db.group_commit import GroupCommit
 from callcenter.db.order_rows import chunks
@@ -104,11 +105,10 @@ class SmsOutbox:
         item = _Enqueue(sms, now, order_number, not_before)
         if self._group is not None:
             return await self._group.add(self._enqueue_many, item)
-        async with write_transaction(self.engine) as conn:
-            (result,) = await self._enqueue_many(conn, [item])
-            return result
+        (result,) = await run_write(self.engine, self._enqueue_many, [item])
+        return result
 
-    async def _enqueue_many(self, conn: AsyncConnection, items: Sequence[_Enqueue]) -> list[tuple[OutboxMessage, bool]]:
+    def _enqueue_many(self, conn: Connection, items: Sequence[_Enqueue]) -> list[tuple[OutboxMessage, bool]]:
         dialect: Any = postgresql if self._pg else sqlite
         stmt = dialect.insert(sms_outbox).values([dict(
             idempotency_key=i.sms.idempotency_key, order_number=i.order_number, template=i.sms.template,
@@ -117,11 +117,11 @@ class SmsOutbox:
         ) for i in items]).on_conflict_do_nothing(index_elements=["idempotency_key"])
         # The rows this call created come back from the insert; only keys stored before are read.
         rows = {r.idempotency_key: OutboxMessage.from_row(r)
-                for r in await conn.execute(stmt.returning(*sms_outbox.c))}
+                for r in conn.execute(stmt.returning(*sms_outbox.c))}
         created = set(rows)
         earlier = [k for k in dict.fromkeys(i.sms.idempotency_key for i in items) if k not in rows]
         rows |= {r.idempotency_key: OutboxMessage.from_row(r) for part in chunks(earlier) for r in (
-            await conn.execute(select(sms_outbox).where(sms_outbox.c.idempotency_key.in_(part))))}
+            conn.execute(select(sms_outbox).where(sms_outbox.c.idempotency_key.in_(part))))}
         results = []
         for item in items:  # the same key twice in a batch: the first call created it
             key = item.sms.idempotency_key
