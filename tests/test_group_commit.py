@@ -74,3 +74,25 @@ async def test_orders_and_confirmations_share_commits_and_a_bad_order_fails_alon
     _, total = await repo.search(limit=1)
     assert total == 19
     assert len(await outbox.list()) == 20
+
+
+async def test_an_enqueued_message_is_what_was_stored_and_a_key_twice_in_a_batch_is_stored_once(
+        repo: OrderRepository) -> None:
+    """The outbox builds the messages it returns from what it inserted (no read back): they must
+    equal the stored rows, and a key queued twice in one commit is created by its first caller."""
+    outbox = SmsOutbox(repo.engine)
+    first = OutboundSms(to="+8613800138000", template="order_accepted", params={"order_no": "1"}, text="第一条",
+                        idempotency_key="same")
+    second = OutboundSms(to="+8613900139000", template="order_accepted", params={"order_no": "2"}, text="第二条",
+                         idempotency_key="same")
+    other = OutboundSms(to="+8613700137000", template="order_replied", params={"order_no": "3"}, text="第三条",
+                        idempotency_key="other")
+    (a, a_new), (b, b_new), (c, c_new) = await asyncio.gather(
+        outbox.enqueue(first, T, order_number="20261123-0001"), outbox.enqueue(second, T),
+        outbox.enqueue(other, T, not_before=at("2026-11-23T10:00:00")))
+    assert (a_new, b_new, c_new) == (True, False, True)
+    assert a == b == await outbox.get(a.id)
+    assert c == await outbox.get(c.id)
+    assert (a.body, a.to_phone, c.next_attempt_at) == ("第一条", "+8613800138000", at("2026-11-23T10:00:00"))
+    again, created = await outbox.enqueue(other, T)
+    assert not created and again == c

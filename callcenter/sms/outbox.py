@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
@@ -80,6 +80,13 @@ class OutboxMessage:
         return view
 
 
+_ENQUEUE = {name: dialect.insert(sms_outbox).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(sms_outbox.c.id, sms_outbox.c.idempotency_key)
+            for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
+_UNSENT = dict(provider=None, provider_id=None, error_id=None, error_code=None, error_detail=None, sent_at=None,
+               final_at=None)
+
+
 @dataclass(frozen=True)
 class _Enqueue:
     sms: OutboundSms
@@ -109,15 +116,19 @@ class SmsOutbox:
         return result
 
     def _enqueue_many(self, conn: Connection, items: Sequence[_Enqueue]) -> list[tuple[OutboxMessage, bool]]:
-        dialect: Any = postgresql if self._pg else sqlite
-        stmt = dialect.insert(sms_outbox).values([dict(
+        params = [dict(
             idempotency_key=i.sms.idempotency_key, order_number=i.order_number, template=i.sms.template,
             params=dict(i.sms.params), to_phone=i.sms.to, body=i.sms.text, status="pending", attempts=0,
-            next_attempt_at=i.not_before or i.now, created_at=i.now, updated_at=i.now,
-        ) for i in items]).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        # The rows this call created come back from the insert; only keys stored before are read.
-        rows = {r.idempotency_key: OutboxMessage.from_row(r)
-                for r in conn.execute(stmt.returning(*sms_outbox.c))}
+            next_attempt_at=(i.not_before or i.now).astimezone(UTC), created_at=i.now.astimezone(UTC),
+            updated_at=i.now.astimezone(UTC),
+        ) for i in items]
+        # One prebuilt statement (executemany, compiled once) returns the ids of the rows it created;
+        # the messages are built from what was inserted, and only keys stored before are read back.
+        ids = {r.idempotency_key: r.id for r in conn.execute(_ENQUEUE[conn.dialect.name], params)}
+        rows: dict[str, OutboxMessage] = {}
+        for p in params:  # the same key twice in a batch: the first one was stored
+            if p["idempotency_key"] in ids and p["idempotency_key"] not in rows:
+                rows[p["idempotency_key"]] = OutboxMessage(id=ids[p["idempotency_key"]], **p, **_UNSENT)
         created = set(rows)
         earlier = [k for k in dict.fromkeys(i.sms.idempotency_key for i in items) if k not in rows]
         rows |= {r.idempotency_key: OutboxMessage.from_row(r) for part in chunks(earlier) for r in (
