@@ -93,6 +93,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool,
                 await _load_demo_data(services)
             return first_admin
         finally:
+            await services.orders.settle()
             await dispose_engine(services.engine)
 
     first_admin = asyncio.run(prepare())
@@ -180,6 +181,7 @@ async def run_async(settings: Settings, args: argparse.Namespace) -> int:
         await services.calendar.refresh()  # the supervisors' calendar edits count for commands too
         return await _dispatch(settings, services, args)
     finally:
+        await services.orders.settle()  # a command's SMS and notices are queued before it exits
         await dispose_engine(services.engine)
 
 

@@ -323,6 +323,10 @@ def build_app(
                 app[DEMO] = tel.demo
             yield
         finally:
+            # What the last requests changed still gets its SMS and notices (bounded: a stuck
+            # observer must not hold the shutdown; the start-up reconcile catches up on the rest).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(services.orders.settle(), 10)
             for worker in workers:
                 worker.cancel()
             for worker in workers:

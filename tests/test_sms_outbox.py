@@ -91,7 +91,7 @@ async def test_a_registered_order_queues_one_acceptance_with_its_number_and_answ
     assert message.params["due_date"].startswith("2026年") and message.params["due_date"] > "2026年11月23日"
     assert order.number in message.body and message.params["due_date"] in message.body
     # The same event seen again (a retry, the reconcile pass) queues nothing more.
-    await stack.services.orders._notify(order, "again")
+    await stack.services.orders._notify(order, "again", True)
     assert len(await stack.queued()) == 1
 
 

@@ -6,7 +6,6 @@ from aiohttp import web
 
 from callcenter.auth.http import actor_of, require_roles
 from callcenter.http.json_body import json_object, json_response, query_int
-from callcenter.http.masking import masked
 from callcenter.keys import AUDIT, CLOCK, ORDERS, POLICY
 from callcenter.orders import schemas
 from callcenter.orders.services import SearchQuery
@@ -18,9 +17,10 @@ routes = web.RouteTableDef()
 
 
 def _view(request: web.Request, order, *, full: bool = True) -> dict:  # type: ignore[no-untyped-def]
-    """The order as the API shows it: phone numbers masked everywhere in it (history included)."""
+    """The order as the API shows it; answered with json_response(mask=True), which masks the phone
+    numbers everywhere in it (history included)."""
     app = request.app
-    return masked(schemas.order_view(order, app[POLICY], app[CLOCK](), actor_of(request), full=full))
+    return schemas.order_view(order, app[POLICY], app[CLOCK](), actor_of(request), full=full)
 
 
 @routes.post("/api/v1/orders")
@@ -28,8 +28,9 @@ async def create_order(request: web.Request) -> web.Response:
     actor = require_roles(request, Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
     body = await json_object(request)
     spec = schemas.new_order(body, request.app[CLOCK]())
-    order = await request.app[ORDERS].create(spec, actor)
-    return json_response(_view(request, order), status=201, headers={"Location": f"/api/v1/orders/{order.number}"})
+    order = await request.app[ORDERS].create(spec, actor, wait=False)
+    return json_response(_view(request, order), status=201, headers={"Location": f"/api/v1/orders/{order.number}"},
+                         mask=True)
 
 
 def _bool(raw: str | None, name: str) -> bool | None:
@@ -63,13 +64,13 @@ async def list_orders(request: web.Request) -> web.Response:
     return json_response({
         "items": [_view(request, o, full=False) for o in orders],
         "total": total, "limit": query.limit, "offset": query.offset,
-    })
+    }, mask=True)
 
 
 @routes.get("/api/v1/orders/{number}")
 async def get_order(request: web.Request) -> web.Response:
     order = await request.app[ORDERS].get(request.match_info["number"], actor_of(request))
-    return json_response(_view(request, order), headers={"ETag": f'"{order.version}"'})
+    return json_response(_view(request, order), headers={"ETag": f'"{order.version}"'}, mask=True)
 
 
 def _expected_version(request: web.Request, body: dict) -> int | None:  # type: ignore[type-arg]
@@ -102,6 +103,6 @@ async def act(request: web.Request) -> web.Response:
     body = await json_object(request, optional=True)
     expected = _expected_version(request, body)
     command = schemas.command(request.match_info["action"], body, actor_of(request))
-    order = await request.app[ORDERS].act(request.match_info["number"], command, expected)
-    return json_response(_view(request, order), headers={"ETag": f'"{order.version}"'})
+    order = await request.app[ORDERS].act(request.match_info["number"], command, expected, wait=False)
+    return json_response(_view(request, order), headers={"ETag": f'"{order.version}"'}, mask=True)
 
