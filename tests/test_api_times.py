@@ -13,6 +13,7 @@ from api_helpers import ORDER, Api, start_api
 
 from callcenter.ami.codec import AmiDecoder
 from callcenter.http.local_time import local_times
+from callcenter.http.masking import masked, masked_local
 from callcenter.keys import CALLS
 
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
@@ -44,6 +45,28 @@ def test_times_are_moved_to_the_hotline_zone_and_text_is_left_as_typed() -> None
                    "subject": "2026-11-23T02:05:00Z", "when": "2026-11-23T10:05:00+08:00",
                    "bad": "2026-13-45T99:00:00Z", "day": "2026-11-23", "n": 3, "none": None,
                    "items": [{"at": "2026-11-23T00:00:00+08:00"}]}
+
+
+MIXED = {
+    "number": "20261123-0001", "received_at": datetime(2026, 11, 23, 2, 5, tzinfo=UTC),
+    "enterprise": {"name": "绵阳华翔物流有限公司", "phone": "13800138000", "at": "2026-11-23T02:05:00Z"},
+    "subject": "2026-11-23T02:05:00Z", "recordings": ["/rec/call-1764-0001.wav", 3], "path": "/var/x/y.pdf",
+    "caller_name": "王经理 13800138000", "channels": ["Local/13800138000@outbound", None],
+    "extracted": {"contact_phone": {"value": "13912345678", "confidence": 0.9}, "phone": ["13800138000"]},
+    "history": [{"at": "2026-11-22T16:00:00Z", "data": {"caller": "+8613800138000", "note": "2026-11-22T16:00:00Z"}},
+                ("2026-11-22T16:00:00+00:00", {"mobile": ""})],
+    "n": 3, "none": None, "flag": True,
+}
+
+
+def test_masking_and_local_times_in_one_walk_equal_the_two_walks() -> None:
+    """The order views are answered with masked_local (one walk): it must be exactly masked() then
+    local_times(), phones under every known key masked and times moved, on every shape."""
+    one, two = masked_local(MIXED), local_times(masked(MIXED))
+    assert one == two
+    assert one["enterprise"]["phone"] != "13800138000" and "13800138000" not in str(one)
+    assert one["received_at"] == "2026-11-23T10:05:00+08:00" and one["subject"] == "2026-11-23T02:05:00Z"
+    assert one["history"][0]["at"] == "2026-11-23T00:00:00+08:00"
 
 
 async def test_every_time_in_the_api_carries_the_hotline_offset(api: Api, shared_dir: Path) -> None:

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from callcenter.http.hygiene import check_text
 from callcenter.http.local_time import local_times
+from callcenter.http.masking import masked_local
 from callcenter.http.problems import BadRequest
 from worksheet.errors import ValidationError
 
@@ -133,6 +134,9 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    """A JSON answer, its times in the hotline's zone (see local_time: one convention for the API)."""
-    return web.json_response(local_times(data), status=status, headers=headers, dumps=_dumps)
+def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None,
+                  mask: bool = False) -> web.Response:
+    """A JSON answer, its times in the hotline's zone (see local_time: one convention for the API);
+    `mask`: its phone numbers masked too, in the same walk (see masking)."""
+    view = masked_local(data) if mask else local_times(data)
+    return web.json_response(view, status=status, headers=headers, dumps=_dumps)

@@ -39,9 +39,20 @@ def local_times(value: Any, key: str | None = None) -> Any:
     if isinstance(value, str):
         return value if key in FREE_TEXT else _string(value)
     if isinstance(value, dict):
-        return {k: local_times(v, k) for k, v in value.items()}
+        return {k: _local(v, k) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [local_times(v, key) for v in value]
+        return [_local(v, key) for v in value]
     if isinstance(value, datetime) and value.tzinfo is not None:
         return local_iso(value)
     return value
+
+
+def _local(value: Any, key: str | None) -> Any:
+    # local_times for the members of a structure: a view has hundreds of them, most of them short
+    # strings, numbers or None, so those are answered here without another call.
+    cls = value.__class__
+    if cls is str:
+        return value if len(value) < 20 or value[10] != "T" or key in FREE_TEXT else _string(value)
+    if cls is int or cls is bool or value is None or cls is float:
+        return value
+    return local_times(value, key)
