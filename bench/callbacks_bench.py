@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event, func, insert, select, text  # noqa: E402
+from sqlalchemy import Connection, event, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
@@ -52,7 +52,7 @@ from callcenter.app import build_services  # noqa: E402
 from callcenter.callbacks.jobs import CallbackJobRepository  # noqa: E402
 from callcenter.callbacks.services import CallbackService  # noqa: E402
 from callcenter.callbacks.table import callback_jobs  # noqa: E402
-from callcenter.db.engine import write_transaction  # noqa: E402
+from callcenter.db.direct import run_write  # noqa: E402
 from callcenter.db.migrate import upgrade  # noqa: E402
 from callcenter.db.orders import OrderRepository  # noqa: E402
 from callcenter.db.tables import orders as orders_table  # noqa: E402
@@ -157,8 +157,8 @@ async def prepare(url: str, jobs: int) -> list[str]:
         policy, steps = services.policy, lifecycle_steps()
         for start in range(1, jobs, 500):
             count = min(500, jobs - start)
-            async with write_transaction(services.engine) as conn:
-                reserved = await orders._reserve(conn, RECEIVED.date(), count)
+            def store(conn: Connection, start: int = start, count: int = count) -> list[str]:
+                reserved = orders._reserve(conn, RECEIVED.date(), count)
                 items = []
                 for i, number in enumerate(reserved, start):
                     o, events = create_order(spec(i), number, AGENT, RECEIVED, policy)
@@ -166,12 +166,14 @@ async def prepare(url: str, jobs: int) -> list[str]:
                         o, more = handle(command, o, at, policy)
                         events = events + more
                     items.append((o, events))
-                await orders._insert_many(conn, items)
-                await conn.execute(insert(callback_jobs), [
+                orders._insert_many(conn, items)
+                conn.execute(insert(callback_jobs), [
                     {"order_number": o.number, "cycle": o.cycle, "phone": o.enterprise.phone, "status": "scheduled",
                      "attempts": 0, "due_at": template.due_at, "created_at": CHECKED, "updated_at": CHECKED}
                     for o, _ in items])
-            numbers += reserved
+                return reserved
+
+            numbers += await run_write(services.engine, store)
         async with services.engine.connect() as conn:
             pending = await conn.scalar(select(func.count()).select_from(orders_table)
                                         .where(orders_table.c.status == Status.CALLBACK_PENDING.value))

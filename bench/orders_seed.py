@@ -14,7 +14,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from callcenter.db.engine import create_engine, write_transaction
+from callcenter.db.direct import run_write
+from callcenter.db.engine import create_engine
 from callcenter.db.migrate import upgrade
 from callcenter.db.orders import OrderRepository
 from callcenter.policy import load_builtin_presets
@@ -44,8 +45,7 @@ async def seed(url: str, count: int, phone: str, name: str) -> None:
         number = f"{at.astimezone(SHANGHAI):%Y%m%d}-S{i:05d}"
         items.append(create_order(spec, number, agent, at, policy))
     for part in range(0, count, 500):
-        async with write_transaction(engine) as conn:
-            await OrderRepository._insert_many(conn, items[part : part + 500])
+        await run_write(engine, OrderRepository._insert_many, items[part : part + 500])
     await engine.dispose()
 
 

@@ -10,6 +10,7 @@ save committed between the two SELECTs cannot produce a torn order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -45,7 +46,8 @@ from callcenter.db.order_rows import (
 from callcenter.db.tables import duplicate_links, order_counters, order_events, order_units, orders
 from worksheet.codec import order_from_dict
 from worksheet.duplicates import Candidate
-from worksheet.model import Event, Status, WorkOrder
+from worksheet.evolve import clock_from_data
+from worksheet.model import Clock, Event, Status, WorkOrder
 
 Build = Callable[[str], tuple[WorkOrder, Sequence[Event]]]
 _NEWEST_FIRST = (orders.c.received_at.desc(), orders.c.number.desc())
@@ -89,6 +91,45 @@ def _get(conn: Connection, number: str) -> WorkOrder:
 
 def _all(conn: Connection, query: Any, params: dict[str, Any]) -> list[Any]:
     return list(conn.execute(query, params).all())
+
+
+def _filters(
+    *, status: Sequence[str] | None, unit: str | None, category: str | None, channel: str | None, card: str | None,
+    text: str | None, received_from: datetime | None, received_to: datetime | None,
+    numbers_in: Sequence[str] | None,
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if status:
+        where.append(orders.c.status.in_(list(status)))
+    if unit:
+        where.append(orders.c.number.in_(select(order_units.c.order_number).where(order_units.c.unit_code == unit)))
+    for column, value in ((orders.c.category, category), (orders.c.channel, channel), (orders.c.card, card)):
+        if value:
+            where.append(column == value)
+    if text:
+        pattern = _like(text)
+        where.append(or_(*(c.ilike(pattern, escape="\\") for c in (
+            orders.c.subject, orders.c.content, orders.c.enterprise_name, orders.c.number))))
+    if received_from is not None:
+        where.append(orders.c.received_at >= received_from)
+    if received_to is not None:
+        where.append(orders.c.received_at < received_to)
+    if numbers_in is not None:
+        where.append(orders.c.number.in_(list(numbers_in)))
+    return where
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """The part of an order its deadlines are worked out from (see deadline_rows)."""
+
+    number: str
+    received_at: datetime
+    preset: str
+    clocks: tuple[Clock, ...]
+
+    def clock(self, name: str) -> Clock | None:
+        return next((c for c in self.clocks if c.name == name), None)
 
 
 def _like(text: str) -> str:
@@ -230,24 +271,8 @@ class OrderRepository:
         received_from is inclusive, received_to exclusive; `limit=None` returns all."""
         if numbers_in is not None and not numbers_in:
             return [], 0
-        where: list[ColumnElement[bool]] = []
-        if status:
-            where.append(orders.c.status.in_(list(status)))
-        if unit:
-            where.append(orders.c.number.in_(select(order_units.c.order_number).where(order_units.c.unit_code == unit)))
-        for column, value in ((orders.c.category, category), (orders.c.channel, channel), (orders.c.card, card)):
-            if value:
-                where.append(column == value)
-        if text:
-            pattern = _like(text)
-            where.append(or_(*(c.ilike(pattern, escape="\\") for c in (
-                orders.c.subject, orders.c.content, orders.c.enterprise_name, orders.c.number))))
-        if received_from is not None:
-            where.append(orders.c.received_at >= received_from)
-        if received_to is not None:
-            where.append(orders.c.received_at < received_to)
-        if numbers_in is not None:
-            where.append(orders.c.number.in_(list(numbers_in)))
+        where = _filters(status=status, unit=unit, category=category, channel=channel, card=card, text=text,
+                         received_from=received_from, received_to=received_to, numbers_in=numbers_in)
         query = select(*_ORDER).where(*where).order_by(*_NEWEST_FIRST)
         if limit is not None:
             query = query.limit(limit).offset(offset)
@@ -256,6 +281,23 @@ class OrderRepository:
         async with self.engine.connect() as conn:
             total = (await conn.execute(select(func.count()).select_from(orders).where(*where))).scalar_one()
         return await self._load(query, with_history=with_history), total
+
+    async def deadline_rows(
+        self, *, status: Sequence[str] | None = None, unit: str | None = None, category: str | None = None,
+        channel: str | None = None, card: str | None = None, text: str | None = None,
+        received_from: datetime | None = None, received_to: datetime | None = None,
+    ) -> list[DeadlineRow]:
+        """What deadline filters and orderings need of every order matching the filters (as in
+        search): its number, receipt, preset and clocks, read out of the snapshot in the database.
+        Decoding whole snapshots of every candidate cost 50 ms for a page of overdue orders."""
+        where = _filters(status=status, unit=unit, category=category, channel=channel, card=card, text=text,
+                         received_from=received_from, received_to=received_to, numbers_in=None)
+        query = (select(orders.c.number, orders.c.received_at, orders.c.snapshot["preset"].as_string().label("preset"),
+                        orders.c.snapshot["clocks"].label("clocks")).where(*where).order_by(*_NEWEST_FIRST))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [DeadlineRow(r.number, r.received_at, r.preset, tuple(clock_from_data(c) for c in r.clocks or ()))
+                for r in rows]
 
     async def open_orders(self, statuses: Sequence[str], *, with_history: bool = False) -> list[WorkOrder]:
         """Orders in `statuses` for sweeps. Without history their `version` is 0: reload with get() to save."""
