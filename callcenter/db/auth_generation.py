@@ -32,12 +32,19 @@ class GenerationReader:
         if self._direct is None:
             return None
         try:
-            if self._raw is None:
-                self._raw = self._direct.engine.raw_connection()
-            row = self._raw.cursor().execute(QUERY).fetchone()  # autocommit: each read sees the latest commit
-        except Exception:
+            return self._read_raw()
+        except Exception:  # a broken connection: once more on a new one
             self._close_raw()
-            raise
+            try:
+                return self._read_raw()
+            except Exception:
+                self._close_raw()
+                raise
+
+    def _read_raw(self) -> int:
+        if self._raw is None:
+            self._raw = self._direct.engine.raw_connection()  # type: ignore[union-attr]
+        row = self._raw.cursor().execute(QUERY).fetchone()  # autocommit: each read sees the latest commit
         return int(row[0] if row and row[0] else 0)
 
     def _close_raw(self) -> None:
